@@ -1,0 +1,2 @@
+export * from "./paperlessApp";
+export * from "./paperlessEnv";

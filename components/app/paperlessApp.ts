@@ -1,0 +1,124 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, NodeSpec } from "../config";
+import { renderPkOffsetsSql } from "../database";
+import { Host, runScript } from "../host";
+import { CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
+
+export interface PaperlessAppArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+    /** Per data node: its database is a ready group member. */
+    databaseReady: Record<string, pulumi.Resource>;
+    /** Per data node: the shared volume is mounted. */
+    storageReady: Record<string, pulumi.Resource>;
+    mountPoint: string;
+    dbPassword: pulumi.Output<string>;
+    secretKey: pulumi.Output<string>;
+    redisPassword: pulumi.Output<string>;
+    adminPassword: pulumi.Output<string>;
+}
+
+/**
+ * Paperless-ngx on every data node, all sharing one Redis. Migrations run once, on the singleton,
+ * before any instance starts; every node's key sequences are then given their own residue; the
+ * singleton starts first and the others only after it is healthy.
+ */
+export class PaperlessApp extends pulumi.ComponentResource {
+    public readonly containers: Record<string, docker.Container>;
+
+    constructor(name: string, args: PaperlessAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:app:PaperlessApp", name, {}, opts);
+        const { cluster: c, hosts } = args;
+        const provider = (n: NodeSpec) => {
+            const p = hosts[n.name].docker;
+            if (!p) throw new Error(`node ${n.name} has no Docker engine`);
+            return p;
+        };
+        const secrets = pulumi
+            .all([args.dbPassword, args.secretKey, args.redisPassword, args.adminPassword])
+            .apply(([dbPassword, secretKey, redisPassword, adminPassword]) => ({ dbPassword, secretKey, redisPassword, adminPassword }));
+        const envFor = (n: NodeSpec) => secrets.apply((s) => envList(paperlessEnv(c, n, s)));
+
+        const redisData = new docker.Volume(`${name}-redis-data`, { name: "paperless-ha-redis" }, { parent: this, provider: provider(c.redis) });
+        const redisImage = new docker.RemoteImage(`${name}-redis-image`, { name: c.app.redisImage, keepLocally: true }, { parent: this, provider: provider(c.redis) });
+        const redis = new docker.Container(`${name}-redis`, {
+            name: "paperless-ha-redis",
+            image: redisImage.imageId,
+            networkMode: "host",
+            restart: "unless-stopped",
+            command: ["redis-server", "/usr/local/etc/redis/paperless-ha.conf"],
+            uploads: [{ file: "/usr/local/etc/redis/paperless-ha.conf", content: args.redisPassword.apply((p) => renderRedisConf(c, p)) }],
+            volumes: [{ volumeName: redisData.name, containerPath: "/data" }],
+            healthcheck: {
+                tests: ["CMD-SHELL", `redis-cli -p ${c.app.redisPort} --no-auth-warning ping | grep -qE 'PONG|NOAUTH'`],
+                interval: "5s", timeout: "3s", retries: 5,
+            },
+            wait: true,
+            waitTimeout: 120,
+        }, { parent: this, provider: provider(c.redis), dependsOn: [hosts[c.redis.name].firewall] });
+
+        const images = Object.fromEntries(c.dataNodes.map((n) => [n.name, new docker.RemoteImage(`${name}-${n.name}-image`, {
+            name: c.app.image,
+            keepLocally: true,
+        }, { parent: this, provider: provider(n) })]));
+
+        const single = c.singleton;
+        const migrate = runScript(`${name}-migrate`, {
+            login: hosts[single.name].login,
+            script: "paperless-migrate",
+            env: {
+                IMAGE: c.app.image,
+                DATA_DIR: c.app.dataDir,
+                CA_CERT: HOST_CA_CERT,
+                PAPERLESS_ENV: envFor(single).apply((l) => l.join("\n") + "\n"),
+            },
+        }, { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name]] });
+
+        const keysReady = Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-pk-offsets`, {
+            login: hosts[n.name].login,
+            script: "pk-offsets",
+            env: {
+                PG_PORT: String(c.database.port),
+                DB_NAME: c.database.name,
+                SQL: renderPkOffsetsSql(c.database.pgactive.maxNodes, n.id),
+                // Re-run after every migration run: new tables bring new sequences.
+                MIGRATED_WITH: c.app.image,
+            },
+        }, { parent: this, dependsOn: [migrate, args.databaseReady[n.name]] })]));
+
+        const container = (n: NodeSpec, after: pulumi.Resource[]) => {
+            const isSingleton = n.name === single.name;
+            const shared = (dir: string, containerPath: string) => ({ hostPath: `${args.mountPoint}/${dir}`, containerPath });
+            return new docker.Container(`${name}-${n.name}-paperless`, {
+                name: "paperless-ha-app",
+                image: images[n.name].imageId,
+                networkMode: "host",
+                restart: "unless-stopped",
+                envs: envFor(n),
+                volumes: [
+                    // The search index lives here: local to each node, never shared between writers.
+                    { hostPath: c.app.dataDir, containerPath: CONTAINER.data },
+                    shared("media", CONTAINER.media),
+                    shared("export", CONTAINER.export),
+                    ...(isSingleton ? [shared("consume", CONTAINER.consume)] : []),
+                    { hostPath: HOST_CA_CERT, containerPath: CONTAINER.caCert, readOnly: true },
+                ],
+                uploads: isSingleton ? [] : [{ file: CONTAINER.schedulerRun, content: SCHEDULER_DISABLED_RUN, executable: true }],
+                healthcheck: {
+                    tests: ["CMD", "curl", "-fsS", "--max-time", "5", "-o", "/dev/null", `http://localhost:${c.app.port}/`],
+                    interval: "10s", timeout: "6s", retries: 5, startPeriod: "120s",
+                },
+                wait: true,
+                waitTimeout: 900,
+            }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...after] });
+        };
+        const first = container(single, []);
+        this.containers = { [single.name]: first };
+        for (const n of c.dataNodes.filter((d) => d.name !== single.name)) {
+            this.containers[n.name] = container(n, [first]);
+        }
+        this.registerOutputs({});
+    }
+}
+

@@ -1,0 +1,89 @@
+import { isIP } from "node:net";
+import { ClusterConfig, NodeSpec } from "../config";
+
+/** Paths inside the Paperless image. */
+export const CONTAINER = {
+    data: "/usr/src/paperless/data",
+    media: "/usr/src/paperless/media",
+    consume: "/usr/src/paperless/consume",
+    export: "/usr/src/paperless/export",
+    caCert: "/run/paperless-ha/ca.crt",
+    src: "/usr/src/paperless/src",
+    schedulerRun: "/etc/s6-overlay/s6-rc.d/svc-scheduler/run",
+} as const;
+
+/** Where each node keeps the cluster CA (written by the host's tls step). */
+export const HOST_CA_CERT = "/etc/paperless-ha/tls/ca.crt";
+
+export interface AppSecrets {
+    dbPassword: string;
+    secretKey: string;
+    redisPassword: string;
+    adminPassword: string;
+}
+
+const hostPort = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+/**
+ * Environment of the Paperless instance on `node`. Every instance shares Redis and the secret key
+ * and talks to its own node's database over TLS; only the singleton consumes, schedules and creates
+ * the admin account. Pure.
+ */
+export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): Record<string, string> {
+    const singleton = node.name === c.singleton.name;
+    const env: Record<string, string> = {
+        PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
+        PAPERLESS_DBENGINE: "postgresql",
+        PAPERLESS_DBHOST: node.clusterAddress,
+        PAPERLESS_DBPORT: String(c.database.port),
+        PAPERLESS_DBNAME: c.database.name,
+        PAPERLESS_DBUSER: c.database.user,
+        PAPERLESS_DBPASS: s.dbPassword,
+        PAPERLESS_DBSSLMODE: "verify-full",
+        PAPERLESS_DBSSLROOTCERT: CONTAINER.caCert,
+        PAPERLESS_SECRET_KEY: s.secretKey,
+        PAPERLESS_PORT: String(c.app.port),
+        PAPERLESS_TIME_ZONE: c.app.timeZone,
+        PAPERLESS_OCR_LANGUAGE: c.app.ocrLanguage,
+        PAPERLESS_DATA_DIR: CONTAINER.data,
+        PAPERLESS_MEDIA_ROOT: CONTAINER.media,
+        PAPERLESS_CONSUMPTION_DIR: CONTAINER.consume,
+        PAPERLESS_HA_NODE: node.name,
+        PAPERLESS_HA_ROLE: singleton ? "singleton" : "replica",
+        ...(c.app.url ? { PAPERLESS_URL: c.app.url } : {}),
+        ...c.app.env,
+    };
+    if (singleton) {
+        env.PAPERLESS_ADMIN_USER = c.app.adminUser;
+        env.PAPERLESS_ADMIN_PASSWORD = s.adminPassword;
+        env.PAPERLESS_ADMIN_MAIL = c.app.adminEmail;
+    } else {
+        env.PAPERLESS_CONSUMER_DISABLE = "1";
+    }
+    return env;
+}
+
+/** `KEY=value` lines, the form Docker's envs and --env-file take. */
+export function envList(env: Record<string, string>): string[] {
+    return Object.keys(env).sort().map((k) => `${k}=${env[k]}`);
+}
+
+/** Replaces the image's scheduler service on non-singleton nodes: celery beat must run once per cluster. */
+export const SCHEDULER_DISABLED_RUN = `#!/command/with-contenv /usr/bin/bash
+echo "[svc-scheduler] the scheduler runs on the singleton node only (paperless-ha)"
+s6-svc -Od .
+exit 0
+`;
+
+/** Redis config for the one shared instance; the password stays out of its command line. */
+export function renderRedisConf(c: ClusterConfig, password: string): string {
+    return [
+        `bind ${c.redis.clusterAddress} 127.0.0.1`,
+        `port ${c.app.redisPort}`,
+        "protected-mode yes",
+        `requirepass ${password}`,
+        "appendonly yes",
+        "dir /data",
+        "",
+    ].join("\n");
+}

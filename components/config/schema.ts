@@ -1,0 +1,185 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/** Config namespace: every key is `paperless-ha:<key>`. */
+export const NAMESPACE = "paperless-ha";
+
+const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const NODE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
+
+const nonEmpty = (what: string) => z.string().trim().min(1, `${what} must not be empty`);
+const port = z.number().int().min(1).max(65535);
+
+export const isAddress = (s: string): boolean => isIP(s) !== 0 || (HOSTNAME.test(s) && !/^[0-9.]+$/.test(s));
+
+export const ROLES = ["singleton", "redis", "arbiter"] as const;
+export type Role = (typeof ROLES)[number];
+
+const nodeSchema = z.strictObject({
+    /** Short host name, also the node's identity in resource names: lowercase, digits, dashes. */
+    name: z.string().regex(NODE_NAME, "must be 1-32 lowercase letters, digits or dashes, starting with a letter"),
+    /** Address the operator reaches over SSH: an IP or a DNS name. */
+    address: z.string().refine(isAddress, "must be an IPv4/IPv6 address or a DNS host name"),
+    /** IP the nodes use among themselves (replication, storage, firewall rules). Default: `address` when it is an IP. */
+    clusterAddress: z.string().refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address").optional(),
+    /**
+     * Stable slot 1..maxNodes; decides this node's primary-key residue in the database.
+     * Default: position in the list + 1. Never change it on a running node.
+     */
+    id: z.number().int().min(1).optional(),
+    /** Pin roles: `singleton` (consumer, scheduler, migrations), `redis`, `arbiter` (storage witness only). */
+    roles: z.array(z.enum(ROLES)).default([]),
+});
+
+const sshSchema = z
+    .strictObject({
+        /** Login user; a non-root user needs password-less sudo. Default `root`. */
+        user: nonEmpty("ssh.user").default("root"),
+        /** SSH port. Default 22. */
+        port: port.default(22),
+        /** Private key file on the operator machine; alternative to the secret `paperless-ha:sshPrivateKey`. */
+        privateKeyPath: nonEmpty("ssh.privateKeyPath").optional(),
+        /** How many times to retry dialling while a host boots. Default 60 (about five minutes). */
+        dialErrorLimit: z.number().int().min(1).default(60),
+    })
+    .prefault({});
+
+const pgactiveSchema = z
+    .strictObject({
+        /** `pgactive.max_nodes`; also the primary-key stride. Fixed for the life of the group. Default 4. */
+        maxNodes: z.number().int().min(2).max(32).default(4),
+        /** How pgactive gets onto the hosts: `source` (build a release tarball), `package` (apt), `none` (already there). */
+        install: z.enum(["source", "package", "none"]).default("source"),
+        /** apt package for `install: package` (from a repository you configure). */
+        package: nonEmpty("database.pgactive.package").default("postgresql-15-pgactive"),
+        /** Release built for `install: source`. */
+        version: nonEmpty("database.pgactive.version").default("2.1.4"),
+        /** Tarball for `install: source`; `{version}` is substituted. */
+        sourceUrl: nonEmpty("database.pgactive.sourceUrl").default(
+            "https://github.com/aws/pgactive/archive/refs/tags/v{version}.tar.gz",
+        ),
+        /** Expected sha256 of the tarball; checked when set. */
+        sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256").optional(),
+    })
+    .prefault({});
+
+const databaseSchema = z
+    .strictObject({
+        /** Replication engine for the classic topology. Default `pgactive` (active-active). */
+        engine: z.enum(["pgactive"]).default("pgactive"),
+        /** PostgreSQL major version installed from the distribution. Default `15` (Debian 12). */
+        postgresVersion: z.string().regex(/^[0-9]{2}$/, "must be a PostgreSQL major version such as 15").default("15"),
+        /** Database name. Default `paperless`. */
+        name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("paperless"),
+        /** Application role. Default `paperless`. */
+        user: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("paperless"),
+        /** Superuser pgactive connects with between nodes. Default `pgactive`. */
+        replicationUser: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("pgactive"),
+        /** Port. Default 5432. */
+        port: port.default(5432),
+        /** Extra postgresql.conf settings, merged over the defaults (e.g. `shared_buffers: 1GB`). */
+        settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        pgactive: pgactiveSchema,
+    })
+    .prefault({});
+
+const glusterSchema = z
+    .strictObject({
+        /** Volume name. Default `paperless`. */
+        volume: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be letters, digits, dash or underscore").default("paperless"),
+        /** Brick directory on every storage node. Default `/srv/gluster/paperless`. */
+        brickDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/srv/gluster/paperless"),
+        /** Where the volume is mounted on app nodes. Default `/mnt/paperless`. */
+        mountPoint: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/mnt/paperless"),
+        /** Extra `gluster volume set` options, merged over the defaults. */
+        options: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({});
+
+const storageSchema = z
+    .strictObject({
+        gluster: glusterSchema,
+        /** Keep bricks, database files and data dirs on `pulumi destroy`. Default true. */
+        retainOnDestroy: z.boolean().default(true),
+    })
+    .prefault({});
+
+const appSchema = z
+    .strictObject({
+        /** Paperless-ngx image. */
+        image: nonEmpty("app.image").default("ghcr.io/paperless-ngx/paperless-ngx:2.18.4"),
+        /** Redis image for the one Redis all app instances share. */
+        redisImage: nonEmpty("app.redisImage").default("docker.io/library/redis:7.4-bookworm"),
+        /** Port Paperless listens on, on every node. Default 8000. */
+        port: port.default(8000),
+        /** Redis port on the redis node. Default 6379. */
+        redisPort: port.default(6379),
+        /** Public URL (PAPERLESS_URL), e.g. https://paperless.example.com. Optional. */
+        url: z.url().optional(),
+        /** PAPERLESS_TIME_ZONE. Default `UTC`. */
+        timeZone: nonEmpty("app.timeZone").default("UTC"),
+        /** PAPERLESS_OCR_LANGUAGE. Default `eng`. */
+        ocrLanguage: nonEmpty("app.ocrLanguage").default("eng"),
+        /** Admin account created on first start. Default `admin`. */
+        adminUser: nonEmpty("app.adminUser").default("admin"),
+        /** Admin e-mail. Default `root@localhost`. */
+        adminEmail: nonEmpty("app.adminEmail").default("root@localhost"),
+        /** Per-node data dir (search index, classifier): local disk, never shared. */
+        dataDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/var/lib/paperless-ha/data"),
+        /** Extra PAPERLESS_* environment for every instance. */
+        env: z.record(z.string().regex(/^PAPERLESS_[A-Z0-9_]+$/, "keys must be PAPERLESS_* names"), z.string()).default({}),
+    })
+    .prefault({});
+
+const edgeSchema = z
+    .strictObject({
+        /** Run HAProxy on every node in front of all app instances. Default true. */
+        enabled: z.boolean().default(true),
+        /** Plain HTTP port (redirects to HTTPS when tls is on). Default 80. */
+        httpPort: port.default(80),
+        /** HTTPS port, served with the node certificate from the cluster CA. Default 443. */
+        httpsPort: port.default(443),
+        /** Serve HTTPS. Default true. */
+        tls: z.boolean().default(true),
+        /** Extra DNS names for the HAProxy certificate (the public name of the cluster). */
+        hostnames: z.array(z.string().refine(isAddress, "must be a DNS host name or IP")).default([]),
+    })
+    .prefault({});
+
+const firewallSchema = z
+    .strictObject({
+        /** Manage an nftables input policy. Default true. */
+        enabled: z.boolean().default(true),
+        /** Sources allowed to SSH and the Docker API. Default: anywhere. */
+        managementCidrs: z.array(nonEmpty("firewall.managementCidrs[]")).default(["0.0.0.0/0", "::/0"]),
+    })
+    .prefault({});
+
+const hostSchema = z
+    .strictObject({
+        /** Install and enable chrony. Turn off where the clock is not the host's to set (containers). Default true. */
+        timeSync: z.boolean().default(true),
+        /** Extra sysctl settings, merged over the defaults. */
+        sysctl: z.record(z.string().regex(/^[a-z0-9_.]+$/, "must be a sysctl key"), z.union([z.string(), z.number()])).default({}),
+        /** Port of the TLS Docker API the program deploys containers through. Default 2376. */
+        dockerApiPort: port.default(2376),
+    })
+    .prefault({});
+
+export const configSchema = z.strictObject({
+    /** `classic` (pgactive + GlusterFS + per-node containers) or `swarm`. Default `classic`. */
+    topology: z.enum(["classic", "swarm"]).default("classic"),
+    nodes: z.array(nodeSchema).min(1, "at least one node is required"),
+    ssh: sshSchema,
+    /** Secret: the SSH private key itself (`pulumi config set --secret sshPrivateKey < key`). */
+    sshPrivateKey: z.string().optional(),
+    database: databaseSchema,
+    storage: storageSchema,
+    app: appSchema,
+    edge: edgeSchema,
+    firewall: firewallSchema,
+    host: hostSchema,
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

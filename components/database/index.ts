@@ -1,0 +1,3 @@
+export * from "./pgactiveGroup";
+export * from "./postgresConf";
+export * from "./sequences";

@@ -1,0 +1,102 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { Host, runScript } from "../host";
+import { nodeDsn, PG_TLS_DIR, postgresSettings, renderPgHba, renderPostgresConf } from "./postgresConf";
+
+export interface PgactiveGroupArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+    superuserPassword: pulumi.Input<string>;
+    replicationPassword: pulumi.Input<string>;
+    appPassword: pulumi.Input<string>;
+}
+
+/**
+ * PostgreSQL on every data node joined into one pgactive group: the first node creates the group,
+ * each other node joins it through the first once it exists. Nodes are only configured for
+ * pgactive after the extension is on disk, so a missing pgactive stops the run before any
+ * PostgreSQL setting changes.
+ */
+export class PgactiveGroup extends pulumi.ComponentResource {
+    /** Per data node: its database is a ready member of the group. */
+    public readonly members: Record<string, command.remote.Command>;
+    /** `host:port` per data node. */
+    public readonly endpoints: Record<string, string>;
+
+    constructor(name: string, args: PgactiveGroupArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:database:PgactiveGroup", name, {}, opts);
+        const { cluster: c, hosts } = args;
+        const db = c.database;
+        const retain = c.storage.retainOnDestroy ? "1" : "0";
+
+        const configured: Record<string, command.remote.Command> = {};
+        const access: Record<string, command.remote.Command> = {};
+        for (const n of c.dataNodes) {
+            const login = hosts[n.name].login;
+            const extension = runScript(`${name}-${n.name}-pgactive`, {
+                login,
+                script: "pgactive-install",
+                env: {
+                    NODE_NAME: n.name,
+                    PG_VERSION: db.postgresVersion,
+                    METHOD: db.pgactive.install,
+                    PACKAGE: db.pgactive.package,
+                    VERSION: db.pgactive.version,
+                    SOURCE_URL: db.pgactive.sourceUrl.replace(/\{version\}/g, db.pgactive.version),
+                    SOURCE_SHA256: db.pgactive.sourceSha256 ?? "",
+                },
+            }, { parent: this, dependsOn: hosts[n.name].ready });
+            configured[n.name] = runScript(`${name}-${n.name}-postgres`, {
+                login,
+                script: "postgres",
+                env: {
+                    NODE_NAME: n.name,
+                    PG_VERSION: db.postgresVersion,
+                    PG_PORT: String(db.port),
+                    TLS_DIR: PG_TLS_DIR,
+                    SETTINGS: renderPostgresConf(postgresSettings(c, n)),
+                    DB_NAME: db.name,
+                    APP_USER: db.user,
+                    REPL_USER: db.replicationUser,
+                    SUPERUSER_PASSWORD: args.superuserPassword,
+                    REPL_PASSWORD: args.replicationPassword,
+                    APP_PASSWORD: args.appPassword,
+                },
+                deleteScript: "postgres-delete",
+                deleteEnv: { PG_VERSION: db.postgresVersion, RETAIN: retain },
+            }, { parent: this, dependsOn: [extension] });
+            access[n.name] = runScript(`${name}-${n.name}-access`, {
+                login,
+                script: "pg-access",
+                env: { PG_VERSION: db.postgresVersion, HBA: renderPgHba(c) },
+            }, { parent: this, dependsOn: [configured[n.name], hosts[n.name].firewall] });
+        }
+
+        const first = c.first;
+        const group = runScript(`${name}-group`, {
+            login: hosts[first.name].login,
+            script: "pgactive-group",
+            env: { PG_PORT: String(db.port), DB_NAME: db.name, NODE_NAME: first.name, NODE_DSN: nodeDsn(c, first) },
+        }, { parent: this, dependsOn: [access[first.name]] });
+
+        this.members = { [first.name]: group };
+        for (const n of c.dataNodes.filter((d) => d.name !== first.name)) {
+            // The first node's pg_hba must admit the joiner, and the joiner's must admit the first
+            // node's workers, before the join copies the database.
+            this.members[n.name] = runScript(`${name}-${n.name}-join`, {
+                login: hosts[n.name].login,
+                script: "pgactive-join",
+                env: {
+                    PG_PORT: String(db.port),
+                    DB_NAME: db.name,
+                    NODE_NAME: n.name,
+                    NODE_DSN: nodeDsn(c, n),
+                    JOIN_DSN: nodeDsn(c, first),
+                },
+            }, { parent: this, dependsOn: [group, access[n.name], access[first.name]] });
+        }
+        this.endpoints = Object.fromEntries(c.dataNodes.map((n) => [n.name, `${n.clusterAddress}:${db.port}`]));
+        this.registerOutputs({ endpoints: this.endpoints });
+    }
+}

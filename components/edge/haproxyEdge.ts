@@ -1,0 +1,36 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { Host, runScript } from "../host";
+import { KeyPair } from "../pki";
+import { HAPROXY_PEM, renderHaproxyCfg } from "./haproxyCfg";
+
+export interface HaproxyEdgeArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+    /** Per node certificate and key; HAProxy serves the node's own. */
+    nodeTls: Record<string, KeyPair>;
+}
+
+/** HAProxy on every data node balancing over every app instance, so any node's address serves. */
+export class HaproxyEdge extends pulumi.ComponentResource {
+    public readonly balancers: Record<string, command.remote.Command>;
+
+    constructor(name: string, args: HaproxyEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:edge:HaproxyEdge", name, {}, opts);
+        const { cluster: c, hosts } = args;
+        const cfg = renderHaproxyCfg(c);
+        this.balancers = Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-haproxy`, {
+            login: hosts[n.name].login,
+            script: "haproxy",
+            env: {
+                CONFIG: cfg,
+                PEM_PATH: HAPROXY_PEM,
+                PEM: pulumi.all([args.nodeTls[n.name].certPem, args.nodeTls[n.name].keyPem]).apply(([crt, key]) => `${crt.trim()}\n${key.trim()}\n`),
+            },
+            deleteScript: "haproxy-delete",
+            deleteEnv: { PEM_PATH: HAPROXY_PEM },
+        }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] })]));
+        this.registerOutputs({});
+    }
+}

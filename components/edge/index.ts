@@ -1,0 +1,2 @@
+export * from "./haproxyCfg";
+export * from "./haproxyEdge";

@@ -1,0 +1,104 @@
+import { isIP } from "node:net";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, NodeSpec } from "../config";
+import { KeyPair } from "../pki";
+import { packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderSysctl } from "./render";
+import { HostLogin, runScript } from "./remoteScript";
+
+export interface HostArgs {
+    node: NodeSpec;
+    cluster: ClusterConfig;
+    sshPrivateKey: pulumi.Input<string>;
+    caCertPem: pulumi.Input<string>;
+    /** This node's certificate and key. */
+    nodeTls: KeyPair;
+    /** Client certificate the Docker provider presents. */
+    operatorTls: KeyPair;
+}
+
+/**
+ * One existing Linux host: SSH reachability, base OS, cluster /etc/hosts, firewall, certificates and
+ * (on data nodes) a Docker engine with a provider bound to it.
+ */
+export class Host extends pulumi.ComponentResource {
+    public readonly login: HostLogin;
+    /** Base OS done: packages, sysctl, time sync, certificates on disk. */
+    public readonly ready: pulumi.Resource[];
+    /** Every cluster name resolves (needed before anything dials a peer by name). */
+    public readonly hostsFile: command.remote.Command;
+    public readonly firewall: command.remote.Command;
+    /** Absent on the arbiter, which runs no containers. */
+    public readonly docker?: docker.Provider;
+
+    constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:host:Host", name, {}, opts);
+        const { node, cluster: c } = args;
+        const connection: command.types.input.remote.ConnectionArgs = {
+            host: node.address,
+            port: c.ssh.port,
+            user: c.ssh.user,
+            privateKey: args.sshPrivateKey,
+            dialErrorLimit: c.ssh.dialErrorLimit,
+            perDialTimeout: 10,
+        };
+        this.login = { node: node.name, connection, sudo: c.ssh.user !== "root" };
+        const login = this.login;
+
+        // Proves SSH and (for a sudo user) password-less sudo before any real work.
+        const reachable = new command.remote.Command(`${name}-ssh`, {
+            connection,
+            create: login.sudo ? "sudo -n true" : "true",
+        }, { parent: this });
+
+        const base = runScript(`${name}-base`, {
+            login,
+            script: "base",
+            env: {
+                NODE_NAME: node.name,
+                PACKAGES: packagesFor(node, c).join(" "),
+                SYSCTL: renderSysctl(c.host.sysctl),
+                TIME_SYNC: c.host.timeSync ? "1" : "0",
+            },
+        }, { parent: this, dependsOn: [reachable] });
+
+        this.hostsFile = runScript(`${name}-hosts`, {
+            login,
+            script: "hosts",
+            env: { HOSTS_BLOCK: renderHostsBlock(c.nodes) },
+            deleteScript: "hosts-delete",
+        }, { parent: this, dependsOn: [reachable] });
+
+        this.firewall = runScript(`${name}-firewall`, {
+            login,
+            script: "firewall",
+            env: { ENABLED: c.firewall.enabled ? "1" : "0", RULESET: renderFirewall(c, c.ssh.port) },
+            deleteScript: "firewall-delete",
+        }, { parent: this, dependsOn: [base] });
+
+        const certs = runScript(`${name}-tls`, {
+            login,
+            script: "tls",
+            env: { CA_CERT: args.caCertPem, NODE_CERT: args.nodeTls.certPem, NODE_KEY: args.nodeTls.keyPem },
+        }, { parent: this, dependsOn: [reachable] });
+
+        this.ready = [base, certs, this.hostsFile];
+
+        if (!node.arbiter) {
+            const engine = runScript(`${name}-docker`, {
+                login,
+                script: "docker",
+                env: { DAEMON_JSON: renderDockerDaemon(c.host.dockerApiPort) },
+                deleteScript: "docker-delete",
+            }, { parent: this, dependsOn: [base, certs] });
+            this.docker = new docker.Provider(`${name}-docker-api`, {
+                host: `tcp://${isIP(node.address) === 6 ? `[${node.address}]` : node.address}:${c.host.dockerApiPort}`,
+                caMaterial: args.caCertPem,
+                certMaterial: args.operatorTls.certPem,
+                keyMaterial: args.operatorTls.keyPem,
+            }, { parent: this, dependsOn: [engine, this.firewall] });
+        }
+        this.registerOutputs({});
+    }
+}

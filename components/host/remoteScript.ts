@@ -1,0 +1,101 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Host shell lives in scripts/host/*.sh; components refer to it by name. */
+export const SCRIPT_DIR = path.join(__dirname, "..", "..", "scripts", "host");
+
+const scriptCache = new Map<string, string>();
+
+/** Text of scripts/host/<name>.sh. */
+export function hostScript(name: string): string {
+    let text = scriptCache.get(name);
+    if (text === undefined) {
+        text = fs.readFileSync(path.join(SCRIPT_DIR, `${name}.sh`), "utf8");
+        scriptCache.set(name, text);
+    }
+    return text;
+}
+
+/** POSIX single-quote a value so the shell takes it literally. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * What a host script reads on stdin: a header of quoted exports, then the script. Values travel in
+ * the SSH stream, never in a command line (sshd's AcceptEnv would be needed for `environment`).
+ */
+export function renderStdin(script: string, env: Record<string, string>): string {
+    const header = Object.keys(env)
+        .sort()
+        .map((k) => {
+            if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`invalid script variable name '${k}'`);
+            return `export ${k}=${shellQuote(env[k])}`;
+        })
+        .join("\n");
+    return `${header}\n${script}`;
+}
+
+/** The login a component runs host scripts through. */
+export interface HostLogin {
+    /** Node name, for messages. */
+    node: string;
+    connection: command.types.input.remote.ConnectionArgs;
+    /** Log in as a non-root user and elevate with `sudo -n`. */
+    sudo: boolean;
+}
+
+/** The shell that reads a script from stdin, as root. */
+export function rootShell(login: HostLogin): string {
+    return login.sudo ? "sudo -n bash -s" : "bash -s";
+}
+
+/**
+ * A delete command carries its script inline because the provider feeds no stdin on delete; only
+ * plain, non-secret values may go here (they are visible in `ps` on the host).
+ */
+export function inlineScript(login: HostLogin, script: string, env: Record<string, string>): string {
+    const assigns = Object.keys(env)
+        .sort()
+        .map((k) => `${k}=${shellQuote(env[k])}`)
+        .join(" ");
+    const sudo = login.sudo ? "sudo -n " : "";
+    return `${sudo}env ${assigns} bash -c ${shellQuote(script)}`;
+}
+
+export interface ScriptArgs {
+    login: HostLogin;
+    /** scripts/host/<script>.sh */
+    script: string;
+    /** Variables exported before the script runs; may hold secrets. */
+    env: Record<string, pulumi.Input<string>>;
+    /** scripts/host/<deleteScript>.sh, run on destroy with `deleteEnv`. */
+    deleteScript?: string;
+    deleteEnv?: Record<string, string>;
+}
+
+/**
+ * A remote command that runs a host script. `update` repeats `create`, so a changed input re-runs the
+ * idempotent script in place instead of replacing the resource (a replacement would run the old
+ * resource's delete after the new create).
+ */
+export function runScript(name: string, args: ScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    const text = hostScript(args.script);
+    const stdin = pulumi.all(args.env).apply((env) => renderStdin(text, env));
+    const shell = rootShell(args.login);
+    return new command.remote.Command(
+        name,
+        {
+            connection: args.login.connection,
+            create: shell,
+            update: shell,
+            stdin,
+            delete: args.deleteScript ? inlineScript(args.login, hostScript(args.deleteScript), args.deleteEnv ?? {}) : undefined,
+            addPreviousOutputInEnv: false,
+            logging: "stderr",
+        },
+        { ...opts, additionalSecretOutputs: ["stdout"] },
+    );
+}

@@ -1,0 +1,120 @@
+import { ClusterConfig, NodeSpec } from "../config";
+
+/** Kernel tuning from the reference design; user settings override. */
+export const DEFAULT_SYSCTL: Record<string, string | number> = {
+    "net.core.rmem_max": 134217728,
+    "net.core.wmem_max": 134217728,
+    "net.ipv4.tcp_rmem": "4096 87380 134217728",
+    "net.ipv4.tcp_wmem": "4096 65536 134217728",
+    "net.core.netdev_max_backlog": 5000,
+    "fs.file-max": 2097152,
+    "vm.swappiness": 10,
+    "vm.dirty_ratio": 15,
+    "vm.dirty_background_ratio": 5,
+};
+
+export function renderSysctl(overrides: Record<string, string | number>): string {
+    const merged = { ...DEFAULT_SYSCTL, ...overrides };
+    return Object.keys(merged)
+        .sort()
+        .map((k) => `${k} = ${merged[k]}`)
+        .join("\n") + "\n";
+}
+
+/** The managed block of /etc/hosts: every node by name. */
+export function renderHostsBlock(nodes: NodeSpec[]): string {
+    return nodes.map((n) => `${n.clusterAddress} ${n.name}`).join("\n") + "\n";
+}
+
+/** Debian packages a node needs, installed in one apt run so later steps never race for the dpkg lock. */
+export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
+    const pkgs = ["ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
+    if (c.host.timeSync) pkgs.push("chrony");
+    if (!node.arbiter) {
+        const v = c.database.postgresVersion;
+        pkgs.push("glusterfs-client", `postgresql-${v}`, `postgresql-client-${v}`, "docker.io");
+        if (c.edge.enabled) pkgs.push("haproxy");
+    }
+    return pkgs.sort();
+}
+
+export interface PortRange {
+    from: number;
+    to?: number;
+}
+
+const fmt = (p: PortRange) => (p.to ? `${p.from}-${p.to}` : `${p.from}`);
+
+/** Ports only the other nodes may reach. */
+export function clusterPorts(c: ClusterConfig): PortRange[] {
+    return [
+        { from: c.database.port },
+        { from: 24007, to: 24008 }, // glusterd
+        { from: 49152, to: 49251 }, // gluster bricks
+        { from: c.app.redisPort },
+        { from: c.app.port },
+    ];
+}
+
+/** Ports anyone may reach: the load balancer. */
+export function publicPorts(c: ClusterConfig): PortRange[] {
+    if (!c.edge.enabled) return [];
+    return c.edge.tls ? [{ from: c.edge.httpPort }, { from: c.edge.httpsPort }] : [{ from: c.edge.httpPort }];
+}
+
+/**
+ * nftables input policy: drop by default; management (SSH, Docker API) from the configured
+ * sources, cluster ports from the other nodes only, load-balancer ports from anywhere.
+ */
+export function renderFirewall(c: ClusterConfig, sshPort: number): string {
+    const v4 = c.nodes.map((n) => n.clusterAddress).filter((a) => !a.includes(":"));
+    const v6 = c.nodes.map((n) => n.clusterAddress).filter((a) => a.includes(":"));
+    const mgmt4 = c.firewall.managementCidrs.filter((a) => !a.includes(":"));
+    const mgmt6 = c.firewall.managementCidrs.filter((a) => a.includes(":"));
+    const cluster = clusterPorts(c).map(fmt).join(", ");
+    const mgmtPorts = [sshPort, c.host.dockerApiPort].join(", ");
+    const lines = [
+        "table inet paperless_ha",
+        "delete table inet paperless_ha",
+        "table inet paperless_ha {",
+        "  chain input {",
+        "    type filter hook input priority filter; policy drop;",
+        "    iif lo accept",
+        "    ct state established,related accept",
+        "    ct state invalid drop",
+        "    meta l4proto { icmp, ipv6-icmp } accept",
+        '    iifname "docker*" accept',
+    ];
+    if (mgmt4.length) lines.push(`    ip saddr { ${mgmt4.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
+    if (mgmt6.length) lines.push(`    ip6 saddr { ${mgmt6.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
+    if (v4.length) {
+        lines.push(`    ip saddr { ${v4.join(", ")} } tcp dport { ${cluster} } accept`);
+        lines.push(`    ip saddr { ${v4.join(", ")} } udp dport { 24007-24008 } accept`);
+    }
+    if (v6.length) {
+        lines.push(`    ip6 saddr { ${v6.join(", ")} } tcp dport { ${cluster} } accept`);
+        lines.push(`    ip6 saddr { ${v6.join(", ")} } udp dport { 24007-24008 } accept`);
+    }
+    const pub = publicPorts(c);
+    if (pub.length) lines.push(`    tcp dport { ${pub.map(fmt).join(", ")} } accept`);
+    lines.push("  }", "}");
+    return lines.join("\n") + "\n";
+}
+
+/** dockerd listens on its socket and on TLS-verified TCP for the Pulumi Docker provider. */
+export function renderDockerDaemon(apiPort: number): string {
+    return JSON.stringify(
+        {
+            hosts: ["unix:///var/run/docker.sock", `tcp://0.0.0.0:${apiPort}`],
+            tls: true,
+            tlsverify: true,
+            tlscacert: "/etc/docker/tls/ca.crt",
+            tlscert: "/etc/docker/tls/node.crt",
+            tlskey: "/etc/docker/tls/node.key",
+            "log-driver": "json-file",
+            "log-opts": { "max-size": "20m", "max-file": "5" },
+        },
+        null,
+        2,
+    ) + "\n";
+}

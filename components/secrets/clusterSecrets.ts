@@ -1,0 +1,30 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+/** Every generated credential of the cluster. RandomPassword results are secret from birth. */
+export class ClusterSecrets extends pulumi.ComponentResource {
+    /** PostgreSQL `postgres` superuser. */
+    public readonly dbSuperuserPassword: pulumi.Output<string>;
+    /** Superuser pgactive nodes connect to each other with. */
+    public readonly replicationPassword: pulumi.Output<string>;
+    /** Paperless database role. */
+    public readonly appDbPassword: pulumi.Output<string>;
+    /** Django SECRET_KEY shared by every Paperless instance (sessions must validate on any node). */
+    public readonly paperlessSecretKey: pulumi.Output<string>;
+    public readonly adminPassword: pulumi.Output<string>;
+    public readonly redisPassword: pulumi.Output<string>;
+
+    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:secrets:ClusterSecrets", name, {}, opts);
+        // Alphanumeric passwords: they pass through SQL literals, URLs and env files unescaped.
+        const password = (role: string, length: number) =>
+            new random.RandomPassword(`${name}-${role}`, { length, special: false }, { parent: this }).result;
+        this.dbSuperuserPassword = password("db-superuser", 32);
+        this.replicationPassword = password("db-replication", 32);
+        this.appDbPassword = password("db-app", 32);
+        this.paperlessSecretKey = password("paperless-secret-key", 64);
+        this.adminPassword = password("admin", 24);
+        this.redisPassword = password("redis", 32);
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,71 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { Host, runScript } from "../host";
+import { APP_UID, backupServers, brickPath, glusterPlan, SHARED_DIRS } from "./glusterPlan";
+
+export interface GlusterVolumeArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+}
+
+/**
+ * A GlusterFS replicated volume across every node (arbiter brick on the arbiter), created from the
+ * first node once every brick host is ready, and mounted on every data node after it has started.
+ */
+export class GlusterVolume extends pulumi.ComponentResource {
+    /** Mounted volume per data node. */
+    public readonly mounts: Record<string, command.remote.Command>;
+    public readonly mountPoint: string;
+
+    constructor(name: string, args: GlusterVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:storage:GlusterVolume", name, {}, opts);
+        const { cluster: c, hosts } = args;
+        const plan = glusterPlan(c);
+        const volumeName = c.storage.gluster.volume;
+        const retain = c.storage.retainOnDestroy ? "1" : "0";
+        this.mountPoint = c.storage.gluster.mountPoint;
+
+        const bricks = c.nodes.map((n) => runScript(`${name}-${n.name}-brick`, {
+            login: hosts[n.name].login,
+            script: "gluster-brick",
+            env: { BRICK_DIR: brickPath(c) },
+            deleteScript: "gluster-brick-delete",
+            deleteEnv: { BRICK_DIR: c.storage.gluster.brickDir, RETAIN: retain },
+        }, { parent: this, dependsOn: hosts[n.name].ready }));
+
+        const first = c.first;
+        const peers = c.nodes.filter((n) => n.name !== first.name).map((n) => n.clusterAddress).join(" ");
+        // Peers must admit each other (firewall) before the probe.
+        const volume = runScript(`${name}-volume`, {
+            login: hosts[first.name].login,
+            script: "gluster-volume",
+            env: {
+                VOLUME: volumeName,
+                PEERS: peers,
+                BRICKS: plan.bricks.join("\n"),
+                ARBITER: plan.arbiter ? "1" : "0",
+                OPTIONS: Object.entries(plan.options).map(([k, v]) => `${k}=${v}`).join("\n"),
+                QUORUM_RATIO: plan.quorumRatio,
+            },
+            deleteScript: "gluster-volume-delete",
+            deleteEnv: { VOLUME: volumeName, PEERS: peers },
+        }, { parent: this, dependsOn: [...bricks, ...c.nodes.map((n) => hosts[n.name].firewall)] });
+
+        this.mounts = Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-mount`, {
+            login: hosts[n.name].login,
+            script: "gluster-mount",
+            env: {
+                VOLUME: volumeName,
+                SERVER: n.clusterAddress,
+                BACKUP_SERVERS: backupServers(c, n).join(":"),
+                MOUNT_POINT: this.mountPoint,
+                APP_UID: String(APP_UID),
+                SUBDIRS: SHARED_DIRS.join(" "),
+            },
+            deleteScript: "gluster-unmount",
+            deleteEnv: { MOUNT_POINT: this.mountPoint },
+        }, { parent: this, dependsOn: [volume] })]));
+        this.registerOutputs({});
+    }
+}

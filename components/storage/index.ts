@@ -1,0 +1,2 @@
+export * from "./glusterPlan";
+export * from "./glusterVolume";

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian tools the fast test tier checks rendered config with, when missing.
+# Idempotent and quick when everything is present.
+set -euo pipefail
+PG_VERSION=${PG_VERSION:-15}
+need=()
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
+command -v openssl >/dev/null || need+=(openssl)
+command -v runuser >/dev/null || need+=(util-linux)
+[ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && id postgres >/dev/null 2>&1 || need+=("postgresql-$PG_VERSION")
+if [ "${#need[@]}" -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" != "0" ]; then
+    echo "missing test tools: ${need[*]} (run as root, or install them: apt-get install ${need[*]})" >&2
+    exit 1
+fi
+echo "installing test tools: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get -q -o DPkg::Lock::Timeout=300 update >&2
+apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >&2

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Docker engine with a TLS-verified TCP API for the Pulumi Docker provider. Reads: DAEMON_JSON.
+set -euo pipefail
+: "${DAEMON_JSON:?}"
+changed=0
+install -d -m 0700 /etc/docker/tls
+for f in ca.crt node.crt node.key; do
+    if ! cmp -s "/etc/paperless-ha/tls/$f" "/etc/docker/tls/$f"; then
+        install -m 0600 "/etc/paperless-ha/tls/$f" "/etc/docker/tls/$f"
+        changed=1
+    fi
+done
+if ! printf '%s' "$DAEMON_JSON" | cmp -s - /etc/docker/daemon.json; then
+    printf '%s' "$DAEMON_JSON" > /etc/docker/daemon.json
+    changed=1
+fi
+# The packaged unit passes -H fd://, which conflicts with "hosts" in daemon.json.
+dropin=/etc/systemd/system/docker.service.d/paperless-ha.conf
+want=$'[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd\n'
+if ! printf '%s' "$want" | cmp -s - "$dropin"; then
+    install -d /etc/systemd/system/docker.service.d
+    printf '%s' "$want" > "$dropin"
+    systemctl daemon-reload
+    changed=1
+fi
+systemctl enable docker >/dev/null 2>&1
+if [ "$changed" = "1" ] || ! systemctl is-active -q docker; then
+    systemctl restart docker
+fi
+for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && exit 0
+    sleep 1
+done
+echo "docker did not come up; see 'journalctl -u docker'" >&2
+exit 1

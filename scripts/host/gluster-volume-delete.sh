@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Stop and delete the volume definition and detach the peers; brick directories keep the files.
+set -euo pipefail
+: "${VOLUME:?}"
+PEERS=${PEERS:-}
+g() { gluster --mode=script "$@"; }
+if g volume info "$VOLUME" >/dev/null 2>&1; then
+    g volume stop "$VOLUME" force >&2 || true
+    g volume delete "$VOLUME" >&2
+fi
+for peer in $PEERS; do
+    g peer detach "$peer" force >&2 || true
+done

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Converge the replicated volume from the first node: probe peers, create the volume or add the
+# bricks it lacks (raising the replica count one brick at a time, then a full heal), set options,
+# start it. Reads: VOLUME, PEERS (addresses of the other nodes), BRICKS (one per line, arbiter last),
+# ARBITER (1|0), OPTIONS (key=value per line), QUORUM_RATIO (empty for none).
+set -euo pipefail
+: "${VOLUME:?}" "${BRICKS:?}" "${ARBITER:?}"
+PEERS=${PEERS:-}
+OPTIONS=${OPTIONS:-}
+QUORUM_RATIO=${QUORUM_RATIO:-}
+g() { gluster --mode=script "$@"; }
+
+for peer in $PEERS; do
+    g peer probe "$peer" >&2
+done
+# A probed peer takes a moment to reach "Connected"; volume create fails before that.
+for _ in $(seq 1 120); do
+    if [ -z "$PEERS" ] || ! g pool list | tail -n +2 | grep -vq "Connected"; then break; fi
+    sleep 1
+done
+if [ -n "$PEERS" ] && g pool list | tail -n +2 | grep -vq "Connected"; then
+    g pool list >&2
+    echo "not every peer of volume $VOLUME is connected" >&2
+    exit 1
+fi
+
+mapfile -t bricks <<< "$BRICKS"
+added=0
+if ! g volume info "$VOLUME" >/dev/null 2>&1; then
+    layout=()
+    if [ "${#bricks[@]}" -gt 1 ]; then layout=(replica "${#bricks[@]}"); fi
+    if [ "$ARBITER" = "1" ]; then layout+=(arbiter 1); fi
+    g volume create "$VOLUME" "${layout[@]}" "${bricks[@]}" force >&2
+else
+    existing=$(g volume info "$VOLUME" | sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p')
+    count=$(printf '%s\n' "$existing" | grep -c .)
+    for brick in "${bricks[@]}"; do
+        if ! printf '%s\n' "$existing" | grep -qxF "$brick"; then
+            if [ "$ARBITER" = "1" ] || g volume info "$VOLUME" | grep -q "(arbiter)"; then
+                echo "volume $VOLUME has an arbiter; converting it to a larger replica set is not supported here" >&2
+                exit 1
+            fi
+            count=$((count + 1))
+            g volume add-brick "$VOLUME" replica "$count" "$brick" force >&2
+            added=1
+        fi
+    done
+fi
+
+while IFS='=' read -r key value; do
+    [ -n "$key" ] || continue
+    current=$(g volume get "$VOLUME" "$key" 2>/dev/null | awk -v k="$key" '$1 == k { print $2 }')
+    [ "$current" = "$value" ] || g volume set "$VOLUME" "$key" "$value" >&2
+done <<< "$OPTIONS"
+if [ -n "$QUORUM_RATIO" ]; then
+    g volume set all cluster.server-quorum-ratio "$QUORUM_RATIO" >&2
+fi
+
+if ! g volume info "$VOLUME" | grep -q '^Status: Started'; then
+    g volume start "$VOLUME" >&2
+fi
+if [ "$added" = "1" ]; then
+    # New replicas are filled by self-heal, not rebalance.
+    g volume heal "$VOLUME" full >&2
+fi
+g volume info "$VOLUME" | grep -E '^(Status|Number of Bricks):'

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Run Django migrations once, in a throw-away container on the singleton node, before any
+# Paperless instance starts. Reads: IMAGE, DATA_DIR, CA_CERT, PAPERLESS_ENV (env-file lines).
+set -euo pipefail
+: "${IMAGE:?}" "${DATA_DIR:?}" "${CA_CERT:?}" "${PAPERLESS_ENV:?}"
+install -d -o 1000 -g 1000 -m 0750 "$DATA_DIR"
+umask 077
+env_file=$(mktemp /run/paperless-ha-migrate.XXXXXX)
+trap 'rm -f "$env_file"' EXIT
+printf '%s' "$PAPERLESS_ENV" > "$env_file"
+docker run --rm --network host --user 1000:1000 --env-file "$env_file" \
+    -v "$DATA_DIR:/usr/src/paperless/data" -v "$CA_CERT:/run/paperless-ha/ca.crt:ro" \
+    --workdir /usr/src/paperless/src --entrypoint python3 "$IMAGE" manage.py migrate --no-input >&2
+echo "migrations applied with $IMAGE" >&2

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# This node's PostgreSQL: certificates, settings, password file, roles and the empty database.
+# Runs only after pgactive is present, so the preload setting can never stop the server.
+# Reads: NODE_NAME, PG_VERSION, PG_PORT, TLS_DIR, SETTINGS, DB_NAME, APP_USER, REPL_USER,
+#        SUPERUSER_PASSWORD, REPL_PASSWORD, APP_PASSWORD.
+set -euo pipefail
+: "${NODE_NAME:?}" "${PG_VERSION:?}" "${PG_PORT:?}" "${TLS_DIR:?}" "${SETTINGS:?}"
+: "${DB_NAME:?}" "${APP_USER:?}" "${REPL_USER:?}" "${SUPERUSER_PASSWORD:?}" "${REPL_PASSWORD:?}" "${APP_PASSWORD:?}"
+cd /
+conf_dir="/etc/postgresql/$PG_VERSION/main"
+[ -d "$conf_dir" ] || pg_createcluster "$PG_VERSION" main >&2
+
+changed=0
+put() { # put FILE MODE CONTENT: write as postgres, only when different
+    if ! printf '%s' "$3" | cmp -s - "$1"; then
+        install -o postgres -g postgres -m "$2" /dev/null "$1.new"
+        printf '%s' "$3" > "$1.new"
+        mv "$1.new" "$1"
+        changed=1
+    fi
+}
+install -d -o postgres -g postgres -m 0700 "$TLS_DIR"
+put "$TLS_DIR/ca.crt" 0644 "$(cat /etc/paperless-ha/tls/ca.crt)"
+put "$TLS_DIR/node.crt" 0644 "$(cat /etc/paperless-ha/tls/node.crt)"
+put "$TLS_DIR/node.key" 0600 "$(cat /etc/paperless-ha/tls/node.key)"
+install -d -o postgres -g postgres "$conf_dir/conf.d"
+grep -q "^include_dir = 'conf.d'" "$conf_dir/postgresql.conf" || echo "include_dir = 'conf.d'" >> "$conf_dir/postgresql.conf"
+put "$conf_dir/conf.d/90-paperless-ha.conf" 0644 "$SETTINGS"
+# pgactive's workers run as postgres and find peers' password here, so no DSN carries one.
+put /var/lib/postgresql/.pgpass 0600 "*:$PG_PORT:$DB_NAME:$REPL_USER:$REPL_PASSWORD"$'\n'
+
+systemctl enable "postgresql@$PG_VERSION-main" >/dev/null 2>&1 || true
+if ! pg_ctlcluster "$PG_VERSION" main status >/dev/null 2>&1; then
+    pg_ctlcluster "$PG_VERSION" main start >&2
+elif [ "$changed" = "1" ]; then
+    pg_ctlcluster "$PG_VERSION" main reload >&2
+    sleep 1
+    pending=$(runuser -u postgres -- psql -p "$PG_PORT" -tAc "SELECT count(*) FROM pg_settings WHERE pending_restart")
+    if [ "$pending" != "0" ]; then
+        echo "[$NODE_NAME] restarting PostgreSQL for $pending setting(s)" >&2
+        pg_ctlcluster "$PG_VERSION" main restart >&2
+    fi
+fi
+for _ in $(seq 1 60); do
+    runuser -u postgres -- pg_isready -q -p "$PG_PORT" && break
+    sleep 1
+done
+
+sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
+# Passwords reach psql on stdin, never in its arguments.
+runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q -p "$PG_PORT" -d postgres <<SQL
+ALTER ROLE postgres PASSWORD $(sql_quote "$SUPERUSER_PASSWORD");
+SELECT format('CREATE ROLE %I', '$REPL_USER') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$REPL_USER')\gexec
+ALTER ROLE "$REPL_USER" WITH LOGIN SUPERUSER REPLICATION PASSWORD $(sql_quote "$REPL_PASSWORD");
+SELECT format('CREATE ROLE %I', '$APP_USER') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_USER')\gexec
+ALTER ROLE "$APP_USER" WITH LOGIN NOSUPERUSER PASSWORD $(sql_quote "$APP_PASSWORD");
+SELECT format('CREATE DATABASE %I OWNER %I', '$DB_NAME', '$APP_USER') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB_NAME')\gexec
+SQL
+echo "[$NODE_NAME] PostgreSQL $PG_VERSION ready on port $PG_PORT" >&2

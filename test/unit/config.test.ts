@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, readStackConfig, validateConfig } from "../../components/config";
+import { stackConfig } from "./harness";
+
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
+const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` }));
+const valid = (extra: Record<string, unknown> = {}) => ({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
+
+function problems(raw: unknown): string[] {
+    try {
+        validateConfig(raw);
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems;
+    }
+    throw new Error("config was accepted");
+}
+
+describe("defaults", () => {
+    it("fills every option with its documented default", () => {
+        const c = validateConfig(valid());
+        expect(c.topology).toBe("classic");
+        expect(c.ssh).toEqual({ user: "root", port: 22, dialErrorLimit: 60 });
+        expect(c.database).toMatchObject({ engine: "pgactive", postgresVersion: "15", name: "paperless", user: "paperless", replicationUser: "pgactive", port: 5432, settings: {} });
+        expect(c.database.pgactive).toMatchObject({ maxNodes: 4, install: "source", version: "2.1.4" });
+        expect(c.storage).toEqual({
+            gluster: { volume: "paperless", brickDir: "/srv/gluster/paperless", mountPoint: "/mnt/paperless", options: {} },
+            retainOnDestroy: true,
+        });
+        expect(c.app).toMatchObject({ port: 8000, redisPort: 6379, timeZone: "UTC", adminUser: "admin", dataDir: "/var/lib/paperless-ha/data" });
+        expect(c.edge).toEqual({ enabled: true, httpPort: 80, httpsPort: 443, tls: true, hostnames: [] });
+        expect(c.firewall).toEqual({ enabled: true, managementCidrs: ["0.0.0.0/0", "::/0"] });
+        expect(c.host).toEqual({ timeSync: true, sysctl: {}, dockerApiPort: 2376 });
+    });
+
+    it("derives ids, cluster addresses and roles", () => {
+        const c = validateConfig(valid({ nodes: [
+            { name: "a", address: "a.example.com", clusterAddress: "10.1.0.1" },
+            { name: "b", address: "10.1.0.2", roles: ["singleton"] },
+            { name: "c", address: "10.1.0.3", id: 4, roles: ["redis"] },
+        ] }));
+        expect(c.nodes.map((n) => [n.name, n.id, n.clusterAddress])).toEqual([["a", 1, "10.1.0.1"], ["b", 2, "10.1.0.2"], ["c", 4, "10.1.0.3"]]);
+        expect(c.first.name).toBe("a");
+        expect(c.singleton.name).toBe("b");
+        expect(c.redis.name).toBe("c");
+        expect(c.arbiter).toBeUndefined();
+    });
+
+    it("defaults the singleton and redis roles to the first node", () => {
+        const c = validateConfig(valid());
+        expect([c.singleton.name, c.redis.name, c.first.name]).toEqual(["node1", "node1", "node1"]);
+    });
+
+    it("accepts two data nodes with an arbiter", () => {
+        const c = validateConfig(valid({ nodes: [...nodes(2), { name: "witness", address: "10.0.0.99", roles: ["arbiter"] }] }));
+        expect(c.dataNodes.map((n) => n.name)).toEqual(["node1", "node2"]);
+        expect(c.arbiter?.name).toBe("witness");
+    });
+
+    it("keeps the SSH key out of the resolved config", () => {
+        expect(JSON.stringify(validateConfig(valid()))).not.toContain("PRIVATE KEY");
+    });
+});
+
+describe("rejects", () => {
+    const cases: [string, unknown, string][] = [
+        ["no nodes", valid({ nodes: [] }), "paperless-ha:nodes: at least one node is required"],
+        ["missing nodes", { sshPrivateKey: KEY }, "paperless-ha:nodes: required"],
+        ["duplicate names", valid({ nodes: [...nodes(3), { name: "node2", address: "10.0.0.20" }] }), "paperless-ha:nodes[3].name: duplicate node name 'node2' (also nodes[1])"],
+        ["duplicate addresses", valid({ nodes: [...nodes(3), { name: "node4", address: "10.0.0.12" }] }), "paperless-ha:nodes[3].address: duplicate address '10.0.0.12' (also nodes[1])"],
+        ["an address that is neither IP nor hostname", valid({ nodes: [{ name: "node1", address: "300.1.1.1" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].address: must be an IPv4/IPv6 address or a DNS host name"],
+        ["an address with spaces", valid({ nodes: [{ name: "node1", address: "my host" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].address: must be an IPv4/IPv6 address or a DNS host name"],
+        ["a host name without a cluster IP", valid({ nodes: [{ name: "node1", address: "n1.example.com" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].clusterAddress: required because address 'n1.example.com' is a host name"],
+        ["an unknown topology", valid({ topology: "kubernetes" }), "paperless-ha:topology: Invalid option"],
+        ["the swarm topology in this version", valid({ topology: "swarm" }), "paperless-ha:topology: 'swarm' is not available"],
+        ["two nodes without an arbiter", valid({ nodes: nodes(2) }), "paperless-ha:nodes: two storage nodes need a third node with role 'arbiter'"],
+        ["an arbiter beside three data nodes", valid({ nodes: [...nodes(3), { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] }), "paperless-ha:nodes[3].roles: an arbiter is only used with exactly two data nodes (there are 3)"],
+        ["more database nodes than max_nodes", valid({ nodes: nodes(5) }), "paperless-ha:database.pgactive.maxNodes: 5 database nodes exceed pgactive.max_nodes (4)"],
+        ["a node id above max_nodes", valid({ nodes: [{ name: "node1", address: "10.0.0.11", id: 9 }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].id: id 9 exceeds database.pgactive.maxNodes (4)"],
+        ["duplicate ids", valid({ nodes: [{ name: "node1", address: "10.0.0.11", id: 2 }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[1].id: duplicate node id 2"],
+        ["no SSH key", { nodes: nodes(3) }, "paperless-ha:sshPrivateKey: no SSH key"],
+        ["two SSH keys", valid({ ssh: { privateKeyPath: "/k" } }), "paperless-ha:ssh.privateKeyPath: set either"],
+        ["an empty image", valid({ app: { image: "" } }), "paperless-ha:app.image: app.image must not be empty"],
+        ["a blank redis image", valid({ app: { redisImage: "   " } }), "paperless-ha:app.redisImage: app.redisImage must not be empty"],
+        ["an empty pgactive version", valid({ database: { pgactive: { version: "" } } }), "paperless-ha:database.pgactive.version: database.pgactive.version must not be empty"],
+        ["an empty PostgreSQL version", valid({ database: { postgresVersion: "" } }), "paperless-ha:database.postgresVersion: must be a PostgreSQL major version"],
+        ["a role held twice", valid({ nodes: nodes(3).map((n) => ({ ...n, roles: ["singleton"] })) }), "paperless-ha:nodes[1].roles: role 'singleton' may be held by one node only"],
+        ["an arbiter with other roles", valid({ nodes: [...nodes(2), { name: "w", address: "10.0.0.99", roles: ["arbiter", "redis"] }] }), "paperless-ha:nodes[2].roles: an arbiter holds no other role"],
+        ["an unknown key", valid({ databse: {} }), "paperless-ha:databse: unknown key"],
+        ["an unknown nested key", valid({ app: { imgae: "x" } }), "paperless-ha:app.imgae: unknown key"],
+        ["a bad port", valid({ ssh: { port: 70000 } }), "paperless-ha:ssh.port:"],
+        ["a relative mount point", valid({ storage: { gluster: { mountPoint: "mnt" } } }), "paperless-ha:storage.gluster.mountPoint: must be an absolute path"],
+        ["a bad node name", valid({ nodes: [{ name: "Node_1", address: "10.0.0.11" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].name: must be 1-32 lowercase letters"],
+    ];
+    it.each(cases)("%s", (_what, raw, message) => {
+        const found = problems(raw);
+        expect(found.some((p) => p.startsWith(message)), `${found.join("\n")}\nshould include: ${message}`).toBe(true);
+    });
+
+    it("reports every problem at once", () => {
+        const found = problems({
+            topology: "swarm",
+            nodes: [{ name: "node1", address: "bad address" }, { name: "node1", address: "10.0.0.2" }],
+            app: { image: "" },
+        });
+        expect(found).toEqual(expect.arrayContaining([
+            expect.stringContaining("paperless-ha:nodes[0].address"),
+            expect.stringContaining("paperless-ha:nodes[1].name: duplicate node name 'node1'"),
+            expect.stringContaining("paperless-ha:app.image"),
+            expect.stringContaining("paperless-ha:topology"),
+            expect.stringContaining("paperless-ha:sshPrivateKey"),
+        ]));
+        expect(found.length).toBeGreaterThanOrEqual(5);
+    });
+
+    it("says how many problems there are in the message", () => {
+        expect(() => validateConfig({})).toThrow(/invalid stack config \(2 problems\)/);
+    });
+});
+
+describe("readStackConfig", () => {
+    it("reads structured values from their JSON and ignores other namespaces", () => {
+        const raw = readStackConfig({ ...stackConfig(valid()), "aws:region": "eu-west-1" });
+        expect(raw.nodes).toEqual(nodes(3));
+        expect(raw.sshPrivateKey).toBe(KEY);
+        expect(Object.keys(raw).sort()).toEqual(["nodes", "sshPrivateKey"]);
+        expect(readStackConfig({ "paperless-ha:topology": "classic" })).toEqual({ topology: "classic" });
+    });
+});

@@ -1,0 +1,241 @@
+import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { isSecret } from "@pulumi/pulumi";
+import { baseConfig, plain, plainStrings, ProgramFailure, ProgramRun, Recorded, runProgram, SSH_KEY } from "./harness";
+
+const COMMAND = "command:remote:Command";
+
+/** Every resource name the classic topology registers for data nodes `names` (first is first). */
+function expectedNames(names: string[]): string[] {
+    const rest = names.slice(1);
+    const perNode = (n: string) => [
+        n, `${n}-ssh`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
+        `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
+        `gluster-${n}-brick`, `gluster-${n}-mount`,
+        `db-${n}-pgactive`, `db-${n}-postgres`, `db-${n}-access`,
+        `app-${n}-image`, `app-${n}-pk-offsets`, `app-${n}-paperless`,
+        `edge-${n}-haproxy`,
+    ];
+    return [
+        "secrets", "secrets-db-superuser", "secrets-db-replication", "secrets-db-app",
+        "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
+        "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
+        "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
+        ...names.flatMap(perNode),
+        ...rest.map((n) => `db-${n}-join`),
+    ].sort();
+}
+
+const names = (run: ProgramRun) => run.resources.map((r) => r.name).sort();
+const nodeNames = (n: number) => Array.from({ length: n }, (_, i) => `node${i + 1}`);
+
+function dependsAfter(run: ProgramRun, later: string, earlier: string) {
+    expect(run.dependsOn(later, earlier), `${later} must depend on ${earlier}`).toBe(true);
+    expect(run.byName(later).order, `${later} must register after ${earlier}`).toBeGreaterThan(run.byName(earlier).order);
+}
+
+describe("resource graph", () => {
+    it.each([1, 3, 5])("has exactly the expected resources for %i nodes", async (n) => {
+        const run = await runProgram(baseConfig(n));
+        expect(names(run)).toEqual(expectedNames(nodeNames(n)));
+        const commands = run.resources.filter((r) => r.type === COMMAND).length;
+        // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy
+        // per node; volume, group, migrate once; one join per node after the first.
+        expect(commands).toBe(13 * n + 3 + (n - 1));
+    });
+
+    it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
+        const cfg = baseConfig(3);
+        (cfg.nodes as Record<string, unknown>[])[2].roles = ["arbiter"];
+        const run = await runProgram(cfg);
+        const all = names(run);
+        for (const missing of ["db-node3-postgres", "app-node3-paperless", "node3-docker", "node3-docker-api", "edge-node3-haproxy", "gluster-node3-mount"]) {
+            expect(all).not.toContain(missing);
+        }
+        const volume = plain(run.byName("gluster-volume").inputs) as { stdin: string };
+        expect(volume.stdin).toContain("export ARBITER='1'");
+        expect(volume.stdin).toContain("export BRICKS='10.0.0.11:/srv/gluster/paperless/brick\n10.0.0.12:/srv/gluster/paperless/brick\n10.0.0.13:/srv/gluster/paperless/brick'");
+        const base = plain(run.byName("node3-base").inputs) as { stdin: string };
+        expect(base.stdin).toMatch(/export PACKAGES='[^']*glusterfs-server/);
+        expect(base.stdin).not.toMatch(/postgresql-15|docker\.io/);
+    });
+
+    it("runs every host command through stdin with update equal to create", async () => {
+        const run = await runProgram(baseConfig(3));
+        for (const r of run.resources.filter((x) => x.type === COMMAND && x.name !== "node1-ssh" && !x.name.endsWith("-ssh"))) {
+            const inputs = plain(r.inputs) as Record<string, unknown>;
+            expect(inputs.create, r.name).toBe("bash -s");
+            expect(inputs.update, r.name).toBe("bash -s");
+            expect(inputs.environment, r.name).toBeUndefined();
+            expect(String(inputs.stdin)).toMatch(/^export [A-Z_]+=/);
+        }
+    });
+
+    it("elevates with sudo -n for a non-root user", async () => {
+        const cfg = { ...baseConfig(3), ssh: { user: "deploy" } };
+        const run = await runProgram(cfg);
+        expect((plain(run.byName("node1-ssh").inputs) as Record<string, unknown>).create).toBe("sudo -n true");
+        expect((plain(run.byName("db-group").inputs) as Record<string, unknown>).create).toBe("sudo -n bash -s");
+        expect(String((plain(run.byName("gluster-node2-mount").inputs) as Record<string, unknown>).delete)).toMatch(/^sudo -n env /);
+    });
+});
+
+describe("secrets", () => {
+    let run: ProgramRun;
+    const leaks = (r: Recorded) => plainStrings(r.inputs)
+        .filter(({ value }) => run.secretValues.some((s) => value.includes(s)))
+        .map(({ path }) => `${r.name}.${path}`);
+
+    it("never appear in a plain input of any resource", async () => {
+        run = await runProgram(baseConfig(3));
+        expect(run.secretValues.length).toBeGreaterThan(10);
+        expect(run.resources.flatMap(leaks)).toEqual([]);
+    });
+
+    it("never appear in a command line, even a secret one", async () => {
+        run = await runProgram(baseConfig(3));
+        const bad = run.resources.filter((r) => r.type === COMMAND).flatMap((r) => {
+            const inputs = plain(r.inputs) as Record<string, unknown>;
+            return ["create", "update", "delete"]
+                .filter((k) => typeof inputs[k] === "string" && run.secretValues.some((s) => (inputs[k] as string).includes(s)))
+                .map((k) => `${r.name}.${k}`);
+        });
+        expect(bad).toEqual([]);
+    });
+
+    it("reach hosts inside secret stdin, and the SSH key stays secret in every connection", async () => {
+        run = await runProgram(baseConfig(3));
+        const postgres = run.byName("db-node2-postgres").inputs;
+        expect(plainStrings(postgres.stdin)).toEqual([]); // the whole stdin is secret
+        expect(String(plain(postgres.stdin))).toContain("SECRET-password-secrets-db-replication");
+        for (const r of run.resources.filter((x) => x.type === COMMAND)) {
+            expect((plain(r.inputs.connection) as Record<string, unknown>).privateKey).toBe(SSH_KEY);
+            expect(plainStrings(r.inputs.connection).filter((x) => x.value.includes("SECRET-ssh"))).toEqual([]);
+        }
+    });
+
+    it("keep the admin password secret in the stack outputs and nothing else leaks there", async () => {
+        run = await runProgram(baseConfig(3));
+        expect(run.outputs.adminPassword).toBe("SECRET-password-secrets-admin");
+        expect(await isSecret(run.exports.adminPassword as pulumi.Output<string>)).toBe(true);
+        const { adminPassword: _secret, ...publicOutputs } = run.outputs;
+        const text = JSON.stringify(publicOutputs);
+        expect(run.secretValues.filter((s) => text.includes(s))).toEqual([]);
+    });
+
+    it("give Redis its password through a secret file, not its command line", async () => {
+        run = await runProgram(baseConfig(3));
+        const redis = run.byName("app-redis").inputs;
+        expect(JSON.stringify(plain(redis.command))).not.toContain("SECRET");
+        expect(plainStrings(redis.uploads)).not.toContainEqual(expect.objectContaining({ value: expect.stringContaining("requirepass") }));
+        expect(String(JSON.stringify(plain(redis.uploads)))).toContain("requirepass SECRET-password-secrets-redis");
+    });
+});
+
+describe("ordering", () => {
+    it("creates the group before any join, starts the volume before any mount, migrates before any app", async () => {
+        const run = await runProgram(baseConfig(3));
+        for (const n of ["node2", "node3"]) dependsAfter(run, `db-${n}-join`, "db-group");
+        for (const n of nodeNames(3)) {
+            dependsAfter(run, `gluster-${n}-mount`, "gluster-volume");
+            dependsAfter(run, "gluster-volume", `gluster-${n}-brick`);
+            dependsAfter(run, "gluster-volume", `${n}-firewall`);
+            dependsAfter(run, `db-${n}-postgres`, `db-${n}-pgactive`);
+            dependsAfter(run, `app-${n}-pk-offsets`, "app-migrate");
+            dependsAfter(run, `app-${n}-paperless`, `app-${n}-pk-offsets`);
+            dependsAfter(run, `app-${n}-paperless`, `gluster-${n}-mount`);
+            dependsAfter(run, `app-${n}-paperless`, "app-redis");
+        }
+        dependsAfter(run, "app-migrate", "db-group");
+        dependsAfter(run, "app-migrate", "gluster-node1-mount");
+        dependsAfter(run, "app-node2-paperless", "app-node1-paperless");
+        dependsAfter(run, "app-node3-paperless", "app-node1-paperless");
+        // A joiner waits for the first node to admit it.
+        dependsAfter(run, "db-node3-join", "db-node1-access");
+    });
+
+    it("gives the singleton role to exactly one node: consumer, scheduler and admin there only", async () => {
+        const cfg = baseConfig(3);
+        (cfg.nodes as Record<string, unknown>[])[1].roles = ["singleton"];
+        const run = await runProgram(cfg);
+        const envs = (n: string) => plain(run.byName(`app-${n}-paperless`).inputs.envs) as string[];
+        const uploads = (n: string) => JSON.stringify(plain(run.byName(`app-${n}-paperless`).inputs.uploads ?? []));
+        expect(envs("node2")).toContain("PAPERLESS_HA_ROLE=singleton");
+        expect(envs("node2").some((e) => e.startsWith("PAPERLESS_ADMIN_USER="))).toBe(true);
+        for (const n of ["node1", "node3"]) {
+            expect(envs(n)).toContain("PAPERLESS_CONSUMER_DISABLE=1");
+            expect(envs(n).some((e) => e.startsWith("PAPERLESS_ADMIN_"))).toBe(false);
+            expect(uploads(n)).toContain("svc-scheduler");
+        }
+        expect(envs("node2")).not.toContain("PAPERLESS_CONSUMER_DISABLE=1");
+        // Migrations run on the singleton, which starts before the others.
+        const migrate = plain(run.byName("app-migrate").inputs) as { connection: { host: string } };
+        expect(migrate.connection.host).toBe("10.0.0.12");
+        dependsAfter(run, "app-node1-paperless", "app-node2-paperless");
+        expect(run.dependsOn("app-node2-paperless", "app-node1-paperless")).toBe(false);
+        // Only the singleton sees the consume directory.
+        const volumes = (n: string) => JSON.stringify(plain(run.byName(`app-${n}-paperless`).inputs.volumes));
+        expect(volumes("node2")).toContain("/mnt/paperless/consume");
+        expect(volumes("node1")).not.toContain("consume");
+    });
+
+    it("shares one Redis and keeps each index on local disk", async () => {
+        const run = await runProgram(baseConfig(3));
+        expect(run.resources.filter((r) => r.type === "docker:index/container:Container" && r.name.includes("redis"))).toHaveLength(1);
+        const redisUrls = nodeNames(3).map((n) => (plain(run.byName(`app-${n}-paperless`).inputs.envs) as string[]).find((e) => e.startsWith("PAPERLESS_REDIS=")));
+        expect(new Set(redisUrls).size).toBe(1);
+        expect(redisUrls[0]).toMatch(/@10\.0\.0\.11:6379\/0$/);
+        for (const n of nodeNames(3)) {
+            const volumes = plain(run.byName(`app-${n}-paperless`).inputs.volumes) as { hostPath: string; containerPath: string }[];
+            const data = volumes.find((v) => v.containerPath === "/usr/src/paperless/data");
+            expect(data?.hostPath).toBe("/var/lib/paperless-ha/data");
+            expect(data?.hostPath.startsWith("/mnt/paperless")).toBe(false);
+            expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/media")?.hostPath).toBe("/mnt/paperless/media");
+        }
+    });
+});
+
+describe("growth 3 -> 4", () => {
+    it("adds the new node and changes only membership resources, all updated in place", async () => {
+        const before = await runProgram(baseConfig(3));
+        const after = await runProgram(baseConfig(4));
+        const key = (r: Recorded) => `${r.type}::${r.name}`;
+        const old = new Map(before.resources.map((r) => [key(r), r]));
+        const now = new Map(after.resources.map((r) => [key(r), r]));
+
+        expect([...old.keys()].filter((k) => !now.has(k))).toEqual([]);
+        const added = [...now.keys()].filter((k) => !old.has(k)).map((k) => k.split("::")[1]).sort();
+        expect(added).toEqual(expectedNames(nodeNames(4)).filter((n) => !expectedNames(nodeNames(3)).includes(n)));
+        expect(added.every((n) => n.includes("node4"))).toBe(true);
+
+        const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(now.get(k)!.inputs));
+        const membership = [
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`]),
+            "gluster-volume",
+        ].map((n) => `${COMMAND}::${n}`).sort();
+        expect(changed.sort()).toEqual(membership);
+        // Commands carry `update`, so a changed input re-runs the script in place instead of replacing.
+        for (const k of changed) expect((plain(now.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
+
+        const volume = String((plain(now.get(`${COMMAND}::gluster-volume`)!.inputs) as Record<string, unknown>).stdin);
+        expect(volume).toContain("10.0.0.14:/srv/gluster/paperless/brick");
+        const hba = String((plain(now.get(`${COMMAND}::db-node1-access`)!.inputs) as Record<string, unknown>).stdin);
+        expect(hba).toContain("10.0.0.14/32");
+        const lb = String((plain(now.get(`${COMMAND}::edge-node2-haproxy`)!.inputs) as Record<string, unknown>).stdin);
+        expect(lb).toContain("server node4 10.0.0.14:8000 check");
+    });
+});
+
+describe("bad config through the program", () => {
+    it("throws before creating any resource and names every bad path", async () => {
+        const cfg = baseConfig(3);
+        (cfg.nodes as Record<string, unknown>[])[1].address = "not an address!";
+        (cfg.nodes as Record<string, unknown>[])[2].name = "node1";
+        const err = await runProgram(cfg).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(ProgramFailure);
+        const failure = err as ProgramFailure;
+        expect(failure.message).toContain("paperless-ha:nodes[1].address");
+        expect(failure.message).toContain("paperless-ha:nodes[2].name: duplicate node name 'node1'");
+        expect(failure.resources).toEqual([]);
+    });
+});

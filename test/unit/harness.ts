@@ -1,0 +1,205 @@
+/**
+ * Runs the real program (index.ts) under Pulumi mocks and records every resource it registers,
+ * in registration order, with its inputs as the engine would receive them (secret markers kept).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as mocks from "@pulumi/pulumi/runtime/mocks";
+import { vi } from "vitest";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Drains pending resource registrations; exported by the runtime but not in its typings. */
+const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    /** Registration order: a resource registers only after everything it depends on. */
+    order: number;
+    /** Names of the resources this one directly depends on (dependsOn and data). */
+    deps: string[];
+}
+
+interface RegisterRequest {
+    getName(): string;
+    getDependenciesList(): string[];
+}
+
+/**
+ * The mock monitor hands newResource no dependency list; read it off each register request so
+ * tests can assert the graph itself rather than an order that may hold by chance.
+ */
+const directDeps = new Map<string, string[]>();
+const monitorProto = (mocks as unknown as { MockMonitor: { prototype: { registerResource(req: RegisterRequest, cb: unknown): unknown } } })
+    .MockMonitor.prototype;
+const register = monitorProto.registerResource;
+monitorProto.registerResource = function (req: RegisterRequest, cb: unknown) {
+    directDeps.set(req.getName(), req.getDependenciesList().map((urn) => urn.split("::").pop() ?? urn));
+    return register.call(this, req, cb);
+};
+
+export interface ProgramRun {
+    resources: Recorded[];
+    /** The program's exports as they are (Outputs kept). */
+    exports: Record<string, unknown>;
+    /** The exports resolved to plain values. */
+    outputs: Record<string, unknown>;
+    /** Every secret plaintext the mocks handed out (passwords, private keys, the SSH key). */
+    secretValues: string[];
+    byName(name: string): Recorded;
+    /** Whether `later` depends on `earlier`, directly or through other resources. */
+    dependsOn(later: string, earlier: string): boolean;
+}
+
+/** Outputs each provider marks secret (the SDK asks the engine through additionalSecretOutputs). */
+const SECRET_OUTPUTS: Record<string, string[]> = {
+    "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
+    "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"],
+    "command:remote:Command": ["stdout"],
+};
+
+export const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
+
+export function isSecretWrapper(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** The plain value with secret markers removed. */
+export function plain(v: unknown): unknown {
+    if (isSecretWrapper(v)) return plain(v.value);
+    if (Array.isArray(v)) return v.map(plain);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    return v;
+}
+
+/** Strings reachable from `v` outside any secret marker, with their property paths. */
+export function plainStrings(v: unknown, path = ""): { path: string; value: string }[] {
+    if (isSecretWrapper(v)) return [];
+    if (typeof v === "string") return [{ path, value: v }];
+    if (Array.isArray(v)) return v.flatMap((x, i) => plainStrings(x, `${path}[${i}]`));
+    if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => plainStrings(x, path ? `${path}.${k}` : k));
+    return [];
+}
+
+/** Mocked provider outputs: deterministic per resource name, so two runs compare equal. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>, secrets: string[]): Record<string, unknown> {
+    const secretValue = (what: string) => {
+        const v = `SECRET-${what}-${name}`;
+        secrets.push(v);
+        return pulumi.secret(v);
+    };
+    const state: Record<string, unknown> = { ...inputs };
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            state.result = secretValue("password");
+            break;
+        case "tls:index/privateKey:PrivateKey":
+            state.privateKeyPem = secretValue("private-key-pem");
+            state.publicKeyPem = `PUBLIC-${name}`;
+            break;
+        case "tls:index/certRequest:CertRequest":
+            state.certRequestPem = `CSR-${name}`;
+            break;
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            state.certPem = `CERT-${name}`;
+            break;
+        case "docker:index/remoteImage:RemoteImage":
+            state.imageId = `sha256:image-${name}`;
+            state.repoDigest = `${String(inputs.name)}@sha256:mock`;
+            break;
+        case "command:remote:Command":
+            state.stdout = pulumi.secret("");
+            state.stderr = "";
+            break;
+    }
+    for (const key of SECRET_OUTPUTS[type] ?? []) {
+        if (key in state && !pulumi.Output.isInstance(state[key]) && !isSecretWrapper(state[key])) state[key] = pulumi.secret(state[key]);
+    }
+    return state;
+}
+
+/** Config as `pulumi config set --path` would store it: structured values JSON-encoded. */
+export function stackConfig(config: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [`paperless-ha:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** Run index.ts with this stack config; rejects with the program's error (e.g. a ConfigError). */
+export async function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+    const resources: Recorded[] = [];
+    const secretValues: string[] = [SSH_KEY];
+    let order = 0;
+    await pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, order: order++, deps: directDeps.get(args.name) ?? [] });
+            return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, secretValues) };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            throw new Error(`unexpected call ${args.token}`);
+        },
+    }, "paperless-ha", "test", false);
+    const secretKeys = "sshPrivateKey" in config ? ["paperless-ha:sshPrivateKey"] : [];
+    pulumi.runtime.setAllConfig(stackConfig(config), secretKeys);
+
+    vi.resetModules();
+    let program: Record<string, unknown>;
+    try {
+        program = await import("../../index") as Record<string, unknown>;
+    } catch (e) {
+        await waitForRPCs();
+        throw new ProgramFailure(e as Error, resources);
+    }
+    await waitForRPCs();
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(program)) {
+        outputs[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
+    }
+    await waitForRPCs();
+    return {
+        resources,
+        exports: program,
+        outputs,
+        secretValues,
+        byName(name: string) {
+            const r = resources.find((x) => x.name === name);
+            if (!r) throw new Error(`no resource named ${name}; have ${resources.map((x) => x.name).join(", ")}`);
+            return r;
+        },
+        dependsOn(later: string, earlier: string) {
+            const byName = new Map(resources.map((r) => [r.name, r]));
+            const seen = new Set<string>();
+            const stack = [...(byName.get(later)?.deps ?? [])];
+            while (stack.length) {
+                const n = stack.pop()!;
+                if (n === earlier) return true;
+                if (seen.has(n)) continue;
+                seen.add(n);
+                stack.push(...(byName.get(n)?.deps ?? []));
+            }
+            return false;
+        },
+    };
+}
+
+/** The program threw; `resources` is what it had registered by then. */
+export class ProgramFailure extends Error {
+    constructor(public readonly cause: Error, public readonly resources: Recorded[]) {
+        super(cause.message);
+    }
+}
+
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/** A valid three-node classic config; tests change one thing at a time. */
+export function baseConfig(nodes = 3): Record<string, unknown> {
+    return {
+        topology: "classic",
+        nodes: Array.from({ length: nodes }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` })),
+        sshPrivateKey: SSH_KEY,
+        database: { pgactive: { maxNodes: Math.max(4, nodes) } },
+    };
+}

@@ -1,0 +1,177 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { envList, paperlessEnv, renderRedisConf } from "../../components/app";
+import { validateConfig } from "../../components/config";
+import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
+import { renderHaproxyCfg } from "../../components/edge";
+import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, shellQuote } from "../../components/host";
+import { nodeSans } from "../../components/pki";
+import { backupServers, glusterPlan } from "../../components/storage";
+
+const cluster = (n = 3, extra: Record<string, unknown> = {}) => validateConfig({
+    nodes: Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` })),
+    sshPrivateKey: "k",
+    database: { pgactive: { maxNodes: Math.max(4, n) } },
+    ...extra,
+});
+const secrets = { dbPassword: "dbpw", secretKey: "sk", redisPassword: "rpw", adminPassword: "apw" };
+
+describe("host script transport", () => {
+    it("quotes every value so bash reads it back byte for byte", () => {
+        const tricky = `it's "quoted" $HOME \`id\` \\ back\nslash; rm -rf /tmp/nothing`;
+        const stdin = renderStdin('printf "%s" "$VALUE"', { VALUE: tricky });
+        expect(execFileSync("bash", ["-s"], { input: stdin }).toString()).toBe(tricky);
+        expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
+    });
+
+    it("refuses variable names the shell would not take", () => {
+        expect(() => renderStdin("true", { "BAD-NAME": "x" })).toThrow(/invalid script variable name 'BAD-NAME'/);
+    });
+
+    it("inlines delete scripts with plain values and sudo when needed", () => {
+        const login = { node: "n", connection: { host: "h" }, sudo: true };
+        const cmd = inlineScript(login, 'echo "$A"', { A: "x y" });
+        expect(cmd).toBe(`sudo -n env A='x y' bash -c 'echo "$A"'`);
+        expect(execFileSync("bash", ["-c", cmd.replace(/^sudo -n /, "")]).toString()).toBe("x y\n");
+    });
+});
+
+describe("host renderers", () => {
+    it("renders the seed's sysctl tuning with overrides", () => {
+        const text = renderSysctl({ "vm.swappiness": 1 });
+        expect(text).toContain("vm.swappiness = 1\n");
+        expect(text).toContain("net.core.rmem_max = 134217728\n");
+        expect(text).toContain("net.ipv4.tcp_rmem = 4096 87380 134217728\n");
+        expect(text.match(/vm\.swappiness/g)).toHaveLength(1);
+    });
+
+    it("lists every node in /etc/hosts by cluster address", () => {
+        expect(renderHostsBlock(cluster(2, { nodes: [
+            { name: "a", address: "a.example.com", clusterAddress: "10.9.0.1" },
+            { name: "b", address: "10.9.0.2" },
+            { name: "w", address: "10.9.0.3", roles: ["arbiter"] },
+        ] }).nodes)).toBe("10.9.0.1 a\n10.9.0.2 b\n10.9.0.3 w\n");
+    });
+
+    it("opens cluster ports to the nodes only and management ports to the configured sources", () => {
+        const c = cluster(3, { firewall: { managementCidrs: ["192.0.2.0/24", "2001:db8::/32"] } });
+        const rules = renderFirewall(c, 22);
+        expect(rules).toContain("policy drop;");
+        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-49251, 6379, 8000 } accept");
+        expect(rules).toContain("ip saddr { 192.0.2.0/24 } tcp dport { 22, 2376 } accept");
+        expect(rules).toContain("ip6 saddr { 2001:db8::/32 } tcp dport { 22, 2376 } accept");
+        expect(rules).toContain("tcp dport { 80, 443 } accept");
+        // No cluster port is open to the world.
+        expect(rules).not.toMatch(/^\s+tcp dport \{[^}]*5432/m);
+    });
+
+    it("installs only what a node's roles need", () => {
+        const c = cluster(2, { nodes: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2" }, { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] });
+        expect(packagesFor(c.nodes[0], c)).toEqual(expect.arrayContaining(["postgresql-15", "docker.io", "haproxy", "glusterfs-server", "chrony"]));
+        expect(packagesFor(c.nodes[2], c)).not.toEqual(expect.arrayContaining(["postgresql-15"]));
+        expect(packagesFor(c.nodes[2], c)).not.toContain("docker.io");
+    });
+
+    it("serves the Docker API only with client-certificate verification", () => {
+        const daemon = JSON.parse(renderDockerDaemon(2376));
+        expect(daemon).toMatchObject({ tls: true, tlsverify: true, hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"] });
+    });
+
+    it("names every address of a node in its certificate", () => {
+        expect(nodeSans({ name: "n1", address: "n1.example.com", clusterAddress: "10.0.0.1", id: 1, roles: [], arbiter: false }, ["paperless.example.com"]))
+            .toEqual({ dnsNames: ["n1", "n1.example.com", "localhost", "paperless.example.com"], ipAddresses: ["10.0.0.1", "127.0.0.1"] });
+    });
+});
+
+describe("storage plan", () => {
+    it("makes a plain volume on one node, without quorum", () => {
+        const p = glusterPlan(cluster(1));
+        expect(p).toEqual({ bricks: ["10.0.0.11:/srv/gluster/paperless/brick"], arbiter: false, options: {}, quorumRatio: "" });
+    });
+
+    it("replicates across three nodes with client and server quorum", () => {
+        const p = glusterPlan(cluster(3, { storage: { gluster: { options: { "performance.cache-size": "256MB" } } } }));
+        expect(p.bricks).toHaveLength(3);
+        expect(p.options).toMatchObject({ "cluster.quorum-type": "auto", "cluster.server-quorum-type": "server", "performance.cache-size": "256MB" });
+        expect(p.quorumRatio).toBe("51%");
+    });
+
+    it("puts the arbiter brick last", () => {
+        const c = validateConfig({ sshPrivateKey: "k", nodes: [
+            { name: "w", address: "10.0.0.9", roles: ["arbiter"] }, { name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2" }] });
+        const p = glusterPlan(c);
+        expect(p.arbiter).toBe(true);
+        expect(p.bricks[2]).toBe("10.0.0.9:/srv/gluster/paperless/brick");
+        expect(backupServers(c, c.nodes[1])).toEqual(["10.0.0.9", "10.0.0.2"]);
+    });
+});
+
+describe("database renderers", () => {
+    it("configures pgactive's prerequisites and lets user settings win", () => {
+        const c = cluster(3, { database: { settings: { shared_buffers: "1GB", max_connections: 50 } } });
+        const s = postgresSettings(c, c.nodes[1]);
+        expect(s).toMatchObject({
+            wal_level: "logical", track_commit_timestamp: true, shared_preload_libraries: "pgactive",
+            "pgactive.max_nodes": 4, "pgactive.skip_ddl_replication": false, ssl: true,
+            listen_addresses: "10.0.0.12,localhost", shared_buffers: "1GB", max_connections: 50,
+        });
+    });
+
+    it("admits the cluster's addresses only, over TLS with SCRAM", () => {
+        const hba = renderPgHba(cluster(3));
+        for (const ip of ["10.0.0.11", "10.0.0.12", "10.0.0.13"]) {
+            expect(hba).toContain(`hostssl paperless paperless ${ip}/32 scram-sha-256`);
+            expect(hba).toContain(`hostssl replication pgactive ${ip}/32 scram-sha-256`);
+        }
+        expect(hba).not.toMatch(/0\.0\.0\.0\/0|\btrust\b|\bmd5\b|^host\s/m);
+    });
+
+    it("verifies the peer's certificate in the DSN and carries no password", () => {
+        const c = cluster(3);
+        const dsn = nodeDsn(c, c.nodes[2]);
+        expect(dsn).toBe("host=10.0.0.13 port=5432 dbname=paperless user=pgactive sslmode=verify-full sslrootcert=/var/lib/postgresql/paperless-ha-tls/ca.crt");
+    });
+
+    it("rejects a node id outside the stride", () => {
+        expect(() => renderPkOffsetsSql(4, 5)).toThrow(/node id must be in 1..4/);
+        expect(() => renderPkOffsetsSql(0, 1)).toThrow(/stride/);
+        expect(renderPkOffsetsSql(4, 4)).toContain("((0 - (hi + 1)) % 4 + 4) % 4");
+    });
+});
+
+describe("app renderers", () => {
+    it("connects each instance to its own database and the one shared Redis", () => {
+        const c = cluster(3, { nodes: [
+            { name: "node1", address: "10.0.0.11" }, { name: "node2", address: "10.0.0.12", roles: ["redis"] }, { name: "node3", address: "10.0.0.13" }] });
+        const env = paperlessEnv(c, c.nodes[2], secrets);
+        expect(env).toMatchObject({
+            PAPERLESS_DBHOST: "10.0.0.13", PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_REDIS: "redis://:rpw@10.0.0.12:6379/0",
+            PAPERLESS_CONSUMER_DISABLE: "1", PAPERLESS_HA_ROLE: "replica",
+        });
+        expect(env.PAPERLESS_ADMIN_PASSWORD).toBeUndefined();
+        expect(paperlessEnv(c, c.nodes[0], secrets)).toMatchObject({ PAPERLESS_HA_ROLE: "singleton", PAPERLESS_ADMIN_PASSWORD: "apw" });
+        expect(envList({ B: "2", A: "1" })).toEqual(["A=1", "B=2"]);
+    });
+
+    it("brackets IPv6 Redis addresses and binds Redis to the cluster address", () => {
+        const c = validateConfig({ sshPrivateKey: "k", nodes: [{ name: "a", address: "fd00::1" }] });
+        expect(paperlessEnv(c, c.nodes[0], secrets).PAPERLESS_REDIS).toBe("redis://:rpw@[fd00::1]:6379/0");
+        expect(renderRedisConf(c, "rpw")).toContain("bind fd00::1 127.0.0.1\n");
+    });
+});
+
+describe("load balancer", () => {
+    it("balances over every data node with an /api/ health check", () => {
+        const cfg = renderHaproxyCfg(cluster(3));
+        expect(cfg).toContain("option httpchk GET /api/");
+        expect(cfg.match(/^ {4}server /gm)).toHaveLength(3);
+        expect(cfg).toContain("server node2 10.0.0.12:8000 check");
+        expect(cfg).toContain("bind :443 ssl crt /etc/haproxy/paperless-ha.pem");
+    });
+
+    it("serves plain HTTP when TLS is off", () => {
+        const cfg = renderHaproxyCfg(cluster(3, { edge: { tls: false, httpPort: 8080 } }));
+        expect(cfg).toContain("bind :8080");
+        expect(cfg).not.toContain("ssl crt");
+    });
+});

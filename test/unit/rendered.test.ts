@@ -1,0 +1,179 @@
+/**
+ * Rendered config checked by the real tools (installed by scripts/ensure-test-tools.sh):
+ * haproxy -c, nft -c, and a real PostgreSQL started with the rendered settings.
+ */
+import { execFileSync, ExecFileSyncOptions } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateConfig } from "../../components/config";
+import { PgValue, postgresSettings, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
+import { renderHaproxyCfg } from "../../components/edge";
+import { renderFirewall } from "../../components/host";
+
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const run = (cmd: string, args: string[], opts: ExecFileSyncOptions = {}) => execFileSync(cmd, args, { stdio: "pipe", ...opts }).toString();
+
+function tempDir(owner?: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "paperless-ha-"));
+    if (owner) run("chown", [owner, dir]);
+    return dir;
+}
+
+/** A CA and a certificate for 127.0.0.1/localhost, made with openssl. */
+function makeCerts(dir: string) {
+    const f = (n: string) => path.join(dir, n);
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run("openssl", ["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-subj", "/CN=test-ca", "-days", "1"]);
+    run("openssl", ["req", ...ec, "-keyout", f("node.key"), "-out", f("node.csr"), "-subj", "/CN=node1"]);
+    fs.writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    run("openssl", ["x509", "-req", "-in", f("node.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial",
+        "-out", f("node.crt"), "-days", "1", "-extfile", f("san.ext")]);
+    fs.chmodSync(f("node.key"), 0o600);
+    return { ca: f("ca.crt"), crt: f("node.crt"), key: f("node.key") };
+}
+
+async function freePort(): Promise<number> {
+    return new Promise((resolve) => {
+        const srv = net.createServer().listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+const cluster = (extra: Record<string, unknown> = {}) => validateConfig({
+    nodes: [{ name: "node1", address: "127.0.0.1" }, { name: "node2", address: "10.0.0.12" }, { name: "node3", address: "10.0.0.13" }],
+    sshPrivateKey: "k",
+    ...extra,
+});
+
+describe("haproxy -c", () => {
+    it.each([true, false])("accepts the rendered config (tls %s)", (tls) => {
+        const dir = tempDir();
+        const certs = makeCerts(dir);
+        const pem = path.join(dir, "haproxy.pem");
+        fs.writeFileSync(pem, fs.readFileSync(certs.crt, "utf8") + fs.readFileSync(certs.key, "utf8"));
+        const cfg = path.join(dir, "haproxy.cfg");
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls } }), pem));
+        expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("would catch a broken config (the check is real)", () => {
+        const dir = tempDir();
+        const cfg = path.join(dir, "haproxy.cfg");
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false } })).replace("balance roundrobin", "balance no-such-algorithm"));
+        expect(() => run("haproxy", ["-c", "-f", cfg])).toThrow();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("nft -c", () => {
+    it("accepts the rendered firewall", () => {
+        const dir = tempDir();
+        const file = path.join(dir, "fw.nft");
+        fs.writeFileSync(file, renderFirewall(cluster({ firewall: { managementCidrs: ["192.0.2.0/24", "2001:db8::/32"] } }), 22));
+        run("nft", ["-c", "-f", file]);
+        fs.writeFileSync(file, renderFirewall(cluster(), 22).replace("policy drop", "policy maybe"));
+        expect(() => run("nft", ["-c", "-f", file])).toThrow();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("PostgreSQL started with the rendered settings", () => {
+    let dir: string;
+    let port: number;
+    let settings: Record<string, PgValue>;
+    let certs: { ca: string; crt: string; key: string };
+    const asPostgres = (cmd: string, args: string[], input?: string) =>
+        run("runuser", ["-u", "postgres", "--", cmd, ...args], { input, cwd: "/" });
+    const sql = (db: string, query: string) =>
+        asPostgres(`${PG_BIN}/psql`, ["-h", dir, "-p", String(port), "-d", db, "-v", "ON_ERROR_STOP=1", "-qtAX"], query).trim();
+
+    beforeAll(async () => {
+        dir = tempDir("postgres");
+        port = await freePort();
+        certs = makeCerts(dir);
+        run("chown", ["-R", "postgres", dir]);
+        asPostgres(`${PG_BIN}/initdb`, ["-D", `${dir}/data`, "-A", "peer", "--no-sync", "-U", "postgres"]);
+        const c = cluster({ database: { port } });
+        settings = {
+            ...postgresSettings(c, c.nodes[0]),
+            ssl_cert_file: certs.crt,
+            ssl_key_file: certs.key,
+            ssl_ca_file: certs.ca,
+            // pgactive cannot be installed on this machine: everything else is exactly as rendered.
+            shared_preload_libraries: "",
+        };
+        fs.mkdirSync(`${dir}/data/conf.d`);
+        fs.writeFileSync(`${dir}/data/conf.d/90-paperless-ha.conf`, renderPostgresConf(settings));
+        fs.appendFileSync(`${dir}/data/postgresql.conf`, `\nunix_socket_directories = '${dir}'\ninclude_dir = 'conf.d'\n`);
+        fs.writeFileSync(`${dir}/data/pg_hba.conf`, renderPgHba(c));
+        run("chown", ["-R", "postgres", dir]);
+        asPostgres(`${PG_BIN}/pg_ctl`, ["-D", `${dir}/data`, "-w", "-t", "60", "-l", `${dir}/log`, "start"]);
+    }, 120_000);
+
+    afterAll(() => {
+        if (!dir) return;
+        try {
+            asPostgres(`${PG_BIN}/pg_ctl`, ["-D", `${dir}/data`, "-m", "immediate", "stop"]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("runs with every rendered setting in effect", () => {
+        const show = (name: string) => sql("postgres", `SHOW "${name}"`);
+        for (const [name, value] of Object.entries(settings)) {
+            const want = typeof value === "boolean" ? (value ? "on" : "off") : String(value);
+            expect(show(name), name).toBe(want);
+        }
+        expect(sql("postgres", "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL")).toBe("0");
+        expect(sql("postgres", "SELECT count(*) FROM pg_settings WHERE pending_restart")).toBe("0");
+    });
+
+    it("admits the app role over TLS with SCRAM and verify-full", () => {
+        sql("postgres", "CREATE ROLE paperless LOGIN PASSWORD 'pw'");
+        sql("postgres", "CREATE DATABASE paperless OWNER paperless");
+        const out = run(`${PG_BIN}/psql`, [
+            `host=127.0.0.1 port=${port} dbname=paperless user=paperless sslmode=verify-full sslrootcert=${certs.ca}`,
+            "-qtAX", "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ], { env: { ...process.env, PGPASSWORD: "pw" } }).trim();
+        expect(out).toBe("t");
+        expect(() => run(`${PG_BIN}/psql`, [`host=127.0.0.1 port=${port} dbname=paperless user=paperless sslmode=disable`, "-c", "SELECT 1"],
+            { env: { ...process.env, PGPASSWORD: "pw" } })).toThrow(/no pg_hba.conf entry/);
+    });
+
+    it("gives two nodes disjoint primary keys after migration rows exist", () => {
+        const seed = [
+            "CREATE TABLE docs (id serial PRIMARY KEY, title text)",
+            "CREATE TABLE tags (id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, name text)",
+            "INSERT INTO docs (title) SELECT 'm' || g FROM generate_series(1, 3) g",
+            "INSERT INTO tags (name) SELECT 't' || g FROM generate_series(1, 3) g",
+        ].join(";\n");
+        sql("postgres", "CREATE DATABASE node1db");
+        sql("node1db", seed);
+        // A joining node starts from a copy of the group's data, as pgactive_join_group makes it.
+        sql("postgres", "CREATE DATABASE node2db TEMPLATE node1db");
+        sql("node1db", renderPkOffsetsSql(4, 1));
+        sql("node2db", renderPkOffsetsSql(4, 2));
+        const insert = (db: string, n: number) => [
+            ...sql(db, `INSERT INTO docs (title) SELECT 'x' FROM generate_series(1, ${n}) RETURNING id`).split("\n").map(Number),
+            ...sql(db, `INSERT INTO tags (name) SELECT 'x' FROM generate_series(1, ${n}) RETURNING id`).split("\n").map((x) => -Number(x)),
+        ];
+        const a = insert("node1db", 5);
+        const b = insert("node2db", 5);
+        // Re-running is harmless: keys keep their residue and move forward.
+        sql("node1db", renderPkOffsetsSql(4, 1));
+        const a2 = insert("node1db", 2);
+        for (const id of [...a, ...a2]) expect(Math.abs(id) % 4).toBe(1);
+        for (const id of b) expect(Math.abs(id) % 4).toBe(2);
+        expect(Math.min(...a.map(Math.abs))).toBeGreaterThan(3);
+        expect(Math.min(...b.map(Math.abs))).toBeGreaterThan(3);
+        const all = [...a, ...a2, ...b];
+        expect(new Set(all).size).toBe(all.length);
+    });
+});
