@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PaperlessApp } from "./components/app";
 import { loadConfig } from "./components/config";
-import { PgactiveGroup } from "./components/database";
+import { PatroniCluster, PgactiveGroup } from "./components/database";
 import { HaproxyEdge } from "./components/edge";
 import { Host } from "./components/host";
 import { ClusterPki } from "./components/pki";
@@ -24,13 +24,14 @@ const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Hos
 
 const storage = new GlusterVolume("gluster", { cluster, hosts });
 
-const database = new PgactiveGroup("db", {
+const dbArgs = {
     cluster,
     hosts,
     superuserPassword: secrets.dbSuperuserPassword,
     replicationPassword: secrets.replicationPassword,
     appPassword: secrets.appDbPassword,
-});
+};
+const database = cluster.database.engine === "patroni" ? new PatroniCluster("db", dbArgs) : new PgactiveGroup("db", dbArgs);
 
 new PaperlessApp("app", {
     cluster,

@@ -56,7 +56,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
             },
             wait: true,
             waitTimeout: 120,
-        }, { parent: this, provider: provider(c.redis), dependsOn: [hosts[c.redis.name].firewall] });
+        }, { parent: this, provider: provider(c.redis), dependsOn: [hosts[c.redis.name].firewall], deleteBeforeReplace: true });
 
         const images = Object.fromEntries(c.dataNodes.map((n) => [n.name, new docker.RemoteImage(`${name}-${n.name}-image`, {
             name: c.app.image,
@@ -75,7 +75,10 @@ export class PaperlessApp extends pulumi.ComponentResource {
             },
         }, { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name]] });
 
-        const keysReady = Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-pk-offsets`, {
+        // Active-active only: with one writer the sequences need no per-node residue.
+        const keysReady: Record<string, pulumi.Resource> = c.database.engine !== "pgactive"
+            ? Object.fromEntries(c.dataNodes.map((n) => [n.name, migrate]))
+            : Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-pk-offsets`, {
             login: hosts[n.name].login,
             script: "pk-offsets",
             env: {
@@ -111,7 +114,8 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 },
                 wait: true,
                 waitTimeout: 900,
-            }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...after] });
+                // Container names are fixed per host, so the old one must go before its replacement starts.
+            }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...after], deleteBeforeReplace: true });
         };
         const first = container(single, []);
         this.containers = { [single.name]: first };

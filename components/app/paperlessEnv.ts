@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { ClusterConfig, NodeSpec } from "../config";
+import { primaryConninfo } from "../database/patroniConf";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
@@ -25,16 +26,19 @@ export interface AppSecrets {
 const hostPort = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /**
- * Environment of the Paperless instance on `node`. Every instance shares Redis and the secret key
- * and talks to its own node's database over TLS; only the singleton consumes, schedules and creates
- * the admin account. Pure.
+ * Environment of the Paperless instance on `node`. Every instance shares Redis and the secret key.
+ * With pgactive each talks to its own node's database; with Patroni libpq tries every node and
+ * keeps the writable one. Always over verified TLS. Only the singleton consumes, schedules and
+ * creates the admin account. Pure.
  */
 export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): Record<string, string> {
     const singleton = node.name === c.singleton.name;
     const env: Record<string, string> = {
         PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
         PAPERLESS_DBENGINE: "postgresql",
-        PAPERLESS_DBHOST: node.clusterAddress,
+        ...(c.database.engine === "patroni"
+            ? { PAPERLESS_DBHOST: primaryConninfo(c).hosts, PGTARGETSESSIONATTRS: "read-write" }
+            : { PAPERLESS_DBHOST: node.clusterAddress }),
         PAPERLESS_DBPORT: String(c.database.port),
         PAPERLESS_DBNAME: c.database.name,
         PAPERLESS_DBUSER: c.database.user,

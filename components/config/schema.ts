@@ -63,10 +63,31 @@ const pgactiveSchema = z
     })
     .prefault({});
 
+const patroniSchema = z
+    .strictObject({
+        /** Cluster name in etcd. Default `paperless`. */
+        scope: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lowercase letters, digits, dashes").default("paperless"),
+        /** Leader lease in seconds. Default 20. */
+        ttl: z.number().int().min(5).default(20),
+        /** Seconds between HA loop runs. Default 5. */
+        loopWait: z.number().int().min(1).default(5),
+        /** Seconds DCS and PostgreSQL operations are retried. Default 5. */
+        retryTimeout: z.number().int().min(1).default(5),
+        /** Synchronous replication (RPO 0); strict once there are three data nodes. Default true. */
+        synchronous: z.boolean().default(true),
+        /** Patroni REST API port. Default 8008. */
+        restApiPort: port.default(8008),
+    })
+    .prefault({})
+    .refine((p) => p.loopWait + 2 * p.retryTimeout <= p.ttl, {
+        message: "loopWait + 2 * retryTimeout must not exceed ttl, or a healthy leader can lose its lease",
+        path: ["ttl"],
+    });
+
 const databaseSchema = z
     .strictObject({
-        /** Replication engine for the classic topology. Default `pgactive` (active-active). */
-        engine: z.enum(["pgactive"]).default("pgactive"),
+        /** Replication engine: `pgactive` (active-active) or `patroni` (one writer, automatic failover). Default `pgactive`. */
+        engine: z.enum(["pgactive", "patroni"]).default("pgactive"),
         /** PostgreSQL major version installed from the distribution. Default `15` (Debian 12). */
         postgresVersion: z.string().regex(/^[0-9]{2}$/, "must be a PostgreSQL major version such as 15").default("15"),
         /** Database name. Default `paperless`. */
@@ -80,6 +101,7 @@ const databaseSchema = z
         /** Extra postgresql.conf settings, merged over the defaults (e.g. `shared_buffers: 1GB`). */
         settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
         pgactive: pgactiveSchema,
+        patroni: patroniSchema,
     })
     .prefault({});
 

@@ -85,9 +85,11 @@ export function validateConfig(raw: unknown): ClusterConfig {
 
     const maxNodes = c.database.pgactive.maxNodes;
     const ids = c.nodes.map((n, i) => n.id ?? i + 1);
-    ids.forEach((id, i) => {
-        if (id > maxNodes) at(["nodes", i, "id"], `id ${id} exceeds database.pgactive.maxNodes (${maxNodes})`);
-    });
+    if (c.database.engine === "pgactive") {
+        ids.forEach((id, i) => {
+            if (id > maxNodes) at(["nodes", i, "id"], `id ${id} exceeds database.pgactive.maxNodes (${maxNodes})`);
+        });
+    }
 
     const withRole = (r: Role) => c.nodes.map((n, i) => ({ n, i })).filter(({ n }) => n.roles.includes(r));
     for (const r of ["singleton", "redis", "arbiter"] as const) {
@@ -106,7 +108,7 @@ export function validateConfig(raw: unknown): ClusterConfig {
         if (arbiters.length > 0 && dataCount !== 2) {
             at(["nodes", arbiters[0].i, "roles"], `an arbiter is only used with exactly two data nodes (there are ${dataCount})`);
         }
-        if (dataCount > maxNodes) {
+        if (c.database.engine === "pgactive" && dataCount > maxNodes) {
             at(["database", "pgactive", "maxNodes"], `${dataCount} database nodes exceed pgactive.max_nodes (${maxNodes}); raise maxNodes`);
         }
         if (dataCount === 0) at(["nodes"], "at least one node must not be an arbiter");

@@ -1,3 +1,5 @@
+export * from "./patroniCluster";
+export * from "./patroniConf";
 export * from "./pgactiveGroup";
 export * from "./postgresConf";
 export * from "./sequences";

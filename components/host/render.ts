@@ -30,9 +30,12 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
     const pkgs = ["ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
     if (c.host.timeSync) pkgs.push("chrony");
+    const patroni = c.database.engine === "patroni";
+    if (patroni) pkgs.push("etcd-server", "etcd-client");
     if (!node.arbiter) {
         const v = c.database.postgresVersion;
         pkgs.push("glusterfs-client", `postgresql-${v}`, `postgresql-client-${v}`, "docker.io");
+        if (patroni) pkgs.push("patroni");
         if (c.edge.enabled) pkgs.push("haproxy");
     }
     return pkgs.sort();
@@ -50,9 +53,10 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
     return [
         { from: c.database.port },
         { from: 24007, to: 24008 }, // glusterd
-        { from: 49152, to: 49251 }, // gluster bricks
+        { from: 49152, to: 60999 }, // gluster bricks (glusterd base-port..max-port)
         { from: c.app.redisPort },
         { from: c.app.port },
+        ...(c.database.engine === "patroni" ? [{ from: 2379, to: 2380 }, { from: c.database.patroni.restApiPort }] : []),
     ];
 }
 

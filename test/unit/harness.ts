@@ -5,12 +5,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import { vi } from "vitest";
+import { waitForRPCs, stackConfig } from "../support/runtime";
+import { isSecretWrapper, SECRET_OUTPUTS } from "../support/secrets";
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Drains pending resource registrations; exported by the runtime but not in its typings. */
-const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+export { stackConfig } from "../support/runtime";
+export { plain, plainStrings } from "../support/secrets";
 
 export interface Recorded {
     type: string;
@@ -53,35 +52,7 @@ export interface ProgramRun {
     dependsOn(later: string, earlier: string): boolean;
 }
 
-/** Outputs each provider marks secret (the SDK asks the engine through additionalSecretOutputs). */
-const SECRET_OUTPUTS: Record<string, string[]> = {
-    "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
-    "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"],
-    "command:remote:Command": ["stdout"],
-};
-
 export const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
-
-export function isSecretWrapper(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
-
-/** The plain value with secret markers removed. */
-export function plain(v: unknown): unknown {
-    if (isSecretWrapper(v)) return plain(v.value);
-    if (Array.isArray(v)) return v.map(plain);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-    return v;
-}
-
-/** Strings reachable from `v` outside any secret marker, with their property paths. */
-export function plainStrings(v: unknown, path = ""): { path: string; value: string }[] {
-    if (isSecretWrapper(v)) return [];
-    if (typeof v === "string") return [{ path, value: v }];
-    if (Array.isArray(v)) return v.flatMap((x, i) => plainStrings(x, `${path}[${i}]`));
-    if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => plainStrings(x, path ? `${path}.${k}` : k));
-    return [];
-}
 
 /** Mocked provider outputs: deterministic per resource name, so two runs compare equal. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>, secrets: string[]): Record<string, unknown> {
@@ -119,11 +90,6 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
         if (key in state && !pulumi.Output.isInstance(state[key]) && !isSecretWrapper(state[key])) state[key] = pulumi.secret(state[key]);
     }
     return state;
-}
-
-/** Config as `pulumi config set --path` would store it: structured values JSON-encoded. */
-export function stackConfig(config: Record<string, unknown>): Record<string, string> {
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [`paperless-ha:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 /** Run index.ts with this stack config; rejects with the program's error (e.g. a ConfigError). */

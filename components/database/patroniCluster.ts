@@ -1,0 +1,76 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { Host, runScript } from "../host";
+import { ETCD_TLS_DIR, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml } from "./patroniConf";
+import { PG_TLS_DIR } from "./postgresConf";
+
+export interface PatroniClusterArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+    superuserPassword: pulumi.Output<string>;
+    replicationPassword: pulumi.Output<string>;
+    appPassword: pulumi.Input<string>;
+}
+
+/**
+ * PostgreSQL with one writer and automatic failover: etcd on every node, Patroni on every data
+ * node with synchronous replication; once a leader exists, the application role and database are
+ * created through it.
+ */
+export class PatroniCluster extends pulumi.ComponentResource {
+    /** Per data node: the cluster has a primary and the application database exists. */
+    public readonly members: Record<string, command.remote.Command>;
+    public readonly endpoints: Record<string, string>;
+
+    constructor(name: string, args: PatroniClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:database:PatroniCluster", name, {}, opts);
+        const { cluster: c, hosts } = args;
+        const db = c.database;
+        const retain = c.storage.retainOnDestroy ? "1" : "0";
+
+        const etcd = c.nodes.map((n) => runScript(`${name}-${n.name}-etcd`, {
+            login: hosts[n.name].login,
+            script: "etcd",
+            env: { NODE_NAME: n.name, ETCD_ENV: renderEtcdEnv(c, n), TLS_DIR: ETCD_TLS_DIR },
+            deleteScript: "etcd-delete",
+            deleteEnv: { RETAIN: retain },
+        }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] }));
+
+        const secrets = pulumi.all([args.superuserPassword, args.replicationPassword])
+            .apply(([superuserPassword, replicationPassword]) => ({ superuserPassword, replicationPassword }));
+        const patroni = c.dataNodes.map((n) => runScript(`${name}-${n.name}-patroni`, {
+            login: hosts[n.name].login,
+            script: "patroni",
+            env: {
+                NODE_NAME: n.name,
+                PG_VERSION: db.postgresVersion,
+                TLS_DIR: PG_TLS_DIR,
+                DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion),
+                REST_PORT: String(db.patroni.restApiPort),
+                CONFIG: secrets.apply((s) => renderPatroniYml(patroniConfig(c, n, s))),
+            },
+            deleteScript: "patroni-delete",
+            deleteEnv: { DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion), RETAIN: retain },
+        }, { parent: this, dependsOn: etcd }));
+
+        const target = primaryConninfo(c);
+        const ready = runScript(`${name}-bootstrap`, {
+            login: hosts[c.first.name].login,
+            script: "patroni-bootstrap",
+            env: {
+                PG_HOSTS: target.hosts,
+                PG_PORT: target.port,
+                CA_CERT: `${PG_TLS_DIR}/ca.crt`,
+                SUPERUSER_PASSWORD: args.superuserPassword,
+                DB_NAME: db.name,
+                APP_USER: db.user,
+                APP_PASSWORD: args.appPassword,
+            },
+        }, { parent: this, dependsOn: patroni });
+
+        this.members = Object.fromEntries(c.dataNodes.map((n) => [n.name, ready]));
+        this.endpoints = Object.fromEntries(c.dataNodes.map((n) => [n.name, `${n.clusterAddress}:${db.port}`]));
+        this.registerOutputs({ endpoints: this.endpoints });
+    }
+}

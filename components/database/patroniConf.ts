@@ -1,0 +1,131 @@
+import { isIP } from "node:net";
+import { stringify } from "yaml";
+import { ClusterConfig, NodeSpec } from "../config";
+import { PG_TLS_DIR } from "./postgresConf";
+
+/** etcd runs on every node (the arbiter too), so three hosts always make a quorum. */
+export const ETCD_TLS_DIR = "/etc/etcd/paperless-ha-tls";
+export const PATRONI_DATA_DIR = (v: string) => `/var/lib/postgresql/${v}/paperless-ha`;
+export const REPLICATION_USER = "replicator";
+
+const url = (ip: string, port: number) => `https://${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
+const hostPort = (ip: string, port: number) => (isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** /etc/default/etcd for one member: TLS between peers and for clients, both certificate-verified. Pure. */
+export function renderEtcdEnv(c: ClusterConfig, node: NodeSpec): string {
+    const env: Record<string, string> = {
+        ETCD_NAME: node.name,
+        ETCD_DATA_DIR: "/var/lib/etcd/paperless-ha",
+        ETCD_LISTEN_PEER_URLS: url(node.clusterAddress, 2380),
+        ETCD_LISTEN_CLIENT_URLS: `${url(node.clusterAddress, 2379)},https://127.0.0.1:2379`,
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: url(node.clusterAddress, 2380),
+        ETCD_ADVERTISE_CLIENT_URLS: url(node.clusterAddress, 2379),
+        ETCD_INITIAL_CLUSTER: c.nodes.map((n) => `${n.name}=${url(n.clusterAddress, 2380)}`).join(","),
+        ETCD_INITIAL_CLUSTER_STATE: "new",
+        ETCD_INITIAL_CLUSTER_TOKEN: `paperless-ha-${c.database.patroni.scope}`,
+        ETCD_CERT_FILE: `${ETCD_TLS_DIR}/node.crt`,
+        ETCD_KEY_FILE: `${ETCD_TLS_DIR}/node.key`,
+        ETCD_TRUSTED_CA_FILE: `${ETCD_TLS_DIR}/ca.crt`,
+        ETCD_CLIENT_CERT_AUTH: "true",
+        ETCD_PEER_CERT_FILE: `${ETCD_TLS_DIR}/node.crt`,
+        ETCD_PEER_KEY_FILE: `${ETCD_TLS_DIR}/node.key`,
+        ETCD_PEER_TRUSTED_CA_FILE: `${ETCD_TLS_DIR}/ca.crt`,
+        ETCD_PEER_CLIENT_CERT_AUTH: "true",
+    };
+    return Object.entries(env).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
+}
+
+export interface PatroniSecrets {
+    superuserPassword: string;
+    replicationPassword: string;
+}
+
+/** Patroni's config for one node, as data; the passwords go only into the 0600 file on the host. Pure. */
+export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecrets): Record<string, unknown> {
+    const p = c.database.patroni;
+    const v = c.database.postgresVersion;
+    const nodeCidrs = c.dataNodes.map((n) => `${n.clusterAddress}/${isIP(n.clusterAddress) === 6 ? 128 : 32}`);
+    const tls = { certfile: `${PG_TLS_DIR}/node.crt`, keyfile: `${PG_TLS_DIR}/node.key`, cafile: `${PG_TLS_DIR}/ca.crt` };
+    return {
+        scope: p.scope,
+        name: node.name,
+        restapi: {
+            listen: hostPort(node.clusterAddress, p.restApiPort),
+            connect_address: hostPort(node.clusterAddress, p.restApiPort),
+            ...tls,
+        },
+        ctl: { insecure: false, cacert: tls.cafile, certfile: tls.certfile, keyfile: tls.keyfile },
+        etcd3: {
+            hosts: c.nodes.map((n) => hostPort(n.clusterAddress, 2379)),
+            protocol: "https",
+            cacert: tls.cafile,
+            cert: tls.certfile,
+            key: tls.keyfile,
+        },
+        bootstrap: {
+            dcs: {
+                ttl: p.ttl,
+                loop_wait: p.loopWait,
+                retry_timeout: p.retryTimeout,
+                maximum_lag_on_failover: 1048576,
+                synchronous_mode: p.synchronous,
+                // Strict mode stops writes without a synchronous standby: only safe with two standbys.
+                synchronous_mode_strict: p.synchronous && c.dataNodes.length >= 3,
+                postgresql: {
+                    use_pg_rewind: true,
+                    use_slots: true,
+                    parameters: {
+                        wal_level: "replica",
+                        hot_standby: "on",
+                        wal_log_hints: "on",
+                        max_wal_senders: 10,
+                        max_replication_slots: 10,
+                        max_connections: 200,
+                        password_encryption: "scram-sha-256",
+                    },
+                },
+            },
+            initdb: [{ encoding: "UTF8" }, "data-checksums"],
+        },
+        postgresql: {
+            listen: `${node.clusterAddress},127.0.0.1:${c.database.port}`,
+            connect_address: hostPort(node.clusterAddress, c.database.port),
+            data_dir: PATRONI_DATA_DIR(v),
+            bin_dir: `/usr/lib/postgresql/${v}/bin`,
+            pgpass: "/var/lib/postgresql/.pgpass.patroni",
+            authentication: {
+                superuser: { username: "postgres", password: s.superuserPassword },
+                replication: { username: REPLICATION_USER, password: s.replicationPassword, sslmode: "verify-full", sslrootcert: tls.cafile },
+                rewind: { username: "postgres", password: s.superuserPassword, sslmode: "verify-full", sslrootcert: tls.cafile },
+            },
+            parameters: {
+                ssl: "on",
+                ssl_cert_file: tls.certfile,
+                ssl_key_file: tls.keyfile,
+                ssl_ca_file: tls.cafile,
+                ssl_min_protocol_version: "TLSv1.2",
+                unix_socket_directories: "/var/run/postgresql",
+                ...Object.fromEntries(Object.entries(c.database.settings).map(([k, val]) => [k, String(val)])),
+            },
+            pg_hba: [
+                "local all all peer",
+                "hostssl all all 127.0.0.1/32 scram-sha-256",
+                ...nodeCidrs.flatMap((cidr) => [
+                    `hostssl replication ${REPLICATION_USER} ${cidr} scram-sha-256`,
+                    `hostssl all postgres ${cidr} scram-sha-256`,
+                    `hostssl ${c.database.name} ${c.database.user} ${cidr} scram-sha-256`,
+                ]),
+            ],
+        },
+        tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
+    };
+}
+
+export function renderPatroniYml(config: Record<string, unknown>): string {
+    return stringify(config, { lineWidth: 0 });
+}
+
+/** libpq reaches whichever node is the writable primary: every node listed, read-write required. */
+export function primaryConninfo(c: ClusterConfig): { hosts: string; port: string } {
+    return { hosts: c.dataNodes.map((n) => n.clusterAddress).join(","), port: String(c.database.port) };
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Patroni on this node: it owns PostgreSQL from here on (Debian's own cluster is stopped and kept
+# from starting), and the node is up once Patroni's REST API reports PostgreSQL running.
+# Reads: NODE_NAME, PG_VERSION, TLS_DIR, DATA_DIR, REST_PORT, CONFIG.
+set -euo pipefail
+: "${NODE_NAME:?}" "${PG_VERSION:?}" "${TLS_DIR:?}" "${DATA_DIR:?}" "${REST_PORT:?}" "${CONFIG:?}"
+cd /
+if [ -d "/etc/postgresql/$PG_VERSION/main" ]; then
+    pg_ctlcluster "$PG_VERSION" main stop >/dev/null 2>&1 || true
+    echo disabled > "/etc/postgresql/$PG_VERSION/main/start.conf"
+    systemctl disable "postgresql@$PG_VERSION-main" >/dev/null 2>&1 || true
+fi
+changed=0
+install -d -o postgres -g postgres -m 0700 "$TLS_DIR"
+for f in ca.crt node.crt node.key; do
+    if ! cmp -s "/etc/paperless-ha/tls/$f" "$TLS_DIR/$f"; then
+        install -o postgres -g postgres -m 0600 "/etc/paperless-ha/tls/$f" "$TLS_DIR/$f"
+        changed=1
+    fi
+done
+install -d -o postgres -g postgres -m 0750 /etc/patroni
+cfg=/etc/patroni/config.yml
+if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
+    tmp=$(mktemp /etc/patroni/config.yml.XXXXXX)
+    trap 'rm -f "$tmp"' EXIT
+    printf '%s' "$CONFIG" > "$tmp"
+    chown postgres:postgres "$tmp"
+    chmod 0600 "$tmp"
+    mv "$tmp" "$cfg"
+    changed=1
+fi
+systemctl enable patroni >/dev/null 2>&1
+if ! systemctl is-active -q patroni; then
+    systemctl start patroni
+elif [ "$changed" = "1" ]; then
+    systemctl reload patroni
+fi
+ip=$(awk -F': ' '/^restapi:/ { r = 1 } r && /connect_address/ { print $2; exit }' "$cfg")
+for _ in $(seq 1 150); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_DIR/ca.crt" "https://$ip/health" || true)
+    if [ "$code" = "200" ]; then echo "[$NODE_NAME] PostgreSQL running under Patroni" >&2; exit 0; fi
+    sleep 2
+done
+journalctl -u patroni -n 30 --no-pager >&2 || true
+echo "[$NODE_NAME] Patroni did not report PostgreSQL running (REST API on port $REST_PORT)" >&2
+exit 1

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Local test hosts: Debian containers with systemd and sshd on their own Docker network.
+#   sandbox.sh up [--nodes N]   build (cached) images, start N hosts, write .sandbox/hosts.json
+#   sandbox.sh down             remove the hosts, their volumes and the network; nothing else
+#   sandbox.sh images           build (cached) images only
+# Everything is built here from Debian packages: no registry is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+dir="$root/.sandbox"
+net=paperless-ha-sandbox
+subnet_prefix=${SANDBOX_SUBNET_PREFIX:-172.30.77}
+label=paperless-ha.sandbox=1
+base_image=paperless-ha/debian:bookworm
+host_image=paperless-ha/host:1
+log() { echo "[sandbox] $*" >&2; }
+
+need_root() {
+    [ "$(id -u)" = "0" ] || { log "must run as root (it installs packages and runs Docker)"; exit 1; }
+}
+
+ensure_packages() {
+    local missing=()
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    command -v ssh >/dev/null || missing+=(openssh-client)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get -q -o DPkg::Lock::Timeout=300 update >&2
+        apt-get install -y -q -o DPkg::Lock::Timeout=300 "${missing[@]}" >&2
+    fi
+}
+
+ensure_dockerd() {
+    if docker info >/dev/null 2>&1; then return; fi
+    log "starting dockerd"
+    mkdir -p "$dir"
+    nohup dockerd >"$dir/dockerd.log" 2>&1 &
+    for _ in $(seq 1 60); do
+        docker info >/dev/null 2>&1 && return
+        sleep 1
+    done
+    log "dockerd did not start; see $dir/dockerd.log"
+    exit 1
+}
+
+# The Debian mirror this machine's apt already uses.
+debian_mirror() {
+    local uri
+    uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
+    [ -n "$uri" ] || { log "no Debian mirror found in this machine's apt sources"; exit 1; }
+    echo "$uri"
+}
+
+build_base() {
+    docker image inspect "$base_image" >/dev/null 2>&1 && return
+    local rootfs mirror
+    mirror=$(debian_mirror)
+    rootfs=$(mktemp -d /var/tmp/paperless-ha-rootfs.XXXXXX)
+    log "debootstrap bookworm from $mirror (once; cached as $base_image)"
+    debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 || {
+        log "debootstrap failed; see $dir/debootstrap.log"; rm -rf "$rootfs"; exit 1; }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb
+    tar -C "$rootfs" -c . | docker import - "$base_image" >/dev/null
+    rm -rf "$rootfs"
+}
+
+# build_image TAG DIR: build a Dockerfile under test/sandbox once; the tag carries a hash of its inputs.
+build_image() {
+    local name=$1 context=$2 hash
+    hash=$(cd "$context" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+    if [ "$(docker image inspect -f '{{ index .Config.Labels "paperless-ha.hash" }}' "$name" 2>/dev/null)" != "$hash" ]; then
+        log "building $name"
+        docker build -q --label "paperless-ha.hash=$hash" -t "$name" "$context" >/dev/null
+    fi
+}
+
+# Images the hosts' own Docker engines run; saved once and loaded into every host.
+APP_IMAGES=(paperless-ha/standin:1 paperless-ha/redis:1)
+
+images() {
+    need_root
+    ensure_packages
+    ensure_dockerd
+    mkdir -p "$dir/images"
+    build_base
+    build_image "$host_image" test/sandbox/host
+    build_image paperless-ha/standin:1 test/sandbox/standin
+    build_image paperless-ha/redis:1 test/sandbox/redis
+    local img file id
+    for img in "${APP_IMAGES[@]}"; do
+        file="$dir/images/$(echo "$img" | tr '/:' '__').tar"
+        id=$(docker image inspect -f '{{ .Id }}' "$img")
+        if [ ! -f "$file" ] || [ "$(cat "$file.id" 2>/dev/null)" != "$id" ]; then
+            docker save -o "$file" "$img"
+            echo "$id" > "$file.id"
+        fi
+    done
+}
+
+wait_ssh() { # wait_ssh ADDRESS
+    for _ in $(seq 1 60); do
+        ssh -i "$dir/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+            -o ConnectTimeout=2 -o LogLevel=ERROR "root@$1" true 2>/dev/null && return
+        sleep 1
+    done
+    log "no SSH on $1"
+    exit 1
+}
+
+up() {
+    local nodes=3
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --nodes) nodes=$2; shift 2 ;;
+        *) log "unknown option $1"; exit 2 ;;
+        esac
+    done
+    images
+    [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C paperless-ha-sandbox -f "$dir/id_ed25519"
+    docker network inspect "$net" >/dev/null 2>&1 ||
+        docker network create --label "$label" --subnet "$subnet_prefix.0/24" "$net" >/dev/null
+    local i name container addr hosts=()
+    for i in $(seq 1 "$nodes"); do
+        name="node$i"
+        container="paperless-ha-$name"
+        addr="$subnet_prefix.$((10 + i))"
+        if ! docker container inspect "$container" >/dev/null 2>&1; then
+            log "starting $container at $addr"
+            docker run -d --name "$container" --hostname "$name" --label "$label" \
+                --network "$net" --ip "$addr" \
+                --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+                --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --device /dev/fuse \
+                -v "$container-docker:/var/lib/docker" -v "$container-srv:/srv" \
+                --label "paperless-ha.volumes=$container-docker,$container-srv" \
+                "$host_image" >/dev/null
+        else
+            docker start "$container" >/dev/null
+        fi
+        docker exec -i "$container" sh -c 'mkdir -p /root/.ssh && chmod 700 /root/.ssh && cat > /root/.ssh/authorized_keys' < "$dir/id_ed25519.pub"
+        hosts+=("$(printf '{"name":"%s","address":"%s","sshPort":22,"keyPath":"%s","container":"%s"}' "$name" "$addr" "$dir/id_ed25519" "$container")")
+    done
+    for i in $(seq 1 "$nodes"); do
+        addr="$subnet_prefix.$((10 + i))"
+        container="paperless-ha-node$i"
+        wait_ssh "$addr"
+        # Seed the host's engine with the locally built images: there is no registry to pull from.
+        for img in "${APP_IMAGES[@]}"; do
+            docker exec "$container" docker image inspect "$img" >/dev/null 2>&1 ||
+                docker exec -i "$container" docker load -q < "$dir/images/$(echo "$img" | tr '/:' '__').tar" >/dev/null
+        done
+    done
+    (IFS=,; printf '[%s]\n' "${hosts[*]}") > "$dir/hosts.json"
+    log "$nodes hosts up; $dir/hosts.json"
+}
+
+down() {
+    need_root
+    docker info >/dev/null 2>&1 || { log "no Docker engine running; nothing to remove"; return; }
+    local c vols
+    for c in $(docker ps -aq --filter "label=$label"); do
+        vols=$(docker inspect -f '{{ index .Config.Labels "paperless-ha.volumes" }}' "$c")
+        docker rm -f "$c" >/dev/null
+        for v in ${vols//,/ }; do docker volume rm -f "$v" >/dev/null; done
+    done
+    docker network inspect "$net" >/dev/null 2>&1 && docker network rm "$net" >/dev/null
+    rm -f "$dir/hosts.json"
+    log "sandbox removed"
+}
+
+case "${1:-}" in
+up) shift; up "$@" ;;
+down) down ;;
+images) images ;;
+*) echo "usage: $0 up [--nodes N] | down | images" >&2; exit 2 ;;
+esac

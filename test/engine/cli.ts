@@ -1,0 +1,57 @@
+/**
+ * Deploy with the test engine (see engine.ts): for machines without the Pulumi CLI.
+ *   tsx test/engine/cli.ts up|destroy [--stack dev] [--stack-file FILE] [--state FILE]
+ * Prints each action, then one line `engine-summary {json}`; exits non-zero on any failure.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { destroy, RunSummary, up } from "./engine";
+
+const root = path.resolve(__dirname, "..", "..");
+
+function arg(name: string, fallback?: string): string | undefined {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+/** The `paperless-ha:` keys of a stack file, without their namespace. */
+export function readStackFile(file: string): Record<string, unknown> {
+    const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc?.config ?? {})) {
+        if (!k.startsWith("paperless-ha:")) continue;
+        if (v && typeof v === "object" && "secure" in v) throw new Error(`${file}: ${k} is encrypted; the engine reads plain config only`);
+        out[k.slice("paperless-ha:".length)] = v;
+    }
+    return out;
+}
+
+async function main() {
+    const verb = process.argv[2];
+    const stack = arg("stack", "dev")!;
+    const stackFile = path.resolve(arg("stack-file", path.join(root, `Pulumi.${stack}.yaml`))!);
+    const statePath = path.resolve(arg("state", path.join(root, ".sandbox", "engine", `${stack}.json`))!);
+    const scratch = path.join(path.dirname(statePath), "scratch");
+    const log = (m: string) => console.log(m);
+    process.chdir(root);
+    let summary: RunSummary;
+    if (verb === "up") {
+        summary = await up({ program: path.join(root, "index.ts"), config: readStackFile(stackFile), statePath, scratch, log });
+    } else if (verb === "destroy") {
+        summary = await destroy({ statePath, scratch, log });
+    } else {
+        console.error("usage: cli.ts up|destroy [--stack NAME] [--stack-file FILE] [--state FILE]");
+        process.exit(2);
+    }
+    fs.rmSync(scratch, { recursive: true, force: true });
+    const { outputs, ...counts } = summary;
+    const publicOutputs = Object.fromEntries(Object.entries(outputs).filter(([k]) => k !== "adminPassword"));
+    console.log(`engine-summary ${JSON.stringify({ ...counts, outputs: publicOutputs })}`);
+    process.exit(summary.failed.length ? 1 : 0);
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

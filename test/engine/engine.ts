@@ -1,0 +1,193 @@
+/**
+ * A test double for the Pulumi engine, for machines without the Pulumi CLI or provider plugins.
+ *
+ * It runs the real program (index.ts) in-process under `pulumi.runtime.setMocks`, whose
+ * `newResource` performs the real create, update or replace against the test hosts through small
+ * actuators that mirror the providers' semantics. Dependencies order the calls and independent
+ * resources run in parallel, as in the engine. A state file makes a second run a no-op, a changed
+ * config act only on new or changed resources, and `destroy` delete in reverse creation order.
+ * Users deploy with `pulumi up`; this exists so tests can prove what `pulumi up` would build.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { stackConfig, waitForRPCs } from "../support/runtime";
+import { plain, SECRET_OUTPUTS, secretWrapper } from "../support/secrets";
+import { actuatorFor, newContext } from "./actuators";
+import { keyOf, ResourceState, StateStore } from "./state";
+
+export interface EngineOptions {
+    /** The program to run (index.ts). */
+    program: string;
+    /** Stack config (the `config:` map of a Pulumi.<stack>.yaml, keys without namespace). */
+    config: Record<string, unknown>;
+    statePath: string;
+    /** Scratch space for key material handed to local tools (mode 0700, cleaned). */
+    scratch: string;
+    log?: (msg: string) => void;
+}
+
+export interface RunSummary {
+    created: string[];
+    updated: string[];
+    replaced: string[];
+    deleted: string[];
+    unchanged: number;
+    failed: { name: string; error: string }[];
+    outputs: Record<string, unknown>;
+    seconds: number;
+}
+
+const emptySummary = (): RunSummary => ({ created: [], updated: [], replaced: [], deleted: [], unchanged: 0, failed: [], outputs: {}, seconds: 0 });
+
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x);
+
+/** A stored resource as actuators see it: plain values. */
+const plainState = (r: ResourceState): ResourceState => ({ ...r, inputs: plain(r.inputs) as Inputs, outputs: plain(r.outputs) as Inputs });
+type Inputs = Record<string, unknown>;
+
+/** Provider references arrive as `<urn>::<id>`; the resource name is the URN's last part. */
+const providerName = (ref?: string) => (ref ? ref.split("::").slice(-2, -1)[0] : undefined);
+
+export async function up(opts: EngineOptions): Promise<RunSummary> {
+    const started = Date.now();
+    const log = opts.log ?? (() => undefined);
+    const store = new StateStore(opts.statePath);
+    const ctx = newContext(store, opts.scratch);
+    const summary = emptySummary();
+    const seen = new Set<string>();
+
+    const handle = async (args: pulumi.runtime.MockResourceArgs) => {
+        if (!args.custom) return { id: args.name, state: args.inputs };
+        const inputs = plain(args.inputs) as Inputs;
+        const key = keyOf(args.type, args.name);
+        seen.add(key);
+        const prev = store.get(args.type, args.name);
+        const stateFor = (r: ResourceState) => {
+            const outputs = plain(r.outputs) as Inputs;
+            const state: Inputs = { ...args.inputs, ...outputs };
+            for (const k of SECRET_OUTPUTS[args.type] ?? []) if (k in outputs) state[k] = pulumi.secret(outputs[k]);
+            return { id: r.id, state };
+        };
+        if (prev && canonical(plain(prev.inputs)) === canonical(inputs)) {
+            summary.unchanged++;
+            return stateFor(prev);
+        }
+        const act = actuatorFor(args.type);
+        const provider = providerName(args.provider);
+        let result: { id: string; outputs: Record<string, unknown> };
+        try {
+            if (prev && act.update && act.canUpdate(inputs)) {
+                log(`~ ${args.name}`);
+                result = await act.update(inputs, plainState(prev), ctx, provider);
+                summary.updated.push(args.name);
+            } else if (prev) {
+                log(`+- ${args.name}`);
+                await act.delete(plainState(prev), ctx);
+                result = await act.create(inputs, ctx, provider);
+                summary.replaced.push(args.name);
+            } else {
+                log(`+ ${args.name}`);
+                result = await act.create(inputs, ctx, provider);
+                summary.created.push(args.name);
+            }
+        } catch (e) {
+            const error = (e as Error).message;
+            summary.failed.push({ name: args.name, error });
+            log(`! ${args.name}: ${error}`);
+            throw e;
+        }
+        const outputs: Inputs = { ...result.outputs };
+        for (const k of SECRET_OUTPUTS[args.type] ?? []) if (k in outputs) outputs[k] = secretWrapper(outputs[k]);
+        const next: ResourceState = {
+            type: args.type, name: args.name, id: result.id, inputs: args.inputs, outputs, provider,
+            seq: prev && summary.updated.includes(args.name) ? prev.seq : store.nextSeq(),
+        };
+        await store.put(next);
+        return stateFor(next);
+    };
+
+    const inflight: Promise<unknown>[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            const p = handle(args);
+            inflight.push(p.catch(() => undefined));
+            return p;
+        },
+        call(args) {
+            throw new Error(`the engine does not implement provider function ${args.token}`);
+        },
+    }, "paperless-ha", "engine", false);
+    pulumi.runtime.setAllConfig(stackConfig(opts.config), "sshPrivateKey" in opts.config ? ["paperless-ha:sshPrivateKey"] : []);
+
+    // A failed resource rejects its dependents' registrations; collect those instead of crashing.
+    const swallow = (reason: unknown) => {
+        if (!summary.failed.length) summary.failed.push({ name: "(program)", error: String((reason as Error)?.message ?? reason) });
+    };
+    process.on("unhandledRejection", swallow);
+    try {
+        const program = await import(path.resolve(opts.program)) as Record<string, unknown>;
+        await settle(inflight);
+        if (!summary.failed.length) {
+            for (const [k, v] of Object.entries(program)) {
+                summary.outputs[k] = pulumi.Output.isInstance(v) ? await resolveOutput(v as pulumi.Output<unknown>) : v;
+            }
+        }
+    } catch (e) {
+        summary.failed.push({ name: "(program)", error: (e as Error).message });
+    } finally {
+        await settle(inflight).catch(() => undefined);
+        process.off("unhandledRejection", swallow);
+    }
+
+    // Resources the program no longer declares go, newest first, once the rest succeeded.
+    if (!summary.failed.length) {
+        for (const r of store.all().reverse().filter((x) => !seen.has(keyOf(x.type, x.name)))) {
+            log(`- ${r.name}`);
+            await actuatorFor(r.type).delete(plainState(r), ctx);
+            await store.remove(r.type, r.name);
+            summary.deleted.push(r.name);
+        }
+    }
+    summary.seconds = (Date.now() - started) / 1000;
+    return summary;
+}
+
+/** Delete everything in the state, newest first. */
+export async function destroy(opts: Pick<EngineOptions, "statePath" | "scratch" | "log">): Promise<RunSummary> {
+    const started = Date.now();
+    const log = opts.log ?? (() => undefined);
+    const store = new StateStore(opts.statePath);
+    const ctx = newContext(store, opts.scratch);
+    const summary = emptySummary();
+    for (const r of store.all().reverse()) {
+        log(`- ${r.name}`);
+        try {
+            await actuatorFor(r.type).delete(plainState(r), ctx);
+        } catch (e) {
+            summary.failed.push({ name: r.name, error: (e as Error).message });
+            break;
+        }
+        await store.remove(r.type, r.name);
+        summary.deleted.push(r.name);
+    }
+    summary.seconds = (Date.now() - started) / 1000;
+    return summary;
+}
+
+/**
+ * Wait until no resource operation is running and no new one starts. The runtime's own queue
+ * never drains when a resource failed (its dependents wait forever), so it is only given a moment.
+ */
+async function settle(inflight: Promise<unknown>[]): Promise<void> {
+    let count = -1;
+    while (count !== inflight.length) {
+        count = inflight.length;
+        await Promise.all(inflight);
+        await Promise.race([waitForRPCs().catch(() => undefined), new Promise((r) => setTimeout(r, 1500))]);
+    }
+}
+
+function resolveOutput<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
