@@ -9,6 +9,7 @@ command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v openssl >/dev/null || need+=(openssl)
 command -v runuser >/dev/null || need+=(util-linux)
+command -v patroni >/dev/null || need+=(patroni)
 [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && id postgres >/dev/null 2>&1 || need+=("postgresql-$PG_VERSION")
 if [ "${#need[@]}" -eq 0 ]; then
     exit 0

@@ -46,6 +46,15 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
     const v = c.database.postgresVersion;
     const nodeCidrs = c.dataNodes.map((n) => `${n.clusterAddress}/${isIP(n.clusterAddress) === 6 ? 128 : 32}`);
     const tls = { certfile: `${PG_TLS_DIR}/node.crt`, keyfile: `${PG_TLS_DIR}/node.key`, cafile: `${PG_TLS_DIR}/ca.crt` };
+    const pgHba = [
+        "local all all peer",
+        "hostssl all all 127.0.0.1/32 scram-sha-256",
+        ...nodeCidrs.flatMap((cidr) => [
+            `hostssl replication ${REPLICATION_USER} ${cidr} scram-sha-256`,
+            `hostssl all postgres ${cidr} scram-sha-256`,
+            `hostssl ${c.database.name} ${c.database.user} ${cidr} scram-sha-256`,
+        ]),
+    ];
     return {
         scope: p.scope,
         name: node.name,
@@ -86,6 +95,7 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
                 },
             },
             initdb: [{ encoding: "UTF8" }, "data-checksums"],
+            pg_hba: pgHba,
         },
         postgresql: {
             listen: `${node.clusterAddress},127.0.0.1:${c.database.port}`,
@@ -107,15 +117,7 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
                 unix_socket_directories: "/var/run/postgresql",
                 ...Object.fromEntries(Object.entries(c.database.settings).map(([k, val]) => [k, String(val)])),
             },
-            pg_hba: [
-                "local all all peer",
-                "hostssl all all 127.0.0.1/32 scram-sha-256",
-                ...nodeCidrs.flatMap((cidr) => [
-                    `hostssl replication ${REPLICATION_USER} ${cidr} scram-sha-256`,
-                    `hostssl all postgres ${cidr} scram-sha-256`,
-                    `hostssl ${c.database.name} ${c.database.user} ${cidr} scram-sha-256`,
-                ]),
-            ],
+            pg_hba: pgHba,
         },
         tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },
     };

@@ -61,6 +61,7 @@ export class Host extends pulumi.ComponentResource {
                 SYSCTL: renderSysctl(c.host.sysctl),
                 TIME_SYNC: c.host.timeSync ? "1" : "0",
             },
+            deleteScript: "base-delete",
         }, { parent: this, dependsOn: [reachable] });
 
         this.hostsFile = runScript(`${name}-hosts`, {
@@ -81,6 +82,7 @@ export class Host extends pulumi.ComponentResource {
             login,
             script: "tls",
             env: { CA_CERT: args.caCertPem, NODE_CERT: args.nodeTls.certPem, NODE_KEY: args.nodeTls.keyPem },
+            deleteScript: "tls-delete",
         }, { parent: this, dependsOn: [reachable] });
 
         this.ready = [base, certs, this.hostsFile];
@@ -89,7 +91,7 @@ export class Host extends pulumi.ComponentResource {
             const engine = runScript(`${name}-docker`, {
                 login,
                 script: "docker",
-                env: { DAEMON_JSON: renderDockerDaemon(c.host.dockerApiPort) },
+                env: { DAEMON_JSON: renderDockerDaemon(), API_PORT: String(c.host.dockerApiPort) },
                 deleteScript: "docker-delete",
             }, { parent: this, dependsOn: [base, certs] });
             this.docker = new docker.Provider(`${name}-docker-api`, {

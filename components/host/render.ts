@@ -28,7 +28,7 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
 
 /** Debian packages a node needs, installed in one apt run so later steps never race for the dpkg lock. */
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
-    const pkgs = ["ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
+    const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
     if (c.host.timeSync) pkgs.push("chrony");
     const patroni = c.database.engine === "patroni";
     if (patroni) pkgs.push("etcd-server", "etcd-client");
@@ -105,11 +105,13 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     return lines.join("\n") + "\n";
 }
 
-/** dockerd listens on its socket and on TLS-verified TCP for the Pulumi Docker provider. */
-export function renderDockerDaemon(apiPort: number): string {
+/**
+ * dockerd's TLS settings for the TCP API the Pulumi Docker provider uses. The listen addresses go
+ * on the command line (scripts/host/docker.sh) so systemd's socket activation stays intact.
+ */
+export function renderDockerDaemon(): string {
     return JSON.stringify(
         {
-            hosts: ["unix:///var/run/docker.sock", `tcp://0.0.0.0:${apiPort}`],
             tls: true,
             tlsverify: true,
             tlscacert: "/etc/docker/tls/ca.crt",

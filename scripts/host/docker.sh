@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Docker engine with a TLS-verified TCP API for the Pulumi Docker provider. Reads: DAEMON_JSON.
+# Docker engine with a TLS-verified TCP API for the Pulumi Docker provider.
+# Reads: DAEMON_JSON, API_PORT.
 set -euo pipefail
-: "${DAEMON_JSON:?}"
+: "${DAEMON_JSON:?}" "${API_PORT:?}"
 changed=0
 install -d -m 0700 /etc/docker/tls
 for f in ca.crt node.crt node.key; do
@@ -14,9 +15,9 @@ if ! printf '%s' "$DAEMON_JSON" | cmp -s - /etc/docker/daemon.json; then
     printf '%s' "$DAEMON_JSON" > /etc/docker/daemon.json
     changed=1
 fi
-# The packaged unit passes -H fd://, which conflicts with "hosts" in daemon.json.
+# Keep the packaged socket activation (-H fd://) and add the TLS port beside it.
 dropin=/etc/systemd/system/docker.service.d/paperless-ha.conf
-want=$'[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd\n'
+want=$'[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:'"$API_PORT"$'\n'
 if ! printf '%s' "$want" | cmp -s - "$dropin"; then
     install -d /etc/systemd/system/docker.service.d
     printf '%s' "$want" > "$dropin"

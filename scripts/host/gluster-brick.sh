@@ -5,8 +5,20 @@ set -euo pipefail
 systemctl enable --now glusterd >/dev/null 2>&1 || systemctl enable --now glusterfs-server >/dev/null 2>&1
 install -d -m 0755 "$BRICK_DIR"
 for _ in $(seq 1 30); do
-    gluster --mode=script pool list >/dev/null 2>&1 && exit 0
+    gluster --mode=script pool list >/dev/null 2>&1 && break
     sleep 1
 done
-echo "glusterd does not answer; see 'journalctl -u glusterd'" >&2
-exit 1
+if ! gluster --mode=script pool list >/dev/null 2>&1; then
+    echo "glusterd does not answer; see 'journalctl -u glusterd'" >&2
+    exit 1
+fi
+# A brick kept from a destroyed volume still carries that volume's identity and gluster refuses it
+# for a new one. When no volume here uses it, set it aside untouched (nothing is deleted) and start
+# an empty brick; restoring documents is a restore, not a side effect of `up`.
+if getfattr -n trusted.glusterfs.volume-id "$BRICK_DIR" >/dev/null 2>&1 &&
+    ! gluster --mode=script volume info 2>/dev/null | grep -q ":$BRICK_DIR\$"; then
+    kept="$BRICK_DIR.retained-$(date -u +%Y%m%dT%H%M%SZ)"
+    mv "$BRICK_DIR" "$kept"
+    install -d -m 0755 "$BRICK_DIR"
+    echo "a brick left by a removed volume was kept in $kept" >&2
+fi

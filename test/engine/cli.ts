@@ -1,12 +1,14 @@
 /**
  * Deploy with the test engine (see engine.ts): for machines without the Pulumi CLI.
- *   tsx test/engine/cli.ts up|destroy [--stack dev] [--stack-file FILE] [--state FILE]
+ *   tsx test/engine/cli.ts up|destroy|admin-password [--stack dev] [--stack-file FILE] [--state FILE]
  * Prints each action, then one line `engine-summary {json}`; exits non-zero on any failure.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { plain } from "../support/secrets";
 import { destroy, RunSummary, up } from "./engine";
+import { StateStore } from "./state";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -38,6 +40,12 @@ async function main() {
     let summary: RunSummary;
     if (verb === "up") {
         summary = await up({ program: path.join(root, "index.ts"), config: readStackFile(stackFile), statePath, scratch, log });
+    } else if (verb === "admin-password") {
+        // The one secret an operator needs, shown only on request, like `pulumi stack output --show-secrets`.
+        const r = new StateStore(statePath).all().find((x) => x.name === "secrets-admin");
+        if (!r) throw new Error(`no admin password in ${statePath}; deploy first`);
+        console.log(String((plain(r.outputs) as Record<string, unknown>).result));
+        return;
     } else if (verb === "destroy") {
         summary = await destroy({ statePath, scratch, log });
     } else {
@@ -47,6 +55,9 @@ async function main() {
     fs.rmSync(scratch, { recursive: true, force: true });
     const { outputs, ...counts } = summary;
     const publicOutputs = Object.fromEntries(Object.entries(outputs).filter(([k]) => k !== "adminPassword"));
+    if (verb === "up" && !summary.failed.length) {
+        fs.writeFileSync(statePath.replace(/\.json$/, ".outputs.json"), JSON.stringify(publicOutputs, null, 2));
+    }
     console.log(`engine-summary ${JSON.stringify({ ...counts, outputs: publicOutputs })}`);
     process.exit(summary.failed.length ? 1 : 0);
 }

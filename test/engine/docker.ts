@@ -116,25 +116,35 @@ export async function createContainer(docker: DockerClient, c: ContainerInputs, 
             ...(c.command ?? []),
         ];
         const id = await docker.run(args);
-        if (c.uploads?.length) {
-            // Uploaded files go in as one tar at /, so missing parent directories are created.
-            const tree = path.join(work, "uploads");
-            for (const u of c.uploads) {
-                const target = path.join(tree, u.file);
-                fs.mkdirSync(path.dirname(target), { recursive: true });
-                fs.writeFileSync(target, u.content ?? "", { mode: u.executable ? 0o755 : 0o644 });
-            }
-            const tar = await new Promise<Buffer>((resolve, reject) =>
-                execFile("tar", ["-C", tree, "--owner=0", "--group=0", "-c", "."], { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 },
-                    (err, out) => (err ? reject(err) : resolve(out))));
-            await docker.run(["cp", "-", `${c.name}:/`], tar);
+        try {
+            await startContainer(docker, c, work);
+        } catch (e) {
+            // Like the provider, leave no half-made container behind a failed create.
+            await docker.tryRun(["rm", "-f", "-v", c.name]);
+            throw e;
         }
-        await docker.run(["start", c.name]);
-        if (c.wait) await waitHealthy(docker, c.name, c.waitTimeout ?? 60);
         return id;
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
     }
+}
+
+/** Upload files (one tar at /, so missing parent directories are created), start, wait for health. */
+async function startContainer(docker: DockerClient, c: ContainerInputs, work: string): Promise<void> {
+    if (c.uploads?.length) {
+        const tree = path.join(work, "uploads");
+        for (const u of c.uploads) {
+            const target = path.join(tree, u.file);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, u.content ?? "", { mode: u.executable ? 0o755 : 0o644 });
+        }
+        const tar = await new Promise<Buffer>((resolve, reject) =>
+            execFile("tar", ["-C", tree, "--owner=0", "--group=0", "-c", "."], { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 },
+                (err, out) => (err ? reject(err) : resolve(out))));
+        await docker.run(["cp", "-", `${c.name}:/`], tar);
+    }
+    await docker.run(["start", c.name]);
+    if (c.wait) await waitHealthy(docker, c.name, c.waitTimeout ?? 60);
 }
 
 async function waitHealthy(docker: DockerClient, name: string, timeoutSeconds: number): Promise<void> {
@@ -152,7 +162,9 @@ async function waitHealthy(docker: DockerClient, name: string, timeoutSeconds: n
 }
 
 export async function removeContainer(docker: DockerClient, name: string): Promise<void> {
-    await docker.tryRun(["rm", "-f", "-v", name]);
+    await docker.run(["rm", "-f", "-v", name]).catch((e: Error) => {
+        if (!/No such container/i.test(e.message)) throw e;
+    });
 }
 
 /** The provider only pulls what is missing; here nothing can be pulled, so a missing image is an error. */

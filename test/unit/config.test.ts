@@ -57,6 +57,12 @@ describe("defaults", () => {
         expect(c.arbiter?.name).toBe("witness");
     });
 
+    it("defaults Patroni's timing within its rule and ignores max_nodes for it", () => {
+        const c = validateConfig(valid({ nodes: nodes(6), database: { engine: "patroni" } }));
+        expect(c.database.patroni).toEqual({ scope: "paperless", ttl: 20, loopWait: 5, retryTimeout: 5, synchronous: true, restApiPort: 8008 });
+        expect(c.dataNodes).toHaveLength(6);
+    });
+
     it("keeps the SSH key out of the resolved config", () => {
         expect(JSON.stringify(validateConfig(valid()))).not.toContain("PRIVATE KEY");
     });
@@ -90,6 +96,8 @@ describe("rejects", () => {
         ["an unknown nested key", valid({ app: { imgae: "x" } }), "paperless-ha:app.imgae: unknown key"],
         ["a bad port", valid({ ssh: { port: 70000 } }), "paperless-ha:ssh.port:"],
         ["a relative mount point", valid({ storage: { gluster: { mountPoint: "mnt" } } }), "paperless-ha:storage.gluster.mountPoint: must be an absolute path"],
+        ["Patroni timing that can lose a healthy leader", valid({ database: { engine: "patroni", patroni: { ttl: 10, loopWait: 5, retryTimeout: 5 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout must not exceed ttl"],
+        ["an unknown database engine", valid({ database: { engine: "mysql" } }), "paperless-ha:database.engine: Invalid option"],
         ["a bad node name", valid({ nodes: [{ name: "Node_1", address: "10.0.0.11" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].name: must be 1-32 lowercase letters"],
     ];
     it.each(cases)("%s", (_what, raw, message) => {

@@ -80,20 +80,55 @@ describe("resource graph", () => {
     });
 });
 
+const patroni = (n: number) => ({ ...baseConfig(n), database: { engine: "patroni" } });
+
+describe("classic with Patroni", () => {
+    it("replaces the pgactive group with etcd, Patroni and a bootstrap through the primary", async () => {
+        const run = await runProgram(patroni(3));
+        const pgactiveOnly = (n: string) => /^db-node\d-(pgactive|postgres|access|join)$|^db-group$|^app-node\d-pk-offsets$/.test(n);
+        const expected = [
+            ...expectedNames(nodeNames(3)).filter((n) => !pgactiveOnly(n)),
+            ...nodeNames(3).flatMap((n) => [`db-${n}-etcd`, `db-${n}-patroni`]),
+            "db-bootstrap",
+        ].sort();
+        expect(names(run)).toEqual(expected);
+        for (const n of nodeNames(3)) {
+            for (const m of nodeNames(3)) dependsAfter(run, `db-${n}-patroni`, `db-${m}-etcd`);
+            dependsAfter(run, "db-bootstrap", `db-${n}-patroni`);
+            dependsAfter(run, `app-${n}-paperless`, "app-migrate");
+        }
+        dependsAfter(run, "app-migrate", "db-bootstrap");
+    });
+
+    it("points every instance at all nodes and lets libpq keep the writable one", async () => {
+        const run = await runProgram(patroni(3));
+        for (const n of nodeNames(3)) {
+            const env = plain(run.byName(`app-${n}-paperless`).inputs.envs) as string[];
+            expect(env).toContain("PAPERLESS_DBHOST=10.0.0.11,10.0.0.12,10.0.0.13");
+            expect(env).toContain("PGTARGETSESSIONATTRS=read-write");
+        }
+    });
+
+    it("accepts more nodes than pgactive's max_nodes", async () => {
+        const run = await runProgram({ ...patroni(5), database: { engine: "patroni" } });
+        expect(names(run)).toContain("db-node5-patroni");
+    });
+});
+
 describe("secrets", () => {
     let run: ProgramRun;
     const leaks = (r: Recorded) => plainStrings(r.inputs)
         .filter(({ value }) => run.secretValues.some((s) => value.includes(s)))
         .map(({ path }) => `${r.name}.${path}`);
 
-    it("never appear in a plain input of any resource", async () => {
-        run = await runProgram(baseConfig(3));
+    it.each(["pgactive", "patroni"])("never appear in a plain input of any resource (%s)", async (engine) => {
+        run = await runProgram({ ...baseConfig(3), database: { engine } });
         expect(run.secretValues.length).toBeGreaterThan(10);
         expect(run.resources.flatMap(leaks)).toEqual([]);
     });
 
-    it("never appear in a command line, even a secret one", async () => {
-        run = await runProgram(baseConfig(3));
+    it.each(["pgactive", "patroni"])("never appear in a command line, even a secret one (%s)", async (engine) => {
+        run = await runProgram({ ...baseConfig(3), database: { engine } });
         const bad = run.resources.filter((r) => r.type === COMMAND).flatMap((r) => {
             const inputs = plain(r.inputs) as Record<string, unknown>;
             return ["create", "update", "delete"]

@@ -73,8 +73,9 @@ describe("host renderers", () => {
     });
 
     it("serves the Docker API only with client-certificate verification", () => {
-        const daemon = JSON.parse(renderDockerDaemon(2376));
-        expect(daemon).toMatchObject({ tls: true, tlsverify: true, hosts: ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"] });
+        const daemon = JSON.parse(renderDockerDaemon());
+        expect(daemon).toMatchObject({ tls: true, tlsverify: true, tlscacert: "/etc/docker/tls/ca.crt" });
+        expect(daemon.hosts).toBeUndefined();
     });
 
     it("names every address of a node in its certificate", () => {

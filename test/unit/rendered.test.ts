@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../../components/config";
-import { PgValue, postgresSettings, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
+import { patroniConfig, PgValue, postgresSettings, renderPatroniYml, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
 import { renderHaproxyCfg } from "../../components/edge";
 import { renderFirewall } from "../../components/host";
 
@@ -68,6 +68,31 @@ describe("haproxy -c", () => {
         fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false } })).replace("balance roundrobin", "balance no-such-algorithm"));
         expect(() => run("haproxy", ["-c", "-f", cfg])).toThrow();
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("patroni --validate-config", () => {
+    it("accepts the rendered patroni.yml (etcd stand-ins listen on loopback: the validator dials them)", async () => {
+        const ips = ["127.0.0.11", "127.0.0.12", "127.0.0.13"];
+        const servers = await Promise.all(ips.map((ip) => new Promise<net.Server>((resolve) => {
+            const srv = net.createServer((sock) => sock.destroy()).listen(2379, ip, () => resolve(srv));
+        })));
+        const dir = tempDir();
+        try {
+            const c = validateConfig({
+                nodes: ips.map((ip, i) => ({ name: `node${i + 1}`, address: ip })),
+                sshPrivateKey: "k",
+                database: { engine: "patroni", port: await freePort() },
+            });
+            const file = path.join(dir, "patroni.yml");
+            fs.writeFileSync(file, renderPatroniYml(patroniConfig(c, c.nodes[0], { superuserPassword: "a", replicationPassword: "b" })));
+            run("patroni", ["--validate-config", file]);
+            fs.writeFileSync(file, renderPatroniYml({ ...patroniConfig(c, c.nodes[0], { superuserPassword: "a", replicationPassword: "b" }), etcd3: { hosts: ["127.0.0.14:2379"] } }));
+            expect(() => run("patroni", ["--validate-config", file])).toThrow(/not reachable/);
+        } finally {
+            servers.forEach((s) => s.close());
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 

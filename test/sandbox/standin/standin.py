@@ -220,7 +220,7 @@ class Handler(BaseHTTPRequestHandler):
                 rows = [{"id": i, "title": t, "checksum": c, "added_on": n} for i, t, c, n in cur.fetchall()]
             return self.reply(200, {"count": len(rows), "results": rows, "served_by": NODE})
         parts = path.strip("/").split("/")
-        if len(parts) == 5 and parts[:2] == ["api", "documents"] and parts[3] == "download" and parts[2].isdigit():
+        if len(parts) == 4 and parts[:2] == ["api", "documents"] and parts[3] == "download" and parts[2].isdigit():
             with connect_db() as conn, conn.cursor() as cur:
                 cur.execute("SELECT filename FROM documents_document WHERE id = %s", (int(parts[2]),))
                 row = cur.fetchone()

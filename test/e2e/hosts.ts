@@ -1,0 +1,118 @@
+/** Helpers for the e2e suite: the sandbox hosts, the engine CLI, and HTTPS through the load balancer. */
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { plain } from "../support/secrets";
+import { StateStore } from "../engine/state";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const SANDBOX = path.join(ROOT, ".sandbox");
+const KEY = path.join(SANDBOX, "id_ed25519");
+
+export interface SandboxHost {
+    name: string;
+    address: string;
+    container: string;
+}
+
+/** Run a long command without blocking the test worker (it must keep answering its runner). */
+function runAsync(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+        const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? -1, stdout, stderr });
+        });
+    });
+}
+
+export async function sandbox(...args: string[]): Promise<void> {
+    const r = await runAsync("bash", [path.join(ROOT, "scripts", "sandbox.sh"), ...args], 1_800_000);
+    process.stderr.write(r.stderr);
+    if (r.code !== 0) throw new Error(`sandbox ${args.join(" ")} failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+}
+
+export function sandboxHosts(): SandboxHost[] {
+    return JSON.parse(fs.readFileSync(path.join(SANDBOX, "hosts.json"), "utf8"));
+}
+
+/** Run a shell command on a host as root; returns stdout, throws on a non-zero exit. */
+export function onHost(address: string, command: string): string {
+    return execFileSync("ssh", ["-i", KEY, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", `root@${address}`, command], { encoding: "utf8", timeout: 120_000 }).trim();
+}
+
+export interface EngineRun {
+    code: number;
+    summary: {
+        created: string[]; updated: string[]; replaced: string[]; deleted: string[]; unchanged: number;
+        failed: { name: string; error: string }[]; seconds: number; outputs: Record<string, unknown>;
+    };
+    output: string;
+}
+
+/** A stack file derived from Pulumi.dev.yaml with some keys replaced. */
+export function stackFile(name: string, change: (config: Record<string, unknown>) => void): string {
+    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    change(doc.config);
+    const file = path.join(SANDBOX, "e2e", `${name}.yaml`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, stringify(doc));
+    return file;
+}
+
+/** The engine CLI in its own process, as `pulumi up` would be run. */
+export async function engine(verb: "up" | "destroy", stack: string, file?: string): Promise<EngineRun> {
+    const r = await runAsync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "test", "engine", "cli.ts"), verb,
+        "--state", statePath(stack), ...(file ? ["--stack-file", file] : ["--stack", "dev"])], 1_500_000);
+    const output = `${r.stdout}\n${r.stderr}`;
+    const line = r.stdout.split("\n").find((l) => l.startsWith("engine-summary "));
+    if (!line) throw new Error(`engine ${verb} printed no summary (exit ${r.code}):\n${output.slice(-4000)}`);
+    return { code: r.code, summary: JSON.parse(line.slice("engine-summary ".length)), output };
+}
+
+export const statePath = (stack: string) => path.join(SANDBOX, "e2e", `${stack}.json`);
+
+/** A secret output of a resource in the engine's state (e.g. the generated admin password). */
+export function stateSecret(stack: string, resource: string, output: string): string {
+    const r = new StateStore(statePath(stack)).all().find((x) => x.name === resource);
+    if (!r) throw new Error(`no ${resource} in the state of ${stack}`);
+    return String((plain(r.outputs) as Record<string, unknown>)[output]);
+}
+
+export interface HttpReply {
+    status: number;
+    body: Buffer;
+}
+
+/** HTTPS to a node's load balancer, verifying its certificate against the cluster CA. */
+export function request(url: string, ca: string, opts: { method?: string; auth?: string; body?: Buffer; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+    return new Promise((resolve, reject) => {
+        const req = https.request(url, {
+            method: opts.method ?? "GET",
+            ca,
+            timeout: 15_000,
+            headers: {
+                ...(opts.auth ? { Authorization: `Basic ${Buffer.from(opts.auth).toString("base64")}` } : {}),
+                ...(opts.body ? { "Content-Length": String(opts.body.length) } : {}),
+                ...opts.headers,
+            },
+        }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`timeout: ${url}`)));
+        req.on("error", reject);
+        if (opts.body) req.write(opts.body);
+        req.end();
+    });
+}
