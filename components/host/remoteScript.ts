@@ -82,7 +82,7 @@ export interface ScriptArgs {
  * resource's delete after the new create).
  */
 export function runScript(name: string, args: ScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const text = hostScript(args.script);
+    const text = `${hostScript("lib")}\n${hostScript(args.script)}`;
     const stdin = pulumi.all(args.env).apply((env) => renderStdin(text, env));
     const shell = rootShell(args.login);
     return new command.remote.Command(

@@ -3,14 +3,8 @@
 # Reads: DAEMON_JSON, API_PORT.
 set -euo pipefail
 : "${DAEMON_JSON:?}" "${API_PORT:?}"
-changed=0
-install -d -m 0700 /etc/docker/tls
-for f in ca.crt node.crt node.key; do
-    if ! cmp -s "/etc/paperless-ha/tls/$f" "/etc/docker/tls/$f"; then
-        install -m 0600 "/etc/paperless-ha/tls/$f" "/etc/docker/tls/$f"
-        changed=1
-    fi
-done
+copy_node_tls /etc/docker/tls root
+changed=$TLS_CHANGED
 if ! printf '%s' "$DAEMON_JSON" | cmp -s - /etc/docker/daemon.json; then
     printf '%s' "$DAEMON_JSON" > /etc/docker/daemon.json
     changed=1

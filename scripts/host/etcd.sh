@@ -3,14 +3,8 @@
 # healthy (which needs a quorum of members). Reads: NODE_NAME, ETCD_ENV, TLS_DIR.
 set -euo pipefail
 : "${NODE_NAME:?}" "${ETCD_ENV:?}" "${TLS_DIR:?}"
-changed=0
-install -d -o etcd -g etcd -m 0700 "$TLS_DIR"
-for f in ca.crt node.crt node.key; do
-    if ! cmp -s "/etc/paperless-ha/tls/$f" "$TLS_DIR/$f"; then
-        install -o etcd -g etcd -m 0600 "/etc/paperless-ha/tls/$f" "$TLS_DIR/$f"
-        changed=1
-    fi
-done
+copy_node_tls "$TLS_DIR" etcd
+changed=$TLS_CHANGED
 if ! printf '%s' "$ETCD_ENV" | cmp -s - /etc/default/etcd; then
     printf '%s' "$ETCD_ENV" > /etc/default/etcd
     changed=1

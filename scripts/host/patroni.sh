@@ -10,14 +10,8 @@ if [ -d "/etc/postgresql/$PG_VERSION/main" ]; then
     echo disabled > "/etc/postgresql/$PG_VERSION/main/start.conf"
     systemctl disable "postgresql@$PG_VERSION-main" >/dev/null 2>&1 || true
 fi
-changed=0
-install -d -o postgres -g postgres -m 0700 "$TLS_DIR"
-for f in ca.crt node.crt node.key; do
-    if ! cmp -s "/etc/paperless-ha/tls/$f" "$TLS_DIR/$f"; then
-        install -o postgres -g postgres -m 0600 "/etc/paperless-ha/tls/$f" "$TLS_DIR/$f"
-        changed=1
-    fi
-done
+copy_node_tls "$TLS_DIR" postgres
+changed=$TLS_CHANGED
 install -d -o postgres -g postgres -m 0750 /etc/patroni
 cfg=/etc/patroni/config.yml
 if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then

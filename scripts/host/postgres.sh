@@ -19,10 +19,8 @@ put() { # put FILE MODE CONTENT: write as postgres, only when different
         changed=1
     fi
 }
-install -d -o postgres -g postgres -m 0700 "$TLS_DIR"
-put "$TLS_DIR/ca.crt" 0644 "$(cat /etc/paperless-ha/tls/ca.crt)"
-put "$TLS_DIR/node.crt" 0644 "$(cat /etc/paperless-ha/tls/node.crt)"
-put "$TLS_DIR/node.key" 0600 "$(cat /etc/paperless-ha/tls/node.key)"
+copy_node_tls "$TLS_DIR" postgres
+[ "$TLS_CHANGED" = "0" ] || changed=1
 install -d -o postgres -g postgres "$conf_dir/conf.d"
 grep -q "^include_dir = 'conf.d'" "$conf_dir/postgresql.conf" || echo "include_dir = 'conf.d'" >> "$conf_dir/postgresql.conf"
 put "$conf_dir/conf.d/90-paperless-ha.conf" 0644 "$SETTINGS"

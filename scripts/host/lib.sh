@@ -1,0 +1,16 @@
+# shellcheck shell=bash disable=SC2034  # TLS_CHANGED is read by the scripts this file precedes
+# Helpers for every host script: runScript sends this file ahead of each script on stdin.
+
+# copy_node_tls DIR OWNER: the cluster CA and this node's certificate and key (written by the tls
+# step) into DIR, readable by OWNER only. Sets TLS_CHANGED=1 when a file changed.
+TLS_CHANGED=0
+copy_node_tls() {
+    local dir=$1 owner=$2 f
+    install -d -o "$owner" -g "$owner" -m 0700 "$dir"
+    for f in ca.crt node.crt node.key; do
+        if ! cmp -s "/etc/paperless-ha/tls/$f" "$dir/$f"; then
+            install -o "$owner" -g "$owner" -m 0600 "/etc/paperless-ha/tls/$f" "$dir/$f"
+            TLS_CHANGED=1
+        fi
+    done
+}
