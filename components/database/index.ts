@@ -1,3 +1,4 @@
+export * from "./databaseArgs";
 export * from "./patroniCluster";
 export * from "./patroniConf";
 export * from "./pgactiveGroup";

@@ -1,17 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config";
-import { Host, runScript } from "../host";
+import { runScript } from "../host";
+import { DatabaseArgs } from "./databaseArgs";
 import { ETCD_TLS_DIR, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
-
-export interface PatroniClusterArgs {
-    cluster: ClusterConfig;
-    hosts: Record<string, Host>;
-    superuserPassword: pulumi.Output<string>;
-    replicationPassword: pulumi.Output<string>;
-    appPassword: pulumi.Input<string>;
-}
 
 /**
  * PostgreSQL with one writer and automatic failover: etcd on every node, Patroni on every data
@@ -23,7 +15,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
     public readonly members: Record<string, command.remote.Command>;
     public readonly endpoints: Record<string, string>;
 
-    constructor(name: string, args: PatroniClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:database:PatroniCluster", name, {}, opts);
         const { cluster: c, hosts } = args;
         const db = c.database;

@@ -1,16 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config";
-import { Host, runScript } from "../host";
+import { runScript } from "../host";
+import { DatabaseArgs } from "./databaseArgs";
 import { nodeDsn, PG_TLS_DIR, postgresSettings, renderPgHba, renderPostgresConf } from "./postgresConf";
-
-export interface PgactiveGroupArgs {
-    cluster: ClusterConfig;
-    hosts: Record<string, Host>;
-    superuserPassword: pulumi.Input<string>;
-    replicationPassword: pulumi.Input<string>;
-    appPassword: pulumi.Input<string>;
-}
 
 /**
  * PostgreSQL on every data node joined into one pgactive group: the first node creates the group,
@@ -24,7 +16,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
     /** `host:port` per data node. */
     public readonly endpoints: Record<string, string>;
 
-    constructor(name: string, args: PgactiveGroupArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:database:PgactiveGroup", name, {}, opts);
         const { cluster: c, hosts } = args;
         const db = c.database;
