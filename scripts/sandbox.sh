@@ -120,6 +120,10 @@ up() {
     done
     images
     [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C paperless-ha-sandbox -f "$dir/id_ed25519"
+    # Hosts belong to the checkout that made them; the engine state describes only those.
+    [ -f "$dir/sandbox-id" ] || head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/sandbox-id"
+    local id fresh=0
+    id=$(cat "$dir/sandbox-id")
     docker network inspect "$net" >/dev/null 2>&1 ||
         docker network create --label "$label" --subnet "$subnet_prefix.0/24" "$net" >/dev/null
     local i name container addr hosts=()
@@ -127,9 +131,15 @@ up() {
         name="node$i"
         container="paperless-ha-$name"
         addr="$subnet_prefix.$((10 + i))"
+        if docker container inspect "$container" >/dev/null 2>&1 &&
+            [ "$(docker inspect -f '{{ index .Config.Labels "paperless-ha.sandbox-id" }}' "$container")" != "$id" ]; then
+            log "$container belongs to another checkout; replacing it"
+            remove_host "$container"
+        fi
         if ! docker container inspect "$container" >/dev/null 2>&1; then
             log "starting $container at $addr"
-            docker run -d --name "$container" --hostname "$name" --label "$label" \
+            fresh=1
+            docker run -d --name "$container" --hostname "$name" --label "$label" --label "paperless-ha.sandbox-id=$id" \
                 --network "$net" --ip "$addr" \
                 --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
                 --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --device /dev/fuse \
@@ -152,21 +162,28 @@ up() {
                 docker exec -i "$container" docker load -q < "$dir/images/$(echo "$img" | tr '/:' '__').tar" >/dev/null
         done
     done
+    if [ "$fresh" = "1" ] && [ -d "$dir/engine" ]; then
+        log "new hosts: forgetting the engine state of the old ones"
+        rm -rf "$dir/engine"
+    fi
     (IFS=,; printf '[%s]\n' "${hosts[*]}") > "$dir/hosts.json"
     log "$nodes hosts up; $dir/hosts.json"
+}
+
+remove_host() { # remove_host CONTAINER: the container and the volumes made for it
+    local vols v
+    vols=$(docker inspect -f '{{ index .Config.Labels "paperless-ha.volumes" }}' "$1")
+    docker rm -f "$1" >/dev/null
+    for v in ${vols//,/ }; do docker volume rm -f "$v" >/dev/null; done
 }
 
 down() {
     need_root
     docker info >/dev/null 2>&1 || { log "no Docker engine running; nothing to remove"; return; }
-    local c vols
-    for c in $(docker ps -aq --filter "label=$label"); do
-        vols=$(docker inspect -f '{{ index .Config.Labels "paperless-ha.volumes" }}' "$c")
-        docker rm -f "$c" >/dev/null
-        for v in ${vols//,/ }; do docker volume rm -f "$v" >/dev/null; done
-    done
-    docker network inspect "$net" >/dev/null 2>&1 && docker network rm "$net" >/dev/null
-    rm -f "$dir/hosts.json"
+    local c
+    for c in $(docker ps -aq --filter "label=$label"); do remove_host "$c"; done
+    if docker network inspect "$net" >/dev/null 2>&1; then docker network rm "$net" >/dev/null; fi
+    rm -rf "$dir/hosts.json" "$dir/engine"
     log "sandbox removed"
 }
 

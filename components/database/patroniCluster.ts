@@ -26,7 +26,6 @@ export class PatroniCluster extends pulumi.ComponentResource {
             script: "etcd",
             env: { NODE_NAME: n.name, ETCD_ENV: renderEtcdEnv(c, n), TLS_DIR: ETCD_TLS_DIR },
             deleteScript: "etcd-delete",
-            deleteEnv: { RETAIN: retain },
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] }));
 
         const secrets = pulumi.all([args.superuserPassword, args.replicationPassword])

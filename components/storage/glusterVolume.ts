@@ -31,7 +31,7 @@ export class GlusterVolume extends pulumi.ComponentResource {
             script: "gluster-brick",
             env: { BRICK_DIR: brickPath(c) },
             deleteScript: "gluster-brick-delete",
-            deleteEnv: { BRICK_DIR: c.storage.gluster.brickDir, RETAIN: retain },
+            deleteEnv: { BRICK_DIR: brickPath(c), RETAIN: retain },
         }, { parent: this, dependsOn: hosts[n.name].ready }));
 
         const first = c.first;

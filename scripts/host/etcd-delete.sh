@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stop this etcd member; drop its data only when asked (RETAIN=0).
+# Stop this etcd member and drop its data: it only coordinates the database cluster being removed
+# (and a leftover would keep a new cluster from bootstrapping).
 set -euo pipefail
-: "${RETAIN:?}"
 systemctl disable --now etcd >/dev/null 2>&1 || true
-if [ "$RETAIN" = "0" ]; then rm -rf /var/lib/etcd/paperless-ha; fi
+rm -rf /var/lib/etcd/paperless-ha
 rm -f /etc/default/etcd

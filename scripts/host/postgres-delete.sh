@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Stop this node's PostgreSQL; drop its cluster only when asked (RETAIN=0).
+# Stop and remove this node's PostgreSQL cluster; its data directory is set aside (RETAIN=1) or
+# dropped (RETAIN=0), so a later `up` starts a new, empty group.
 set -euo pipefail
 : "${PG_VERSION:?}" "${RETAIN:?}"
-if [ "$RETAIN" = "0" ]; then
-    pg_dropcluster --stop "$PG_VERSION" main >&2 || true
-    rm -rf /var/lib/postgresql/paperless-ha-tls /var/lib/postgresql/.pgpass
-else
-    pg_ctlcluster "$PG_VERSION" main stop >&2 || true
-    systemctl disable "postgresql@$PG_VERSION-main" >/dev/null 2>&1 || true
-    echo "database files kept in /var/lib/postgresql/$PG_VERSION/main" >&2
+data="/var/lib/postgresql/$PG_VERSION/main"
+pg_ctlcluster "$PG_VERSION" main stop >/dev/null 2>&1 || true
+if [ "$RETAIN" != "0" ] && [ -d "$data" ]; then
+    kept="$data.retained-$(date -u +%Y%m%dT%H%M%SZ)"
+    mv "$data" "$kept"
+    echo "database files kept in $kept" >&2
 fi
+pg_dropcluster "$PG_VERSION" main >/dev/null 2>&1 || rm -rf "/etc/postgresql/$PG_VERSION/main" "$data"
+rm -rf /var/lib/postgresql/paperless-ha-tls /var/lib/postgresql/.pgpass

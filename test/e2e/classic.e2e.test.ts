@@ -121,7 +121,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(again.summary.unchanged).toBe(first.summary.created.length);
     });
 
-    it("destroys everything it made and keeps the documents on the bricks", async () => {
+    it("destroys everything it made and sets the documents and database files aside, kept", async () => {
         const down = await engine("destroy", STACK);
         report("destroy", down.summary.seconds);
         expect(down.summary.failed).toEqual([]);
@@ -133,7 +133,8 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(onHost(h.address, "grep -c 'paperless' /etc/fstab || true")).toBe("0");
             expect(onHost(h.address, "grep -c 'paperless-ha' /etc/hosts || true")).toBe("0");
             expect(onHost(h.address, "nft list table inet paperless_ha >/dev/null 2>&1 && echo present || echo gone")).toBe("gone");
-            expect(onHost(h.address, "ls /srv/gluster/paperless/brick/media/documents/originals | wc -l")).not.toBe("0");
+            expect(onHost(h.address, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
+            expect(onHost(h.address, "ls -d /var/lib/postgresql/15/paperless-ha.retained-*/PG_VERSION | wc -l")).toBe("1");
         }
     });
 });
