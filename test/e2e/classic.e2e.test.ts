@@ -28,8 +28,10 @@ beforeAll(async () => {
     report("sandbox up", (Date.now() - t) / 1000);
 });
 
-afterAll(() => {
+afterAll(async () => {
     console.log(`e2e timings (s): ${JSON.stringify(timings)}`);
+    // The hosts go with the suite; KEEP_SANDBOX=1 leaves them for a look.
+    if (process.env.KEEP_SANDBOX !== "1") await sandbox("down");
 });
 
 describe("classic with Patroni, from bare hosts", () => {
