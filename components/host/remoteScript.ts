@@ -52,6 +52,11 @@ export function rootShell(login: HostLogin): string {
     return login.sudo ? "sudo -n bash -s" : "bash -s";
 }
 
+/** Every script reaches the host behind the shared helpers of scripts/host/lib.sh. */
+export function withLib(script: string): string {
+    return `${hostScript("lib")}\n${script}`;
+}
+
 /**
  * A delete command carries its script inline because the provider feeds no stdin on delete; only
  * plain, non-secret values may go here (they are visible in `ps` on the host).
@@ -82,7 +87,7 @@ export interface ScriptArgs {
  * resource's delete after the new create).
  */
 export function runScript(name: string, args: ScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const text = `${hostScript("lib")}\n${hostScript(args.script)}`;
+    const text = withLib(hostScript(args.script));
     const stdin = pulumi.all(args.env).apply((env) => renderStdin(text, env));
     const shell = rootShell(args.login);
     return new command.remote.Command(
@@ -92,7 +97,7 @@ export function runScript(name: string, args: ScriptArgs, opts: pulumi.CustomRes
             create: shell,
             update: shell,
             stdin,
-            delete: args.deleteScript ? inlineScript(args.login, hostScript(args.deleteScript), args.deleteEnv ?? {}) : undefined,
+            delete: args.deleteScript ? inlineScript(args.login, withLib(hostScript(args.deleteScript)), args.deleteEnv ?? {}) : undefined,
             addPreviousOutputInEnv: false,
             logging: "stderr",
         },

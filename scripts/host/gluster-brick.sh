@@ -17,8 +17,7 @@ fi
 # an empty brick; restoring documents is a restore, not a side effect of `up`.
 if getfattr -n trusted.glusterfs.volume-id "$BRICK_DIR" >/dev/null 2>&1 &&
     ! gluster --mode=script volume info 2>/dev/null | grep -q ":$BRICK_DIR\$"; then
-    kept="$BRICK_DIR.retained-$(date -u +%Y%m%dT%H%M%SZ)"
-    mv "$BRICK_DIR" "$kept"
+    echo "a brick left by a removed volume is set aside" >&2
+    set_aside "$BRICK_DIR"
     install -d -m 0755 "$BRICK_DIR"
-    echo "a brick left by a removed volume was kept in $kept" >&2
 fi

@@ -14,3 +14,17 @@ copy_node_tls() {
         fi
     done
 }
+
+# set_aside PATH: rename PATH to PATH.retained-<UTC time>, keeping every file, and say where.
+set_aside() {
+    local kept
+    kept="$1.retained-$(date -u +%Y%m%dT%H%M%SZ)"
+    mv "$1" "$kept"
+    echo "kept in $kept" >&2
+}
+
+# retire PATH RETAIN: a directory the cluster no longer uses is set aside (RETAIN=1) or removed.
+retire() {
+    [ -e "$1" ] || return 0
+    if [ "$2" = "0" ]; then rm -rf "$1"; else set_aside "$1"; fi
+}

@@ -6,11 +6,4 @@ set -euo pipefail
 : "${DATA_DIR:?}" "${RETAIN:?}"
 systemctl disable --now patroni >/dev/null 2>&1 || true
 rm -f /etc/patroni/config.yml
-if [ ! -d "$DATA_DIR" ]; then exit 0; fi
-if [ "$RETAIN" = "0" ]; then
-    rm -rf "$DATA_DIR"
-else
-    kept="$DATA_DIR.retained-$(date -u +%Y%m%dT%H%M%SZ)"
-    mv "$DATA_DIR" "$kept"
-    echo "database files kept in $kept" >&2
-fi
+retire "$DATA_DIR" "$RETAIN"

@@ -5,10 +5,6 @@ set -euo pipefail
 : "${PG_VERSION:?}" "${RETAIN:?}"
 data="/var/lib/postgresql/$PG_VERSION/main"
 pg_ctlcluster "$PG_VERSION" main stop >/dev/null 2>&1 || true
-if [ "$RETAIN" != "0" ] && [ -d "$data" ]; then
-    kept="$data.retained-$(date -u +%Y%m%dT%H%M%SZ)"
-    mv "$data" "$kept"
-    echo "database files kept in $kept" >&2
-fi
-pg_dropcluster "$PG_VERSION" main >/dev/null 2>&1 || rm -rf "/etc/postgresql/$PG_VERSION/main" "$data"
+retire "$data" "$RETAIN"
+pg_dropcluster "$PG_VERSION" main >/dev/null 2>&1 || rm -rf "/etc/postgresql/$PG_VERSION/main"
 rm -rf /var/lib/postgresql/paperless-ha-tls /var/lib/postgresql/.pgpass
