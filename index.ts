@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PaperlessApp } from "./components/app";
 import { loadConfig } from "./components/config";
 import { PatroniCluster, PgactiveGroup } from "./components/database";
-import { HaproxyEdge } from "./components/edge";
+import { HaproxyEdge, needsHaproxy } from "./components/edge";
 import { Host } from "./components/host";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
@@ -33,6 +33,9 @@ const dbArgs = {
 };
 const database = cluster.database.engine === "patroni" ? new PatroniCluster("db", dbArgs) : new PgactiveGroup("db", dbArgs);
 
+// HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
+const edge = needsHaproxy(cluster) ? new HaproxyEdge("edge", { cluster, hosts, nodeTls: pki.nodes }) : undefined;
+
 new PaperlessApp("app", {
     cluster,
     hosts,
@@ -43,11 +46,8 @@ new PaperlessApp("app", {
     secretKey: secrets.paperlessSecretKey,
     redisPassword: secrets.redisPassword,
     adminPassword: secrets.adminPassword,
+    databaseRouter: cluster.database.engine === "patroni" ? edge?.balancers : undefined,
 });
-
-if (cluster.edge.enabled) {
-    new HaproxyEdge("edge", { cluster, hosts, nodeTls: pki.nodes });
-}
 
 const scheme = cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
 const edgePort = cluster.edge.enabled ? (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort) : cluster.app.port;

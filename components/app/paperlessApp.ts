@@ -12,6 +12,8 @@ export interface PaperlessAppArgs {
     databaseReady: Record<string, pulumi.Resource>;
     /** Per data node: the shared volume is mounted. */
     storageReady: Record<string, pulumi.Resource>;
+    /** Per data node: the local route to the database primary (Patroni), when there is one. */
+    databaseRouter?: Record<string, pulumi.Resource>;
     mountPoint: string;
     dbPassword: pulumi.Output<string>;
     secretKey: pulumi.Output<string>;
@@ -64,6 +66,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
         }, { parent: this, provider: provider(n) })]));
 
         const single = c.singleton;
+        const routeOf = (n: NodeSpec) => (args.databaseRouter ? [args.databaseRouter[n.name]] : []);
         const migrate = runScript(`${name}-migrate`, {
             login: hosts[single.name].login,
             script: "paperless-migrate",
@@ -73,7 +76,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 CA_CERT: HOST_CA_CERT,
                 PAPERLESS_ENV: envFor(single).apply((l) => l.join("\n") + "\n"),
             },
-        }, { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name]] });
+        }, { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single)] });
 
         // Active-active only: with one writer the sequences need no per-node residue.
         const keysReady: Record<string, pulumi.Resource> = c.database.engine !== "pgactive"
@@ -115,7 +118,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 wait: true,
                 waitTimeout: 900,
                 // Container names are fixed per host, so the old one must go before its replacement starts.
-            }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...after], deleteBeforeReplace: true });
+            }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...routeOf(n), ...after], deleteBeforeReplace: true });
         };
         const first = container(single, []);
         this.containers = { [single.name]: first };

@@ -1,6 +1,5 @@
 import { isIP } from "node:net";
 import { ClusterConfig, NodeSpec } from "../config";
-import { primaryConninfo } from "../database/patroniConf";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
@@ -27,8 +26,8 @@ const hostPort = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:
 
 /**
  * Environment of the Paperless instance on `node`. Every instance shares Redis and the secret key.
- * With pgactive each talks to its own node's database; with Patroni libpq tries every node and
- * keeps the writable one. Always over verified TLS. Only the singleton consumes, schedules and
+ * With pgactive each talks to its own node's database; with Patroni to the primary through the
+ * node's HAProxy. Always over verified TLS. Only the singleton consumes, schedules and
  * creates the admin account. Pure.
  */
 export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): Record<string, string> {
@@ -37,9 +36,9 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
         PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
         PAPERLESS_DBENGINE: "postgresql",
         ...(c.database.engine === "patroni"
-            ? { PAPERLESS_DBHOST: primaryConninfo(c).hosts, PGTARGETSESSIONATTRS: "read-write" }
-            : { PAPERLESS_DBHOST: node.clusterAddress }),
-        PAPERLESS_DBPORT: String(c.database.port),
+            // The node's own HAProxy forwards to the primary; read-write guards against a stale route.
+            ? { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.patroni.routerPort), PGTARGETSESSIONATTRS: "read-write" }
+            : { PAPERLESS_DBHOST: node.clusterAddress, PAPERLESS_DBPORT: String(c.database.port) }),
         PAPERLESS_DBNAME: c.database.name,
         PAPERLESS_DBUSER: c.database.user,
         PAPERLESS_DBPASS: s.dbPassword,

@@ -77,6 +77,8 @@ const patroniSchema = z
         synchronous: z.boolean().default(true),
         /** Patroni REST API port. Default 8008. */
         restApiPort: port.default(8008),
+        /** Loopback port where each node's HAProxy forwards to the current primary. Default 5433. */
+        routerPort: port.default(5433),
     })
     .prefault({})
     .refine((p) => p.loopWait + 2 * p.retryTimeout <= p.ttl, {

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { runScript } from "../host";
 import { DatabaseArgs } from "./databaseArgs";
-import { ETCD_TLS_DIR, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml } from "./patroniConf";
+import { ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
 
 /**
@@ -24,7 +24,13 @@ export class PatroniCluster extends pulumi.ComponentResource {
         const etcd = c.nodes.map((n) => runScript(`${name}-${n.name}-etcd`, {
             login: hosts[n.name].login,
             script: "etcd",
-            env: { NODE_NAME: n.name, ETCD_ENV: renderEtcdEnv(c, n), TLS_DIR: ETCD_TLS_DIR },
+            env: {
+                NODE_NAME: n.name,
+                ETCD_ENV: renderEtcdEnv(c, n),
+                TLS_DIR: ETCD_TLS_DIR,
+                PEER_URL: etcdUrl(n.clusterAddress, 2380),
+                OTHERS: c.nodes.filter((o) => o.name !== n.name).map((o) => etcdUrl(o.clusterAddress, 2379)).join(" "),
+            },
             deleteScript: "etcd-delete",
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] }));
 

@@ -8,7 +8,7 @@ export const ETCD_TLS_DIR = "/etc/etcd/paperless-ha-tls";
 export const PATRONI_DATA_DIR = (v: string) => `/var/lib/postgresql/${v}/paperless-ha`;
 export const REPLICATION_USER = "replicator";
 
-const url = (ip: string, port: number) => `https://${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
+export const etcdUrl = (ip: string, port: number) => `https://${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
 const hostPort = (ip: string, port: number) => (isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 /** /etc/default/etcd for one member: TLS between peers and for clients, both certificate-verified. Pure. */
@@ -16,11 +16,11 @@ export function renderEtcdEnv(c: ClusterConfig, node: NodeSpec): string {
     const env: Record<string, string> = {
         ETCD_NAME: node.name,
         ETCD_DATA_DIR: "/var/lib/etcd/paperless-ha",
-        ETCD_LISTEN_PEER_URLS: url(node.clusterAddress, 2380),
-        ETCD_LISTEN_CLIENT_URLS: `${url(node.clusterAddress, 2379)},https://127.0.0.1:2379`,
-        ETCD_INITIAL_ADVERTISE_PEER_URLS: url(node.clusterAddress, 2380),
-        ETCD_ADVERTISE_CLIENT_URLS: url(node.clusterAddress, 2379),
-        ETCD_INITIAL_CLUSTER: c.nodes.map((n) => `${n.name}=${url(n.clusterAddress, 2380)}`).join(","),
+        ETCD_LISTEN_PEER_URLS: etcdUrl(node.clusterAddress, 2380),
+        ETCD_LISTEN_CLIENT_URLS: `${etcdUrl(node.clusterAddress, 2379)},https://127.0.0.1:2379`,
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdUrl(node.clusterAddress, 2380),
+        ETCD_ADVERTISE_CLIENT_URLS: etcdUrl(node.clusterAddress, 2379),
+        ETCD_INITIAL_CLUSTER: c.nodes.map((n) => `${n.name}=${etcdUrl(n.clusterAddress, 2380)}`).join(","),
         ETCD_INITIAL_CLUSTER_STATE: "new",
         ETCD_INITIAL_CLUSTER_TOKEN: `paperless-ha-${c.database.patroni.scope}`,
         ETCD_CERT_FILE: `${ETCD_TLS_DIR}/node.crt`,

@@ -1,15 +1,43 @@
 import { isIP } from "node:net";
 import { ClusterConfig } from "../config";
+import { HOST_CA_CERT } from "../app/paperlessEnv";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
 
 const server = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`);
 
+/** Whether a node runs HAProxy: for the app (edge) and, with Patroni, as the local database router. */
+export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.database.engine === "patroni";
+
+/**
+ * With Patroni, the app reaches the primary through HAProxy on loopback: every node is a server,
+ * and only the one whose Patroni REST API answers `/primary` with 200 takes connections. The app's
+ * settings then never change when nodes come and go.
+ */
+function databaseRouter(c: ClusterConfig, caFile: string): string[] {
+    if (c.database.engine !== "patroni") return [];
+    const p = c.database.patroni;
+    return [
+        "listen postgres",
+        `    bind 127.0.0.1:${p.routerPort}`,
+        "    mode tcp",
+        "    option tcplog",
+        "    timeout client 30m",
+        "    timeout server 30m",
+        "    option httpchk GET /primary",
+        "    http-check expect status 200",
+        `    default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
+        ...c.dataNodes.map((n) => `    server ${n.name} ${server(n.clusterAddress, c.database.port)} check`),
+        "",
+    ];
+}
+
 /**
  * haproxy.cfg for every node: one frontend, every app instance as a backend server, health from
- * `/api/` (any answer short of a server error means the instance serves requests). Pure.
+ * `/api/` (any answer short of a server error means the instance serves requests); with Patroni
+ * also the database router. Pure.
  */
-export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM): string {
+export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT): string {
     const e = c.edge;
     const binds = e.tls
         ? [`    bind :${e.httpPort}`, `    bind :${e.httpsPort} ssl crt ${pemPath} alpn h2,http/1.1`,
@@ -38,16 +66,19 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM): strin
         "    timeout http-request 30s",
         "    timeout tunnel 1h",
         "",
-        "frontend paperless",
-        ...binds,
-        "    default_backend paperless",
-        "",
-        "backend paperless",
-        "    balance roundrobin",
-        "    option httpchk GET /api/",
-        "    http-check expect rstatus ^([23][0-9][0-9]|401|403)$",
-        "    default-server inter 2s fall 3 rise 2",
-        ...servers,
-        "",
+        ...(e.enabled ? [
+            "frontend paperless",
+            ...binds,
+            "    default_backend paperless",
+            "",
+            "backend paperless",
+            "    balance roundrobin",
+            "    option httpchk GET /api/",
+            "    http-check expect rstatus ^([23][0-9][0-9]|401|403)$",
+            "    default-server inter 2s fall 3 rise 2",
+            ...servers,
+            "",
+        ] : []),
+        ...databaseRouter(c, caFile),
     ].join("\n");
 }

@@ -36,7 +36,7 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         const v = c.database.postgresVersion;
         pkgs.push("glusterfs-client", `postgresql-${v}`, `postgresql-client-${v}`, "docker.io");
         if (patroni) pkgs.push("patroni");
-        if (c.edge.enabled) pkgs.push("haproxy");
+        if (c.edge.enabled || patroni) pkgs.push("haproxy");
     }
     return pkgs.sort();
 }

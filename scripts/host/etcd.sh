@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
 # One etcd member with certificate-verified TLS for peers and clients; waits for the member to be
-# healthy (which needs a quorum of members). Reads: NODE_NAME, ETCD_ENV, TLS_DIR.
+# healthy (which needs a quorum of members). A member with no data that finds a running cluster
+# among the other nodes is added to it first and joins it: that is how the cluster grows.
+# Reads: NODE_NAME, ETCD_ENV, TLS_DIR, PEER_URL (this member's), OTHERS (other members' client URLs).
 set -euo pipefail
-: "${NODE_NAME:?}" "${ETCD_ENV:?}" "${TLS_DIR:?}"
+: "${NODE_NAME:?}" "${ETCD_ENV:?}" "${TLS_DIR:?}" "${PEER_URL:?}"
+OTHERS=${OTHERS:-}
 copy_node_tls "$TLS_DIR" etcd
 changed=$TLS_CHANGED
-if ! printf '%s' "$ETCD_ENV" | cmp -s - /etc/default/etcd; then
-    printf '%s' "$ETCD_ENV" > /etc/default/etcd
-    changed=1
+ctl() {
+    ETCDCTL_API=3 etcdctl --cacert="$TLS_DIR/ca.crt" --cert="$TLS_DIR/node.crt" --key="$TLS_DIR/node.key" --command-timeout=5s "$@"
+}
+
+env_file=$ETCD_ENV
+if [ ! -d /var/lib/etcd/paperless-ha/member ]; then
+    for ep in $OTHERS; do
+        if members=$(ctl --endpoints="$ep" member list 2>/dev/null); then
+            if ! grep -qF ", $PEER_URL," <<< "$members"; then
+                echo "[$NODE_NAME] joining the running etcd cluster through $ep" >&2
+                ctl --endpoints="$ep" member add "$NODE_NAME" --peer-urls="$PEER_URL" >&2
+            fi
+            env_file=${ETCD_ENV/ETCD_INITIAL_CLUSTER_STATE=\"new\"/ETCD_INITIAL_CLUSTER_STATE=\"existing\"}
+            break
+        fi
+    done
+fi
+# Initial-cluster settings only matter before a member has data; a running member ignores them,
+# so a change there (another node joining) is no reason to restart it.
+settings() { grep -v '^ETCD_INITIAL_' || true; }
+if ! printf '%s' "$env_file" | cmp -s - /etc/default/etcd; then
+    if [ "$(printf '%s' "$env_file" | settings)" != "$(settings < /etc/default/etcd 2>/dev/null)" ]; then changed=1; fi
+    printf '%s' "$env_file" > /etc/default/etcd
 fi
 systemctl enable etcd >/dev/null 2>&1
 if [ "$changed" = "1" ] || ! systemctl is-active -q etcd; then
     # Members wait for each other: do not block on one before the others start.
     systemctl restart --no-block etcd
 fi
-health() {
-    ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert="$TLS_DIR/ca.crt" \
-        --cert="$TLS_DIR/node.crt" --key="$TLS_DIR/node.key" --command-timeout=3s endpoint health >/dev/null 2>&1
-}
 for _ in $(seq 1 90); do
-    if health; then echo "[$NODE_NAME] etcd healthy" >&2; exit 0; fi
+    if ctl --endpoints=https://127.0.0.1:2379 endpoint health >/dev/null 2>&1; then
+        echo "[$NODE_NAME] etcd healthy" >&2
+        exit 0
+    fi
     sleep 2
 done
 journalctl -u etcd -n 20 --no-pager >&2 || true

@@ -13,14 +13,20 @@ g() { gluster --mode=script "$@"; }
 for peer in $PEERS; do
     g peer probe "$peer" >&2
 done
-# A probed peer takes a moment to reach "Connected"; volume create fails before that.
+# A probed peer takes a moment to be fully "Peer in Cluster"; create and add-brick fail before that.
+in_cluster() {
+    local want have
+    want=$(g peer status | awk '/^Number of Peers:/ { print $4 }')
+    have=$(g peer status | grep -c 'State: Peer in Cluster (Connected)' || true)
+    [ "${want:-0}" = "$have" ]
+}
 for _ in $(seq 1 120); do
-    if [ -z "$PEERS" ] || ! g pool list | tail -n +2 | grep -vq "Connected"; then break; fi
+    in_cluster && break
     sleep 1
 done
-if [ -n "$PEERS" ] && g pool list | tail -n +2 | grep -vq "Connected"; then
-    g pool list >&2
-    echo "not every peer of volume $VOLUME is connected" >&2
+if ! in_cluster; then
+    g peer status >&2
+    echo "not every peer of volume $VOLUME is in the cluster and connected" >&2
     exit 1
 fi
 

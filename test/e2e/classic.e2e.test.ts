@@ -11,7 +11,10 @@ import { engine, EngineRun, onHost, request, sandbox, SANDBOX, sandboxHosts, San
 const STACK = "classic";
 let hosts: SandboxHost[];
 let first: EngineRun;
+let grown: EngineRun;
 let ca: string;
+let grownStack: string;
+const uploaded = { id: 0, sha256: "" };
 const timings: Record<string, number> = {};
 
 function report(name: string, seconds: number) {
@@ -111,16 +114,59 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(down.status).toBe(200);
         expect(down.body.equals(body)).toBe(true);
         const sum = crypto.createHash("sha256").update(body).digest("hex");
+        Object.assign(uploaded, { id, sha256: sum });
         const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(id).padStart(7, "0")}.pdf`;
         for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(sum);
     });
 
+    it("grows to four nodes: the new node joins everything, existing nodes only learn of it", async () => {
+        await sandbox("up", "--nodes", "4");
+        hosts = sandboxHosts();
+        grownStack = stackFile("grown", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
+        });
+        grown = await engine("up", STACK, grownStack);
+        report("grow 3->4", grown.summary.seconds);
+        report("grow 3->4 changes", grown.summary.created.length + grown.summary.updated.length);
+        expect(grown.summary.failed, grown.output.slice(-3000)).toEqual([]);
+        expect(grown.summary.replaced).toEqual([]);
+        expect(grown.summary.deleted).toEqual([]);
+        expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
+        const membership = new Set([
+            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
+            "gluster-volume", "db-bootstrap",
+        ]);
+        expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
+
+        const node4 = hosts[3].address;
+        const etcd = onHost(node4, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/paperless-ha-tls/ca.crt " +
+            "--cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+        expect(etcd.split("\n").filter((l) => l.includes(", started, "))).toHaveLength(4);
+        const members = JSON.parse(onHost(node4, "patronictl -c /etc/patroni/config.yml list -f json")) as { Role: string; Member: string }[];
+        expect(members.map((m) => m.Member).sort()).toEqual(["node1", "node2", "node3", "node4"]);
+        expect(members.filter((m) => m.Role === "Leader")).toHaveLength(1);
+        expect(onHost(node4, "gluster volume info paperless")).toMatch(/Number of Bricks: 1 x 4 = 4/);
+
+        // The new node serves documents stored before it existed; self-heal fills its brick.
+        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+        const down = await request(`https://${node4}/api/documents/${uploaded.id}/download/`, ca, { auth });
+        expect(down.status).toBe(200);
+        expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(uploaded.sha256);
+        const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
+        let onBrick = "";
+        for (let i = 0; i < 30 && onBrick !== uploaded.sha256; i++) {
+            onBrick = onHost(node4, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
+            if (onBrick !== uploaded.sha256) await new Promise((r) => setTimeout(r, 2000));
+        }
+        expect(onBrick).toBe(uploaded.sha256);
+    });
+
     it("changes nothing on a second run", async () => {
-        const again = await engine("up", STACK);
+        const again = await engine("up", STACK, grownStack);
         report("no-op re-run", again.summary.seconds);
         expect(again.code).toBe(0);
         expect({ ...again.summary, seconds: 0, outputs: {} }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
-        expect(again.summary.unchanged).toBe(first.summary.created.length);
+        expect(again.summary.unchanged).toBe(first.summary.created.length + grown.summary.created.length);
     });
 
     it("destroys everything it made and sets the documents and database files aside, kept", async () => {

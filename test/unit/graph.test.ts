@@ -100,13 +100,36 @@ describe("classic with Patroni", () => {
         dependsAfter(run, "app-migrate", "db-bootstrap");
     });
 
-    it("points every instance at all nodes and lets libpq keep the writable one", async () => {
+    it("sends every instance through its node's HAProxy router to the primary", async () => {
         const run = await runProgram(patroni(3));
         for (const n of nodeNames(3)) {
             const env = plain(run.byName(`app-${n}-paperless`).inputs.envs) as string[];
-            expect(env).toContain("PAPERLESS_DBHOST=10.0.0.11,10.0.0.12,10.0.0.13");
-            expect(env).toContain("PGTARGETSESSIONATTRS=read-write");
+            expect(env).toEqual(expect.arrayContaining(["PAPERLESS_DBHOST=127.0.0.1", "PAPERLESS_DBPORT=5433", "PGTARGETSESSIONATTRS=read-write"]));
+            dependsAfter(run, `app-${n}-paperless`, `edge-${n}-haproxy`);
+            const cfg = String((plain(run.byName(`edge-${n}-haproxy`).inputs) as { stdin: string }).stdin);
+            expect(cfg).toContain("bind 127.0.0.1:5433");
+            expect(cfg).toContain("option httpchk GET /primary");
         }
+        dependsAfter(run, "app-migrate", "edge-node1-haproxy");
+    });
+
+    it("grows 3 -> 4 without touching any container: only membership and the new node change", async () => {
+        const before = await runProgram(patroni(3));
+        const after = await runProgram(patroni(4));
+        const key = (r: Recorded) => `${r.type}::${r.name}`;
+        const now = new Map(after.resources.map((r) => [key(r), r]));
+        expect(before.resources.filter((r) => !now.has(key(r)))).toEqual([]);
+        const changed = before.resources
+            .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(now.get(key(r))!.inputs))
+            .map((r) => `${r.type}::${r.name}`).sort();
+        const membership = [
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
+            "gluster-volume", "db-bootstrap",
+        ].map((n) => `${COMMAND}::${n}`).sort();
+        expect(changed).toEqual(membership);
+        const added = after.resources.filter((r) => !before.resources.some((b) => key(b) === key(r))).map((r) => r.name);
+        expect(added.every((n) => n.includes("node4"))).toBe(true);
+        expect(added).toEqual(expect.arrayContaining(["db-node4-etcd", "db-node4-patroni", "app-node4-paperless"]));
     });
 
     it("accepts more nodes than pgactive's max_nodes", async () => {

@@ -62,6 +62,16 @@ describe("haproxy -c", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
+    it("accepts the Patroni database router", () => {
+        const dir = tempDir();
+        const certs = makeCerts(dir);
+        const cfg = path.join(dir, "haproxy.cfg");
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false }, database: { engine: "patroni" } }), "/unused.pem", certs.ca));
+        expect(fs.readFileSync(cfg, "utf8")).toContain("listen postgres");
+        expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
     it("would catch a broken config (the check is real)", () => {
         const dir = tempDir();
         const cfg = path.join(dir, "haproxy.cfg");
