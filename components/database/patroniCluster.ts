@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { runScript } from "../host";
 import { DatabaseArgs } from "./databaseArgs";
-import { ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml } from "./patroniConf";
+import { ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
 
 /**
@@ -44,7 +44,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 PG_VERSION: db.postgresVersion,
                 TLS_DIR: PG_TLS_DIR,
                 DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion),
-                REST_PORT: String(db.patroni.restApiPort),
+                REST_ADDRESS: restAddress(c, n),
                 CONFIG: secrets.apply((s) => renderPatroniYml(patroniConfig(c, n, s))),
             },
             deleteScript: "patroni-delete",

@@ -35,6 +35,9 @@ export function renderEtcdEnv(c: ClusterConfig, node: NodeSpec): string {
     return Object.entries(env).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
 }
 
+/** Where a node's Patroni REST API listens and is reached. */
+export const restAddress = (c: ClusterConfig, node: NodeSpec) => hostPort(node.clusterAddress, c.database.patroni.restApiPort);
+
 export interface PatroniSecrets {
     superuserPassword: string;
     replicationPassword: string;
@@ -59,8 +62,8 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
         scope: p.scope,
         name: node.name,
         restapi: {
-            listen: hostPort(node.clusterAddress, p.restApiPort),
-            connect_address: hostPort(node.clusterAddress, p.restApiPort),
+            listen: restAddress(c, node),
+            connect_address: restAddress(c, node),
             ...tls,
         },
         ctl: { insecure: false, cacert: tls.cafile, certfile: tls.certfile, keyfile: tls.keyfile },

@@ -76,10 +76,11 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
         const act = actuatorFor(args.type);
         const provider = providerName(args.provider);
         let result: { id: string; outputs: Record<string, unknown> };
+        const inPlace = prev !== undefined && act.update !== undefined && act.canUpdate(inputs);
         try {
-            if (prev && act.update && act.canUpdate(inputs)) {
+            if (prev && inPlace) {
                 log(`~ ${args.name}`);
-                result = await act.update(inputs, plainState(prev), ctx, provider);
+                result = await act.update!(inputs, plainState(prev), ctx, provider);
                 summary.updated.push(args.name);
             } else if (prev) {
                 log(`+- ${args.name}`);
@@ -101,7 +102,7 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
         for (const k of SECRET_OUTPUTS[args.type] ?? []) if (k in outputs) outputs[k] = secretWrapper(outputs[k]);
         const next: ResourceState = {
             type: args.type, name: args.name, id: result.id, inputs: args.inputs, outputs, provider,
-            seq: prev && summary.updated.includes(args.name) ? prev.seq : store.nextSeq(),
+            seq: prev && inPlace ? prev.seq : store.nextSeq(),
         };
         await store.put(next);
         return stateFor(next);
