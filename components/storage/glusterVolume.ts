@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
 import { APP_UID, backupServers, brickPath, glusterPlan, SHARED_DIRS } from "./glusterPlan";
 
@@ -52,7 +52,7 @@ export class GlusterVolume extends pulumi.ComponentResource {
             deleteEnv: { VOLUME: volumeName, PEERS: peers },
         }, { parent: this, dependsOn: [...bricks, ...c.nodes.map((n) => hosts[n.name].firewall)] });
 
-        this.mounts = Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-mount`, {
+        const mount = (n: NodeSpec, makesDirs: boolean, after: pulumi.Resource[]) => runScript(`${name}-${n.name}-mount`, {
             login: hosts[n.name].login,
             script: "gluster-mount",
             env: {
@@ -61,11 +61,16 @@ export class GlusterVolume extends pulumi.ComponentResource {
                 BACKUP_SERVERS: backupServers(c, n).join(":"),
                 MOUNT_POINT: this.mountPoint,
                 APP_UID: String(APP_UID),
-                SUBDIRS: SHARED_DIRS.join(" "),
+                SUBDIRS: makesDirs ? SHARED_DIRS.join(" ") : "",
             },
             deleteScript: "gluster-unmount",
             deleteEnv: { MOUNT_POINT: this.mountPoint },
-        }, { parent: this, dependsOn: [volume] })]));
+        }, { parent: this, dependsOn: [volume, ...after] });
+        // One node makes the shared directories; the same directory created from several clients
+        // at once can end up with different identities on the replicas (I/O errors afterwards).
+        const firstMount = mount(c.first, true, []);
+        this.mounts = { [c.first.name]: firstMount };
+        for (const n of c.dataNodes.filter((d) => d.name !== c.first.name)) this.mounts[n.name] = mount(n, false, [firstMount]);
         this.registerOutputs({});
     }
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Mount the volume through fstab (so it returns after a reboot) and prepare the app's directories.
-# Reads: VOLUME, SERVER, BACKUP_SERVERS (colon separated), MOUNT_POINT, APP_UID, SUBDIRS.
+# Reads: VOLUME, SERVER, BACKUP_SERVERS (colon separated), MOUNT_POINT, APP_UID,
+#        SUBDIRS (directories to make; empty on all nodes but one).
 set -euo pipefail
-: "${VOLUME:?}" "${SERVER:?}" "${MOUNT_POINT:?}" "${APP_UID:?}" "${SUBDIRS:?}"
+: "${VOLUME:?}" "${SERVER:?}" "${MOUNT_POINT:?}" "${APP_UID:?}"
+SUBDIRS=${SUBDIRS:-}
 BACKUP_SERVERS=${BACKUP_SERVERS:-}
 opts="defaults,_netdev"
 [ -z "$BACKUP_SERVERS" ] || opts="$opts,backup-volfile-servers=$BACKUP_SERVERS"

@@ -208,6 +208,12 @@ describe("ordering", () => {
         dependsAfter(run, "app-migrate", "gluster-node1-mount");
         dependsAfter(run, "app-node2-paperless", "app-node1-paperless");
         dependsAfter(run, "app-node3-paperless", "app-node1-paperless");
+        // One node makes the shared directories, the others mount after it.
+        for (const n of ["node2", "node3"]) {
+            dependsAfter(run, `gluster-${n}-mount`, "gluster-node1-mount");
+            expect(String((plain(run.byName(`gluster-${n}-mount`).inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS=''");
+        }
+        expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export'");
         // A joiner waits for the first node to admit it.
         dependsAfter(run, "db-node3-join", "db-node1-access");
     });
