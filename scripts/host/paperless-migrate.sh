@@ -8,7 +8,20 @@ umask 077
 env_file=$(mktemp /run/paperless-ha-migrate.XXXXXX)
 trap 'rm -f "$env_file"' EXIT
 printf '%s' "$PAPERLESS_ENV" > "$env_file"
-docker run --rm --network host --user 1000:1000 --env-file "$env_file" \
-    -v "$DATA_DIR:/usr/src/paperless/data" -v "$CA_CERT:/run/paperless-ha/ca.crt:ro" \
-    --workdir /usr/src/paperless/src --entrypoint python3 "$IMAGE" manage.py migrate --no-input >&2
-echo "migrations applied with $IMAGE" >&2
+migrate() {
+    docker run --rm --network host --user 1000:1000 --env-file "$env_file" \
+        -v "$DATA_DIR:/usr/src/paperless/data" -v "$CA_CERT:/run/paperless-ha/ca.crt:ro" \
+        --workdir /usr/src/paperless/src --entrypoint python3 "$IMAGE" manage.py migrate --no-input >&2
+}
+# The database may still be settling (a router marking its primary up, a failover); migrations
+# are idempotent, so a bounded number of tries is safe.
+for attempt in $(seq 1 20); do
+    if migrate; then
+        echo "migrations applied with $IMAGE" >&2
+        exit 0
+    fi
+    echo "migration attempt $attempt failed; retrying" >&2
+    sleep 3
+done
+echo "migrations failed 20 times; see above" >&2
+exit 1
