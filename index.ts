@@ -1,16 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PaperlessApp } from "./components/app";
-import { loadConfig } from "./components/config";
-import { PatroniCluster, PgactiveGroup } from "./components/database";
+import { PaperlessApp, PaperlessSwarm } from "./components/app";
+import { ClusterConfig, loadConfig } from "./components/config";
+import { PatroniCluster, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
 import { Host } from "./components/host";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
-import { GlusterVolume } from "./components/storage";
+import { GlusterVolume, SeaweedCluster } from "./components/storage";
+import { SwarmCluster } from "./components/swarm";
 
 const { cluster, sshPrivateKey } = loadConfig();
+const swarm = cluster.topology === "swarm";
 
-const secrets = new ClusterSecrets("secrets");
+const secrets = new ClusterSecrets("secrets", { swarm });
 const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames });
 
 const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Host(node.name, {
@@ -22,37 +24,80 @@ const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Hos
     operatorTls: pki.operator,
 })]));
 
-const storage = new GlusterVolume("gluster", { cluster, hosts });
+/** classic: PostgreSQL (pgactive or Patroni) and GlusterFS on the hosts, Paperless in per-node containers. */
+function classic(c: ClusterConfig): Record<string, string> {
+    const storage = new GlusterVolume("gluster", { cluster: c, hosts });
+    const dbArgs = {
+        cluster: c,
+        hosts,
+        superuserPassword: secrets.dbSuperuserPassword,
+        replicationPassword: secrets.replicationPassword,
+        appPassword: secrets.appDbPassword,
+    };
+    const database = c.database.engine === "patroni" ? new PatroniCluster("db", dbArgs) : new PgactiveGroup("db", dbArgs);
+    // HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
+    const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
+    new PaperlessApp("app", {
+        cluster: c,
+        hosts,
+        databaseReady: database.members,
+        storageReady: storage.mounts,
+        mountPoint: storage.mountPoint,
+        dbPassword: secrets.appDbPassword,
+        secretKey: secrets.paperlessSecretKey,
+        redisPassword: secrets.redisPassword,
+        adminPassword: secrets.adminPassword,
+        databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
+    });
+    return database.endpoints;
+}
 
-const dbArgs = {
-    cluster,
-    hosts,
-    superuserPassword: secrets.dbSuperuserPassword,
-    replicationPassword: secrets.replicationPassword,
-    appPassword: secrets.appDbPassword,
-};
-const database = cluster.database.engine === "patroni" ? new PatroniCluster("db", dbArgs) : new PgactiveGroup("db", dbArgs);
+/** swarm: Patroni, SeaweedFS and Paperless as stacks on a Docker Swarm over the hosts. */
+function swarmTopology(c: ClusterConfig): Record<string, string> {
+    const nameKey = secrets.dockerNameKey!;
+    const cluster = new SwarmCluster("swarm", { cluster: c, hosts });
+    const database = new PatroniSwarm("db", {
+        cluster: c,
+        hosts,
+        swarm: cluster,
+        superuserPassword: secrets.dbSuperuserPassword,
+        replicationPassword: secrets.replicationPassword,
+        appPassword: secrets.appDbPassword,
+        filerPassword: secrets.filerDbPassword!,
+        metricsPassword: secrets.metricsPassword!,
+        nameKey,
+    });
+    const storage = new SeaweedCluster("seaweedfs", {
+        cluster: c,
+        hosts,
+        swarm: cluster,
+        databaseReady: database.ready,
+        filerPassword: secrets.filerDbPassword!,
+        nameKey,
+    });
+    new PaperlessSwarm("app", {
+        cluster: c,
+        hosts,
+        swarm: cluster,
+        databaseReady: database.ready,
+        storageReady: storage.mounts,
+        mountPoint: storage.mountPoint,
+        dbPassword: secrets.appDbPassword,
+        secretKey: secrets.paperlessSecretKey,
+        redisPassword: secrets.redisPassword,
+        adminPassword: secrets.adminPassword,
+        nameKey,
+    });
+    return database.endpoints;
+}
 
-// HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
-const edge = needsHaproxy(cluster) ? new HaproxyEdge("edge", { cluster, hosts, nodeTls: pki.nodes }) : undefined;
+const endpoints = swarm ? swarmTopology(cluster) : classic(cluster);
 
-new PaperlessApp("app", {
-    cluster,
-    hosts,
-    databaseReady: database.members,
-    storageReady: storage.mounts,
-    mountPoint: storage.mountPoint,
-    dbPassword: secrets.appDbPassword,
-    secretKey: secrets.paperlessSecretKey,
-    redisPassword: secrets.redisPassword,
-    adminPassword: secrets.adminPassword,
-    databaseRouter: cluster.database.engine === "patroni" ? edge?.balancers : undefined,
-});
-
-const scheme = cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
-const edgePort = cluster.edge.enabled ? (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort) : cluster.app.port;
+const scheme = !swarm && cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
+const edgePort = swarm || !cluster.edge.enabled ? cluster.app.port : (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort);
 const defaultPort = (scheme === "https" && edgePort === 443) || (scheme === "http" && edgePort === 80);
 
+export const topology = cluster.topology;
 export const appUrl = cluster.app.url ?? `${scheme}://${cluster.first.address}${defaultPort ? "" : `:${edgePort}`}/`;
 export const nodes = cluster.nodes.map((n) => ({
     name: n.name,
@@ -60,11 +105,12 @@ export const nodes = cluster.nodes.map((n) => ({
     clusterAddress: n.clusterAddress,
     roles: [
         ...(n.arbiter ? ["arbiter"] : ["database", "app"]),
+        ...(swarm && cluster.managers.includes(n) ? ["manager"] : []),
         ...(n.name === cluster.singleton.name ? ["singleton"] : []),
         ...(n.name === cluster.redis.name ? ["redis"] : []),
     ],
 }));
-export const databaseEndpoints = database.endpoints;
+export const databaseEndpoints = endpoints;
 export const adminUser = cluster.app.adminUser;
 export const adminPassword = pulumi.secret(secrets.adminPassword);
 export const caCertificate = pki.caCertPem;

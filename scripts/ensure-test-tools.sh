@@ -10,8 +10,18 @@ command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v openssl >/dev/null || need+=(openssl)
 command -v runuser >/dev/null || need+=(util-linux)
 command -v patroni >/dev/null || need+=(patroni)
+command -v python3 >/dev/null || need+=(python3)
+command -v docker >/dev/null || need+=(docker.io)
 [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && id postgres >/dev/null 2>&1 || need+=("postgresql-$PG_VERSION")
+# Rendered stacks are checked with `docker stack config`, which runs client side only and exists
+# from Docker CLI 23 on (Debian 12's docker.io 20.10 lacks it; its help exits 0 all the same).
+check_docker_cli() {
+    docker stack --help 2>/dev/null | grep -q '^ *config ' && return 0
+    echo "the docker CLI on PATH ($(command -v docker)) has no 'docker stack config'; put a Docker CLI 23 or newer first on PATH" >&2
+    return 1
+}
 if [ "${#need[@]}" -eq 0 ]; then
+    check_docker_cli
     exit 0
 fi
 if [ "$(id -u)" != "0" ]; then
@@ -22,3 +32,4 @@ echo "installing test tools: ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get -q -o DPkg::Lock::Timeout=300 update >&2
 apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >&2
+check_docker_cli

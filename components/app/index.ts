@@ -1,2 +1,4 @@
 export * from "./paperlessApp";
 export * from "./paperlessEnv";
+export * from "./paperlessStack";
+export * from "./paperlessSwarm";

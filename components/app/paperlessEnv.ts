@@ -35,15 +35,10 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
     const env: Record<string, string> = {
         PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
         PAPERLESS_DBENGINE: "postgresql",
-        ...(c.database.engine === "patroni"
-            // The node's own HAProxy forwards to the primary; read-write guards against a stale route.
-            ? { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.patroni.routerPort), PGTARGETSESSIONATTRS: "read-write" }
-            : { PAPERLESS_DBHOST: node.clusterAddress, PAPERLESS_DBPORT: String(c.database.port) }),
+        ...databaseRoute(c, node),
         PAPERLESS_DBNAME: c.database.name,
         PAPERLESS_DBUSER: c.database.user,
         PAPERLESS_DBPASS: s.dbPassword,
-        PAPERLESS_DBSSLMODE: "verify-full",
-        PAPERLESS_DBSSLROOTCERT: CONTAINER.caCert,
         PAPERLESS_SECRET_KEY: s.secretKey,
         PAPERLESS_PORT: String(c.app.port),
         PAPERLESS_TIME_ZONE: c.app.timeZone,
@@ -64,6 +59,41 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
         env.PAPERLESS_CONSUMER_DISABLE = "1";
     }
     return env;
+}
+
+/** How an instance reaches the database; always TLS where it leaves the node. */
+function databaseRoute(c: ClusterConfig, node: NodeSpec): Record<string, string> {
+    const tls = { PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_DBSSLROOTCERT: CONTAINER.caCert };
+    if (c.topology === "swarm") {
+        // The node's PgBouncer on loopback; it speaks TLS onward to the leader.
+        return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.swarm.pgbouncerPort), PAPERLESS_DBSSLMODE: "disable" };
+    }
+    if (c.database.engine === "patroni") {
+        // The node's own HAProxy forwards to the primary; read-write guards against a stale route.
+        return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.patroni.routerPort), PGTARGETSESSIONATTRS: "read-write", ...tls };
+    }
+    return { PAPERLESS_DBHOST: node.clusterAddress, PAPERLESS_DBPORT: String(c.database.port), ...tls };
+}
+
+/** Variables that carry a secret, and the Docker secret each is read from in swarm. */
+export const SECRET_ENV: Record<string, string> = {
+    PAPERLESS_REDIS: "paperless_redis_url",
+    PAPERLESS_DBPASS: "paperless_db_password",
+    PAPERLESS_SECRET_KEY: "paperless_secret_key",
+    PAPERLESS_ADMIN_PASSWORD: "paperless_admin_password",
+};
+
+/**
+ * The environment with every secret replaced by its `_FILE` twin pointing into /run/secrets
+ * (Paperless's image reads `PAPERLESS_*_FILE`). Pure.
+ */
+export function withSecretFiles(env: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (k in SECRET_ENV) out[`${k}_FILE`] = `/run/secrets/${SECRET_ENV[k]}`;
+        else out[k] = v;
+    }
+    return out;
 }
 
 /** `KEY=value` lines, the form Docker's envs and --env-file take. */

@@ -67,12 +67,15 @@ const patroniSchema = z
     .strictObject({
         /** Cluster name in etcd. Default `paperless`. */
         scope: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lowercase letters, digits, dashes").default("paperless"),
-        /** Leader lease in seconds. Default 20. */
-        ttl: z.number().int().min(5).default(20),
-        /** Seconds between HA loop runs. Default 5. */
-        loopWait: z.number().int().min(1).default(5),
-        /** Seconds DCS and PostgreSQL operations are retried. Default 5. */
-        retryTimeout: z.number().int().min(1).default(5),
+        /**
+         * Leader lease in seconds: a dead leader is replaced about this long after its last renewal.
+         * Default 20 (classic) or 10 (swarm, for a failover within about 10 s).
+         */
+        ttl: z.number().int().min(5).optional(),
+        /** Seconds between HA loop runs. Default 5 (classic) or 2 (swarm). */
+        loopWait: z.number().int().min(1).optional(),
+        /** Seconds DCS and PostgreSQL operations are retried. Default 5 (classic) or 4 (swarm). */
+        retryTimeout: z.number().int().min(1).optional(),
         /** Synchronous replication (RPO 0); strict once there are three data nodes. Default true. */
         synchronous: z.boolean().default(true),
         /** Patroni REST API port. Default 8008. */
@@ -80,16 +83,15 @@ const patroniSchema = z
         /** Loopback port where each node's HAProxy forwards to the current primary. Default 5433. */
         routerPort: port.default(5433),
     })
-    .prefault({})
-    .refine((p) => p.loopWait + 2 * p.retryTimeout <= p.ttl, {
-        message: "loopWait + 2 * retryTimeout must not exceed ttl, or a healthy leader can lose its lease",
-        path: ["ttl"],
-    });
+    .prefault({});
 
 const databaseSchema = z
     .strictObject({
-        /** Replication engine: `pgactive` (active-active) or `patroni` (one writer, automatic failover). Default `pgactive`. */
-        engine: z.enum(["pgactive", "patroni"]).default("pgactive"),
+        /**
+         * Replication engine: `pgactive` (active-active) or `patroni` (one writer, automatic failover).
+         * Default `pgactive` (classic); swarm always runs `patroni`.
+         */
+        engine: z.enum(["pgactive", "patroni"]).optional(),
         /** PostgreSQL major version installed from the distribution. Default `15` (Debian 12). */
         postgresVersion: z.string().regex(/^[0-9]{2}$/, "must be a PostgreSQL major version such as 15").default("15"),
         /** Database name. Default `paperless`. */
@@ -120,9 +122,43 @@ const glusterSchema = z
     })
     .prefault({});
 
+const seaweedSchema = z
+    .strictObject({
+        /** `defaultReplication` of the masters: `001` keeps two copies on different servers of one rack. */
+        replication: z.string().regex(/^[0-9]{3}$/, "must be three digits such as 001").default("001"),
+        /** Volume server data on every node. Default `/srv/seaweedfs/volume`. */
+        volumeDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/srv/seaweedfs/volume"),
+        /** Master raft state on the master nodes. Default `/srv/seaweedfs/master`. */
+        masterDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/srv/seaweedfs/master"),
+        /** Where every node mounts the filer with FUSE. Default `/mnt/seaweedfs`. */
+        mountPoint: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/mnt/seaweedfs"),
+        /** Filer directory Paperless keeps its media under. Default `/paperless`. */
+        filerPath: z.string().regex(/^\/[^\s]*$/, "must be an absolute path").default("/paperless"),
+        /** Filer metadata database and role in the Patroni cluster. Default `seaweedfs`. */
+        database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("seaweedfs"),
+        /** Most connections one filer opens to PostgreSQL. Default 20. */
+        maxOpenConnections: z.number().int().min(2).max(500).default(20),
+        /** Idle connections one filer keeps. Default 5. */
+        maxIdleConnections: z.number().int().min(1).max(500).default(5),
+        /** Volume size limit in MB each master hands out. Default 1024. */
+        volumeSizeLimitMB: z.number().int().min(64).default(1024),
+        masterPort: port.default(9333),
+        volumePort: port.default(8080),
+        filerPort: port.default(8888),
+        s3Port: port.default(8333),
+        /** Prometheus metrics: master, volume, filer, S3 listen on this port and the three after it. Default 9324. */
+        metricsPort: port.default(9324),
+    })
+    .prefault({})
+    .refine((s) => s.maxIdleConnections <= s.maxOpenConnections, {
+        message: "must not exceed maxOpenConnections",
+        path: ["maxIdleConnections"],
+    });
+
 const storageSchema = z
     .strictObject({
         gluster: glusterSchema,
+        seaweedfs: seaweedSchema,
         /** Keep bricks, database files and data dirs on `pulumi destroy`. Default true. */
         retainOnDestroy: z.boolean().default(true),
     })
@@ -190,6 +226,34 @@ const hostSchema = z
     })
     .prefault({});
 
+const swarmImagesSchema = z
+    .strictObject({
+        /** Base the Patroni image is built from on every host (PostgreSQL and Patroni from its apt sources). */
+        patroniBase: nonEmpty("swarm.images.patroniBase").default("docker.io/library/debian:bookworm-slim"),
+        /** Tag the hosts build the Patroni image under. */
+        patroni: nonEmpty("swarm.images.patroni").default("paperless-ha/patroni:15-1"),
+        etcd: nonEmpty("swarm.images.etcd").default("quay.io/coreos/etcd:v3.5.17"),
+        haproxy: nonEmpty("swarm.images.haproxy").default("docker.io/library/haproxy:2.8"),
+        pgbouncer: nonEmpty("swarm.images.pgbouncer").default("docker.io/edoburu/pgbouncer:v1.23.1-p3"),
+        postgresExporter: nonEmpty("swarm.images.postgresExporter").default("quay.io/prometheuscommunity/postgres-exporter:v0.16.0"),
+        seaweedfs: nonEmpty("swarm.images.seaweedfs").default("docker.io/chrislusf/seaweedfs:3.80"),
+    })
+    .prefault({});
+
+const swarmSchema = z
+    .strictObject({
+        /** Swarm managers (raft): the first nodes of the list, at most this many, always an odd number. Default 3. */
+        managers: z.number().int().min(1).max(7).refine((n) => n % 2 === 1, "must be odd (raft needs a majority)").default(3),
+        /** PgBouncer on every node's loopback, in front of the current Patroni leader. Default 6432. */
+        pgbouncerPort: port.default(6432),
+        /** postgres_exporter metrics on every node. Default 9187. */
+        exporterPort: port.default(9187),
+        /** Seconds `docker stack deploy` may take to converge before the step fails. Default 600. */
+        convergeTimeout: z.number().int().min(30).default(600),
+        images: swarmImagesSchema,
+    })
+    .prefault({});
+
 export const configSchema = z.strictObject({
     /** `classic` (pgactive + GlusterFS + per-node containers) or `swarm`. Default `classic`. */
     topology: z.enum(["classic", "swarm"]).default("classic"),
@@ -203,6 +267,7 @@ export const configSchema = z.strictObject({
     edge: edgeSchema,
     firewall: firewallSchema,
     host: hostSchema,
+    swarm: swarmSchema,
 });
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -24,8 +24,19 @@ export interface NodeSpec {
     arbiter: boolean;
 }
 
-export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateKey"> {
+type ParsedDatabase = ParsedConfig["database"];
+
+/** Database settings with the topology's defaults filled in. */
+export interface DatabaseConfig extends Omit<ParsedDatabase, "engine" | "patroni"> {
+    engine: "pgactive" | "patroni";
+    patroni: Required<ParsedDatabase["patroni"]>;
+}
+
+export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateKey" | "database"> {
+    database: DatabaseConfig;
     nodes: NodeSpec[];
+    /** Swarm managers (raft), etcd members and SeaweedFS masters in the swarm topology: an odd number of the first nodes. */
+    managers: NodeSpec[];
     /** Nodes that run the database and the app (all but the arbiter). */
     dataNodes: NodeSpec[];
     arbiter?: NodeSpec;
@@ -61,10 +72,10 @@ export function validateConfig(raw: unknown): ClusterConfig {
     const problems: string[] = [];
     const at = (path: PropertyKey[], msg: string) => problems.push(`${formatPath(path)}: ${msg}`);
     // These checks read only a few raw fields, so they report even when other keys are malformed.
-    const r = (raw ?? {}) as { nodes?: unknown; topology?: unknown; sshPrivateKey?: unknown; ssh?: { privateKeyPath?: unknown } };
+    const r = (raw ?? {}) as { nodes?: unknown; topology?: unknown; sshPrivateKey?: unknown; ssh?: { privateKeyPath?: unknown }; database?: { engine?: unknown } };
     checkNodeList(Array.isArray(r.nodes) ? r.nodes : [], at);
-    if (r.topology === "swarm") {
-        at(["topology"], "'swarm' is not available in this version of paperless-ha; use 'classic'");
+    if (r.topology === "swarm" && r.database?.engine === "pgactive") {
+        at(["database", "engine"], "the swarm topology runs Patroni; remove database.engine or set it to 'patroni'");
     }
     const keyPath = r.ssh?.privateKeyPath;
     if (!r.sshPrivateKey && !keyPath) {
@@ -83,9 +94,18 @@ export function validateConfig(raw: unknown): ClusterConfig {
         }
     });
 
+    const swarm = c.topology === "swarm";
+    const engine = c.database.engine ?? (swarm ? "patroni" : "pgactive");
+    const timing = swarm ? { ttl: 10, loopWait: 2, retryTimeout: 4 } : { ttl: 20, loopWait: 5, retryTimeout: 5 };
+    const p = c.database.patroni;
+    const patroni = { ...p, ttl: p.ttl ?? timing.ttl, loopWait: p.loopWait ?? timing.loopWait, retryTimeout: p.retryTimeout ?? timing.retryTimeout };
+    if (engine === "patroni" && patroni.loopWait + 2 * patroni.retryTimeout > patroni.ttl) {
+        at(["database", "patroni", "ttl"], `loopWait + 2 * retryTimeout (${patroni.loopWait + 2 * patroni.retryTimeout}) must not exceed ttl (${patroni.ttl}), or a healthy leader can lose its lease`);
+    }
+
     const maxNodes = c.database.pgactive.maxNodes;
     const ids = c.nodes.map((n, i) => n.id ?? i + 1);
-    if (c.database.engine === "pgactive") {
+    if (engine === "pgactive") {
         ids.forEach((id, i) => {
             if (id > maxNodes) at(["nodes", i, "id"], `id ${id} exceeds database.pgactive.maxNodes (${maxNodes})`);
         });
@@ -108,14 +128,16 @@ export function validateConfig(raw: unknown): ClusterConfig {
         if (arbiters.length > 0 && dataCount !== 2) {
             at(["nodes", arbiters[0].i, "roles"], `an arbiter is only used with exactly two data nodes (there are ${dataCount})`);
         }
-        if (c.database.engine === "pgactive" && dataCount > maxNodes) {
+        if (engine === "pgactive" && dataCount > maxNodes) {
             at(["database", "pgactive", "maxNodes"], `${dataCount} database nodes exceed pgactive.max_nodes (${maxNodes}); raise maxNodes`);
         }
         if (dataCount === 0) at(["nodes"], "at least one node must not be an arbiter");
+    } else {
+        arbiters.forEach(({ i }) => at(["nodes", i, "roles"], "the swarm topology has no arbiter: SeaweedFS keeps its own copies"));
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return resolve(c, ids);
+    return resolve({ ...c, database: { ...c.database, engine, patroni } }, ids);
 }
 
 type Report = (path: PropertyKey[], msg: string) => void;
@@ -139,7 +161,13 @@ function checkNodeList(nodes: unknown[], at: Report) {
     }
 }
 
-function resolve(c: ParsedConfig, ids: number[]): ClusterConfig {
+/** Raft wants an odd member count: the largest odd number within both the setting and the node count. */
+export function managerCount(wanted: number, nodes: number): number {
+    const n = Math.min(wanted, nodes);
+    return n % 2 === 1 ? n : n - 1;
+}
+
+function resolve(c: Omit<ParsedConfig, "database"> & { database: DatabaseConfig }, ids: number[]): ClusterConfig {
     const nodes: NodeSpec[] = c.nodes.map((n, i) => ({
         name: n.name,
         address: n.address,
@@ -154,6 +182,7 @@ function resolve(c: ParsedConfig, ids: number[]): ClusterConfig {
     return {
         ...rest,
         nodes,
+        managers: nodes.slice(0, managerCount(c.swarm.managers, nodes.length)),
         dataNodes,
         arbiter: nodes.find((n) => n.arbiter),
         singleton: pick("singleton"),

@@ -4,3 +4,5 @@ export * from "./patroniConf";
 export * from "./pgactiveGroup";
 export * from "./postgresConf";
 export * from "./sequences";
+export * from "./patroniStack";
+export * from "./patroniSwarm";

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { runScript } from "../host";
 import { DatabaseArgs } from "./databaseArgs";
-import { ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
+import { classicLayout, ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
 
 /**
@@ -45,7 +45,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 TLS_DIR: PG_TLS_DIR,
                 DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion),
                 REST_ADDRESS: restAddress(c, n),
-                CONFIG: secrets.apply((s) => renderPatroniYml(patroniConfig(c, n, s))),
+                CONFIG: secrets.apply((s) => renderPatroniYml(patroniConfig(c, n, classicLayout(c, s)))),
             },
             deleteScript: "patroni-delete",
             deleteEnv: { DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion), RETAIN: retain },

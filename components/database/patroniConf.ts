@@ -11,27 +11,32 @@ export const REPLICATION_USER = "replicator";
 export const etcdUrl = (ip: string, port: number) => `https://${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
 const hostPort = (ip: string, port: number) => (isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-/** /etc/default/etcd for one member: TLS between peers and for clients, both certificate-verified. Pure. */
-export function renderEtcdEnv(c: ClusterConfig, node: NodeSpec): string {
-    const env: Record<string, string> = {
+/** etcd settings of one member as environment: TLS between peers and for clients, both certificate-verified. Pure. */
+export function etcdSettings(c: ClusterConfig, node: NodeSpec, members: NodeSpec[], tlsDir: string, dataDir: string): Record<string, string> {
+    return {
         ETCD_NAME: node.name,
-        ETCD_DATA_DIR: "/var/lib/etcd/paperless-ha",
+        ETCD_DATA_DIR: dataDir,
         ETCD_LISTEN_PEER_URLS: etcdUrl(node.clusterAddress, 2380),
         ETCD_LISTEN_CLIENT_URLS: `${etcdUrl(node.clusterAddress, 2379)},https://127.0.0.1:2379`,
         ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdUrl(node.clusterAddress, 2380),
         ETCD_ADVERTISE_CLIENT_URLS: etcdUrl(node.clusterAddress, 2379),
-        ETCD_INITIAL_CLUSTER: c.nodes.map((n) => `${n.name}=${etcdUrl(n.clusterAddress, 2380)}`).join(","),
+        ETCD_INITIAL_CLUSTER: members.map((n) => `${n.name}=${etcdUrl(n.clusterAddress, 2380)}`).join(","),
         ETCD_INITIAL_CLUSTER_STATE: "new",
         ETCD_INITIAL_CLUSTER_TOKEN: `paperless-ha-${c.database.patroni.scope}`,
-        ETCD_CERT_FILE: `${ETCD_TLS_DIR}/node.crt`,
-        ETCD_KEY_FILE: `${ETCD_TLS_DIR}/node.key`,
-        ETCD_TRUSTED_CA_FILE: `${ETCD_TLS_DIR}/ca.crt`,
+        ETCD_CERT_FILE: `${tlsDir}/node.crt`,
+        ETCD_KEY_FILE: `${tlsDir}/node.key`,
+        ETCD_TRUSTED_CA_FILE: `${tlsDir}/ca.crt`,
         ETCD_CLIENT_CERT_AUTH: "true",
-        ETCD_PEER_CERT_FILE: `${ETCD_TLS_DIR}/node.crt`,
-        ETCD_PEER_KEY_FILE: `${ETCD_TLS_DIR}/node.key`,
-        ETCD_PEER_TRUSTED_CA_FILE: `${ETCD_TLS_DIR}/ca.crt`,
+        ETCD_PEER_CERT_FILE: `${tlsDir}/node.crt`,
+        ETCD_PEER_KEY_FILE: `${tlsDir}/node.key`,
+        ETCD_PEER_TRUSTED_CA_FILE: `${tlsDir}/ca.crt`,
         ETCD_PEER_CLIENT_CERT_AUTH: "true",
     };
+}
+
+/** /etc/default/etcd for one member on a host (classic: every node is a member). Pure. */
+export function renderEtcdEnv(c: ClusterConfig, node: NodeSpec): string {
+    const env = etcdSettings(c, node, c.nodes, ETCD_TLS_DIR, "/var/lib/etcd/paperless-ha");
     return Object.entries(env).map(([k, v]) => `${k}="${v}"`).join("\n") + "\n";
 }
 
@@ -43,11 +48,38 @@ export interface PatroniSecrets {
     replicationPassword: string;
 }
 
-/** Patroni's config for one node, as data; the passwords go only into the 0600 file on the host. Pure. */
-export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecrets): Record<string, unknown> {
+/** Where Patroni keeps things and who else may log in: on a host (classic) or in a container (swarm). */
+export interface PatroniLayout {
+    dataDir: string;
+    pgpass: string;
+    /** The etcd members Patroni talks to. */
+    etcdNodes: NodeSpec[];
+    /** Written into the file (classic, a 0600 file); absent in swarm, where the entrypoint exports them from Docker secrets. */
+    passwords?: PatroniSecrets;
+    /** More roles that log in to their own database from any node, besides the application's. */
+    logins: { database: string; user: string }[];
+    /** Where remote logins may come from; undefined: each node's address. */
+    hbaSources?: string[];
+}
+
+export function classicLayout(c: ClusterConfig, passwords: PatroniSecrets): PatroniLayout {
+    return {
+        dataDir: PATRONI_DATA_DIR(c.database.postgresVersion),
+        pgpass: "/var/lib/postgresql/.pgpass.patroni",
+        etcdNodes: c.nodes,
+        passwords,
+        logins: [],
+    };
+}
+
+/** Patroni's config for one node, as data. Pure. */
+export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniLayout): Record<string, unknown> {
     const p = c.database.patroni;
     const v = c.database.postgresVersion;
-    const nodeCidrs = c.dataNodes.map((n) => `${n.clusterAddress}/${isIP(n.clusterAddress) === 6 ? 128 : 32}`);
+    const s = layout.passwords;
+    const pw = (password: string | undefined) => (password === undefined ? {} : { password });
+    const nodeCidrs = layout.hbaSources ?? c.dataNodes.map((n) => `${n.clusterAddress}/${isIP(n.clusterAddress) === 6 ? 128 : 32}`);
+    const logins = [{ database: c.database.name, user: c.database.user }, ...layout.logins];
     const tls = { certfile: `${PG_TLS_DIR}/node.crt`, keyfile: `${PG_TLS_DIR}/node.key`, cafile: `${PG_TLS_DIR}/ca.crt` };
     const pgHba = [
         "local all all peer",
@@ -55,7 +87,7 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
         ...nodeCidrs.flatMap((cidr) => [
             `hostssl replication ${REPLICATION_USER} ${cidr} scram-sha-256`,
             `hostssl all postgres ${cidr} scram-sha-256`,
-            `hostssl ${c.database.name} ${c.database.user} ${cidr} scram-sha-256`,
+            ...logins.map((l) => `hostssl ${l.database} ${l.user} ${cidr} scram-sha-256`),
         ]),
     ];
     return {
@@ -68,7 +100,7 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
         },
         ctl: { insecure: false, cacert: tls.cafile, certfile: tls.certfile, keyfile: tls.keyfile },
         etcd3: {
-            hosts: c.nodes.map((n) => hostPort(n.clusterAddress, 2379)),
+            hosts: layout.etcdNodes.map((n) => hostPort(n.clusterAddress, 2379)),
             protocol: "https",
             cacert: tls.cafile,
             cert: tls.certfile,
@@ -103,13 +135,13 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, s: PatroniSecret
         postgresql: {
             listen: `${node.clusterAddress},127.0.0.1:${c.database.port}`,
             connect_address: hostPort(node.clusterAddress, c.database.port),
-            data_dir: PATRONI_DATA_DIR(v),
+            data_dir: layout.dataDir,
             bin_dir: `/usr/lib/postgresql/${v}/bin`,
-            pgpass: "/var/lib/postgresql/.pgpass.patroni",
+            pgpass: layout.pgpass,
             authentication: {
-                superuser: { username: "postgres", password: s.superuserPassword },
-                replication: { username: REPLICATION_USER, password: s.replicationPassword, sslmode: "verify-full", sslrootcert: tls.cafile },
-                rewind: { username: "postgres", password: s.superuserPassword, sslmode: "verify-full", sslrootcert: tls.cafile },
+                superuser: { username: "postgres", ...pw(s?.superuserPassword) },
+                replication: { username: REPLICATION_USER, ...pw(s?.replicationPassword), sslmode: "verify-full", sslrootcert: tls.cafile },
+                rewind: { username: "postgres", ...pw(s?.superuserPassword), sslmode: "verify-full", sslrootcert: tls.cafile },
             },
             parameters: {
                 ssl: "on",

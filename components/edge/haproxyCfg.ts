@@ -82,3 +82,19 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
         ...databaseRouter(c, caFile),
     ].join("\n");
 }
+
+/** haproxy.cfg of the swarm's router service: only the route to the Patroni primary, logged to stdout. Pure. */
+export function renderRouterCfg(c: ClusterConfig, caFile = HOST_CA_CERT): string {
+    return [
+        "# Managed by paperless-ha.",
+        "global",
+        "    log stdout format raw local0",
+        "    maxconn 4096",
+        "",
+        "defaults",
+        "    log global",
+        "    timeout connect 5s",
+        "",
+        ...databaseRouter(c, caFile),
+    ].join("\n");
+}

@@ -29,6 +29,8 @@ export class Host extends pulumi.ComponentResource {
     /** Every cluster name resolves (needed before anything dials a peer by name). */
     public readonly hostsFile: command.remote.Command;
     public readonly firewall: command.remote.Command;
+    /** The Docker engine is running with its TLS API. Absent on the arbiter, which runs no containers. */
+    public readonly engine?: command.remote.Command;
     /** Absent on the arbiter, which runs no containers. */
     public readonly docker?: docker.Provider;
 
@@ -88,7 +90,7 @@ export class Host extends pulumi.ComponentResource {
         this.ready = [base, certs, this.hostsFile];
 
         if (!node.arbiter) {
-            const engine = runScript(`${name}-docker`, {
+            const engine = this.engine = runScript(`${name}-docker`, {
                 login,
                 script: "docker",
                 env: { DAEMON_JSON: renderDockerDaemon(), API_PORT: String(c.host.dockerApiPort) },

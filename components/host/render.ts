@@ -28,6 +28,10 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
 
 /** Debian packages a node needs, installed in one apt run so later steps never race for the dpkg lock. */
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
+    if (c.topology === "swarm") {
+        // Everything else runs in containers; FUSE serves the SeaweedFS mount.
+        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...(c.host.timeSync ? ["chrony"] : [])].sort();
+    }
     const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
     if (c.host.timeSync) pkgs.push("chrony");
     const patroni = c.database.engine === "patroni";
@@ -50,6 +54,17 @@ const fmt = (p: PortRange) => (p.to ? `${p.from}-${p.to}` : `${p.from}`);
 
 /** Ports only the other nodes may reach. */
 export function clusterPorts(c: ClusterConfig): PortRange[] {
+    if (c.topology === "swarm") {
+        const w = c.storage.seaweedfs;
+        // SeaweedFS serves gRPC on each HTTP port + 10000.
+        const seaweed = [w.masterPort, w.volumePort, w.filerPort].flatMap((p) => [{ from: p }, { from: p + 10000 }]);
+        return [
+            { from: 2377 }, { from: 7946 }, // swarm control plane and gossip
+            { from: 2379, to: 2380 }, { from: c.database.port }, { from: c.database.patroni.restApiPort },
+            ...seaweed, { from: w.s3Port }, { from: w.metricsPort, to: w.metricsPort + 3 },
+            { from: c.swarm.exporterPort }, { from: c.app.redisPort },
+        ];
+    }
     return [
         { from: c.database.port },
         { from: 24007, to: 24008 }, // glusterd
@@ -62,6 +77,7 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
 
 /** Ports anyone may reach: the load balancer. */
 export function publicPorts(c: ClusterConfig): PortRange[] {
+    if (c.topology === "swarm") return [{ from: c.app.port }];
     if (!c.edge.enabled) return [];
     return c.edge.tls ? [{ from: c.edge.httpPort }, { from: c.edge.httpsPort }] : [{ from: c.edge.httpPort }];
 }
@@ -91,13 +107,15 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     ];
     if (mgmt4.length) lines.push(`    ip saddr { ${mgmt4.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
     if (mgmt6.length) lines.push(`    ip6 saddr { ${mgmt6.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
+    // Swarm gossip and overlay traffic, or glusterd's UDP.
+    const udp = c.topology === "swarm" ? "7946, 4789" : "24007-24008";
     if (v4.length) {
         lines.push(`    ip saddr { ${v4.join(", ")} } tcp dport { ${cluster} } accept`);
-        lines.push(`    ip saddr { ${v4.join(", ")} } udp dport { 24007-24008 } accept`);
+        lines.push(`    ip saddr { ${v4.join(", ")} } udp dport { ${udp} } accept`);
     }
     if (v6.length) {
         lines.push(`    ip6 saddr { ${v6.join(", ")} } tcp dport { ${cluster} } accept`);
-        lines.push(`    ip6 saddr { ${v6.join(", ")} } udp dport { 24007-24008 } accept`);
+        lines.push(`    ip6 saddr { ${v6.join(", ")} } udp dport { ${udp} } accept`);
     }
     const pub = publicPorts(c);
     if (pub.length) lines.push(`    tcp dport { ${pub.map(fmt).join(", ")} } accept`);

@@ -13,8 +13,14 @@ export class ClusterSecrets extends pulumi.ComponentResource {
     public readonly paperlessSecretKey: pulumi.Output<string>;
     public readonly adminPassword: pulumi.Output<string>;
     public readonly redisPassword: pulumi.Output<string>;
+    /** Swarm only: the SeaweedFS filers' database role. */
+    public readonly filerDbPassword?: pulumi.Output<string>;
+    /** Swarm only: postgres_exporter's monitoring role. */
+    public readonly metricsPassword?: pulumi.Output<string>;
+    /** Swarm only: keys the suffixes of Docker secret names, so a name changes with its value yet tells nothing of it. */
+    public readonly dockerNameKey?: pulumi.Output<string>;
 
-    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { swarm: boolean }, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:secrets:ClusterSecrets", name, {}, opts);
         // Alphanumeric passwords: they pass through SQL literals, URLs and env files unescaped.
         const password = (role: string, length: number) =>
@@ -25,6 +31,11 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.paperlessSecretKey = password("paperless-secret-key", 64);
         this.adminPassword = password("admin", 24);
         this.redisPassword = password("redis", 32);
+        if (args.swarm) {
+            this.filerDbPassword = password("db-filer", 32);
+            this.metricsPassword = password("db-metrics", 32);
+            this.dockerNameKey = password("docker-name-key", 32);
+        }
         this.registerOutputs({});
     }
 }

@@ -1,2 +1,4 @@
 export * from "./glusterPlan";
 export * from "./glusterVolume";
+export * from "./seaweedCluster";
+export * from "./seaweedStack";

@@ -9,6 +9,7 @@ export const SECRET_OUTPUTS: Record<string, string[]> = {
     "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
     "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"],
     "command:remote:Command": ["stdout"],
+    "docker:index/secret:Secret": ["data"],
 };
 
 export function isSecretWrapper(v: unknown): v is { value: unknown } {

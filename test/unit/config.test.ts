@@ -23,10 +23,13 @@ describe("defaults", () => {
         expect(c.ssh).toEqual({ user: "root", port: 22, dialErrorLimit: 60 });
         expect(c.database).toMatchObject({ engine: "pgactive", postgresVersion: "15", name: "paperless", user: "paperless", replicationUser: "pgactive", port: 5432, settings: {} });
         expect(c.database.pgactive).toMatchObject({ maxNodes: 4, install: "source", version: "2.1.4" });
-        expect(c.storage).toEqual({
+        expect(c.storage).toMatchObject({
             gluster: { volume: "paperless", brickDir: "/srv/gluster/paperless", mountPoint: "/mnt/paperless", options: {} },
             retainOnDestroy: true,
         });
+        expect(c.storage.seaweedfs).toMatchObject({ replication: "001", mountPoint: "/mnt/seaweedfs", database: "seaweedfs", maxOpenConnections: 20, maxIdleConnections: 5 });
+        expect(c.swarm).toMatchObject({ managers: 3, pgbouncerPort: 6432, exporterPort: 9187, convergeTimeout: 600 });
+        expect(c.swarm.images.patroni).toBe("paperless-ha/patroni:15-1");
         expect(c.app).toMatchObject({ port: 8000, redisPort: 6379, timeZone: "UTC", adminUser: "admin", dataDir: "/var/lib/paperless-ha/data" });
         expect(c.edge).toEqual({ enabled: true, httpPort: 80, httpsPort: 443, tls: true, hostnames: [] });
         expect(c.firewall).toEqual({ enabled: true, managementCidrs: ["0.0.0.0/0", "::/0"] });
@@ -63,6 +66,15 @@ describe("defaults", () => {
         expect(c.dataNodes).toHaveLength(6);
     });
 
+    it("runs Patroni under swarm with a lease short enough for a ~10 s failover, and an odd number of managers", () => {
+        const c = validateConfig(valid({ topology: "swarm", nodes: nodes(5) }));
+        expect(c.database.engine).toBe("patroni");
+        expect(c.database.patroni).toMatchObject({ ttl: 10, loopWait: 2, retryTimeout: 4 });
+        expect(c.managers.map((n) => n.name)).toEqual(["node1", "node2", "node3"]);
+        expect(validateConfig(valid({ topology: "swarm", nodes: nodes(2) })).managers.map((n) => n.name)).toEqual(["node1"]);
+        expect(validateConfig(valid({ topology: "swarm", nodes: nodes(5), swarm: { managers: 5 } })).managers).toHaveLength(5);
+    });
+
     it("keeps the SSH key out of the resolved config", () => {
         expect(JSON.stringify(validateConfig(valid()))).not.toContain("PRIVATE KEY");
     });
@@ -78,7 +90,11 @@ describe("rejects", () => {
         ["an address with spaces", valid({ nodes: [{ name: "node1", address: "my host" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].address: must be an IPv4/IPv6 address or a DNS host name"],
         ["a host name without a cluster IP", valid({ nodes: [{ name: "node1", address: "n1.example.com" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].clusterAddress: required because address 'n1.example.com' is a host name"],
         ["an unknown topology", valid({ topology: "kubernetes" }), "paperless-ha:topology: Invalid option"],
-        ["the swarm topology in this version", valid({ topology: "swarm" }), "paperless-ha:topology: 'swarm' is not available"],
+        ["pgactive under swarm", valid({ topology: "swarm", database: { engine: "pgactive" } }), "paperless-ha:database.engine: the swarm topology runs Patroni"],
+        ["an arbiter under swarm", valid({ topology: "swarm", nodes: [...nodes(2), { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] }), "paperless-ha:nodes[2].roles: the swarm topology has no arbiter"],
+        ["an even number of managers", valid({ topology: "swarm", swarm: { managers: 2 } }), "paperless-ha:swarm.managers: must be odd"],
+        ["more idle than open filer connections", valid({ topology: "swarm", storage: { seaweedfs: { maxIdleConnections: 30 } } }), "paperless-ha:storage.seaweedfs.maxIdleConnections: must not exceed maxOpenConnections"],
+        ["swarm Patroni timing that can lose a healthy leader", valid({ topology: "swarm", database: { patroni: { loopWait: 4 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout (12) must not exceed ttl (10)"],
         ["two nodes without an arbiter", valid({ nodes: nodes(2) }), "paperless-ha:nodes: two storage nodes need a third node with role 'arbiter'"],
         ["an arbiter beside three data nodes", valid({ nodes: [...nodes(3), { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] }), "paperless-ha:nodes[3].roles: an arbiter is only used with exactly two data nodes (there are 3)"],
         ["more database nodes than max_nodes", valid({ nodes: nodes(5) }), "paperless-ha:database.pgactive.maxNodes: 5 database nodes exceed pgactive.max_nodes (4)"],
@@ -96,7 +112,7 @@ describe("rejects", () => {
         ["an unknown nested key", valid({ app: { imgae: "x" } }), "paperless-ha:app.imgae: unknown key"],
         ["a bad port", valid({ ssh: { port: 70000 } }), "paperless-ha:ssh.port:"],
         ["a relative mount point", valid({ storage: { gluster: { mountPoint: "mnt" } } }), "paperless-ha:storage.gluster.mountPoint: must be an absolute path"],
-        ["Patroni timing that can lose a healthy leader", valid({ database: { engine: "patroni", patroni: { ttl: 10, loopWait: 5, retryTimeout: 5 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout must not exceed ttl"],
+        ["Patroni timing that can lose a healthy leader", valid({ database: { engine: "patroni", patroni: { ttl: 10, loopWait: 5, retryTimeout: 5 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout (15) must not exceed ttl (10)"],
         ["an unknown database engine", valid({ database: { engine: "mysql" } }), "paperless-ha:database.engine: Invalid option"],
         ["a bad node name", valid({ nodes: [{ name: "Node_1", address: "10.0.0.11" }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[0].name: must be 1-32 lowercase letters"],
     ];
@@ -108,6 +124,7 @@ describe("rejects", () => {
     it("reports every problem at once", () => {
         const found = problems({
             topology: "swarm",
+            database: { engine: "pgactive" },
             nodes: [{ name: "node1", address: "bad address" }, { name: "node1", address: "10.0.0.2" }],
             app: { image: "" },
         });
@@ -115,7 +132,7 @@ describe("rejects", () => {
             expect.stringContaining("paperless-ha:nodes[0].address"),
             expect.stringContaining("paperless-ha:nodes[1].name: duplicate node name 'node1'"),
             expect.stringContaining("paperless-ha:app.image"),
-            expect.stringContaining("paperless-ha:topology"),
+            expect.stringContaining("paperless-ha:database.engine"),
             expect.stringContaining("paperless-ha:sshPrivateKey"),
         ]));
         expect(found.length).toBeGreaterThanOrEqual(5);

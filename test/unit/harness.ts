@@ -54,6 +54,12 @@ export interface ProgramRun {
 
 export const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
 
+function secretToken(role: string, secrets: string[]): string {
+    const token = `SECRET-${role}-join-token`;
+    secrets.push(token);
+    return token;
+}
+
 /** Mocked provider outputs: deterministic per resource name, so two runs compare equal. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>, secrets: string[]): Record<string, unknown> {
     const secretValue = (what: string) => {
@@ -82,7 +88,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
             state.repoDigest = `${String(inputs.name)}@sha256:mock`;
             break;
         case "command:remote:Command":
-            state.stdout = pulumi.secret("");
+            // swarm-init prints the join tokens; everything else prints nothing the program reads.
+            state.stdout = pulumi.secret(name.endsWith("swarm-init")
+                ? JSON.stringify({ manager: secretToken("manager", secrets), worker: secretToken("worker", secrets) })
+                : "");
             state.stderr = "";
             break;
     }
@@ -158,6 +167,12 @@ export class ProgramFailure extends Error {
 
 export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/** A valid swarm config of `nodes` nodes. */
+export function swarmConfig(nodes = 3): Record<string, unknown> {
+    const { database: _pgactive, ...rest } = baseConfig(nodes);
+    return { ...rest, topology: "swarm" };
 }
 
 /** A valid three-node classic config; tests change one thing at a time. */

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "../../components/config";
-import { patroniConfig, PgValue, postgresSettings, renderPatroniYml, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
+import { classicLayout, patroniConfig, PgValue, postgresSettings, renderPatroniYml, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
 import { renderHaproxyCfg } from "../../components/edge";
 import { renderFirewall } from "../../components/host";
 
@@ -95,9 +95,9 @@ describe("patroni --validate-config", () => {
                 database: { engine: "patroni", port: await freePort() },
             });
             const file = path.join(dir, "patroni.yml");
-            fs.writeFileSync(file, renderPatroniYml(patroniConfig(c, c.nodes[0], { superuserPassword: "a", replicationPassword: "b" })));
+            fs.writeFileSync(file, renderPatroniYml(patroniConfig(c, c.nodes[0], classicLayout(c, { superuserPassword: "a", replicationPassword: "b" }))));
             run("patroni", ["--validate-config", file]);
-            fs.writeFileSync(file, renderPatroniYml({ ...patroniConfig(c, c.nodes[0], { superuserPassword: "a", replicationPassword: "b" }), etcd3: { hosts: ["127.0.0.14:2379"] } }));
+            fs.writeFileSync(file, renderPatroniYml({ ...patroniConfig(c, c.nodes[0], classicLayout(c, { superuserPassword: "a", replicationPassword: "b" })), etcd3: { hosts: ["127.0.0.14:2379"] } }));
             expect(() => run("patroni", ["--validate-config", file])).toThrow(/not reachable/);
         } finally {
             servers.forEach((s) => s.close());

@@ -19,6 +19,10 @@ import psycopg2
 import redis
 
 ENV = os.environ
+# As the real image's entrypoint does: PAPERLESS_X_FILE names a file (a Docker secret) holding PAPERLESS_X.
+for _key in [k for k in ENV if k.startswith("PAPERLESS_") and k.endswith("_FILE")]:
+    with open(ENV[_key], encoding="utf-8") as _f:
+        ENV[_key[: -len("_FILE")]] = _f.read().strip()
 NODE = ENV.get("PAPERLESS_HA_NODE") or os.uname().nodename
 DATA = ENV.get("PAPERLESS_DATA_DIR", "/usr/src/paperless/data")
 MEDIA = ENV.get("PAPERLESS_MEDIA_ROOT", "/usr/src/paperless/media")

@@ -1,0 +1,60 @@
+import { ClusterConfig, NodeSpec } from "../config";
+import { ServiceSpec, StackSpec } from "../swarm/stackFile";
+import { AppSecrets, CONTAINER, HOST_CA_CERT, paperlessEnv, SECRET_ENV, withSecretFiles } from "./paperlessEnv";
+
+export const REDIS_DIR = "/srv/paperless-ha/redis";
+const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";
+
+/** Stand-ins for the secrets while rendering: every one of them is swapped for a `_FILE` path. */
+const NO_SECRETS: AppSecrets = { dbPassword: "", secretKey: "", redisPassword: "", adminPassword: "" };
+
+/** The Redis URL, with its password: it travels as a Docker secret. Pure. */
+export const redisUrl = (c: ClusterConfig, password: string) => paperlessEnv(c, c.redis, { ...NO_SECRETS, redisPassword: password }).PAPERLESS_REDIS;
+
+export const paperlessService = (n: NodeSpec) => `paperless-${n.name}`;
+
+/**
+ * The application stack: the one Redis every instance shares, and one Paperless service pinned to
+ * each node. Only the singleton's consumes, schedules and creates the admin; the others serve the
+ * web and run workers. Secrets reach Paperless as `PAPERLESS_*_FILE`. Pure.
+ */
+export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Record<string, string>, secrets: Record<string, string>): StackSpec {
+    const services: Record<string, ServiceSpec> = {
+        redis: {
+            image: c.app.redisImage,
+            command: ["redis-server", REDIS_CONF],
+            volumes: [`${REDIS_DIR}:/data`],
+            secrets: [{ source: "redis_conf", target: REDIS_CONF }],
+            placement: { node: c.redis },
+            stopGracePeriod: "30s",
+        },
+    };
+    const shared = (dir: string, target: string) => `${mountPoint}/${dir}:${target}`;
+    for (const n of c.nodes) {
+        const singleton = n.name === c.singleton.name;
+        const env = withSecretFiles(paperlessEnv(c, n, NO_SECRETS));
+        services[paperlessService(n)] = {
+            image: c.app.image,
+            environment: env,
+            volumes: [
+                // The search index lives here: local to each node, never shared between writers.
+                `${c.app.dataDir}:${CONTAINER.data}`,
+                shared("media", CONTAINER.media),
+                shared("export", CONTAINER.export),
+                ...(singleton ? [shared("consume", CONTAINER.consume)] : []),
+                `${HOST_CA_CERT}:${CONTAINER.caCert}:ro`,
+            ],
+            secrets: Object.entries(SECRET_ENV)
+                .filter(([k]) => `${k}_FILE` in env)
+                .map(([, source]) => ({ source, target: source })),
+            configs: singleton ? [] : [{ source: "scheduler_disabled", target: CONTAINER.schedulerRun, mode: 0o755 }],
+            healthcheck: {
+                test: ["CMD", "curl", "-fsS", "--max-time", "5", "-o", "/dev/null", `http://localhost:${c.app.port}/`],
+                interval: "10s", timeout: "6s", retries: 5, start_period: "120s",
+            },
+            placement: { node: n },
+        };
+    }
+    return { services, secrets, configs };
+}
+

@@ -1,0 +1,79 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { Host, runScript } from "../host";
+import { SwarmCluster, SwarmStack } from "../swarm";
+import { envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
+import { paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
+
+export interface PaperlessSwarmArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+    swarm: SwarmCluster;
+    /** The application role and database exist and PgBouncer routes to the leader. */
+    databaseReady: pulumi.Resource;
+    /** Per node: the shared file system is mounted. */
+    storageReady: Record<string, pulumi.Resource>;
+    mountPoint: string;
+    dbPassword: pulumi.Output<string>;
+    secretKey: pulumi.Output<string>;
+    redisPassword: pulumi.Output<string>;
+    adminPassword: pulumi.Output<string>;
+    nameKey: pulumi.Output<string>;
+}
+
+/**
+ * Paperless-ngx as a swarm stack. Migrations run once, on the singleton's node, before the stack
+ * exists; then Redis and one Paperless service per node are deployed together.
+ */
+export class PaperlessSwarm extends pulumi.ComponentResource {
+    public readonly deployed: command.remote.Command;
+    public readonly stackFile: pulumi.Output<string>;
+
+    constructor(name: string, args: PaperlessSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:app:PaperlessSwarm", name, {}, opts);
+        const { cluster: c, hosts, swarm } = args;
+        const secrets = pulumi
+            .all([args.dbPassword, args.secretKey, args.redisPassword, args.adminPassword])
+            .apply(([dbPassword, secretKey, redisPassword, adminPassword]) => ({ dbPassword, secretKey, redisPassword, adminPassword }));
+
+        const dirs = c.nodes.map((n) => runScript(`${name}-${n.name}-dirs`, {
+            login: hosts[n.name].login,
+            script: "swarm-dirs",
+            env: { DIRS: [`${c.app.dataDir} 0750 1000:1000`, ...(n.name === c.redis.name ? [`${REDIS_DIR} 0700`] : [])].join("\n") + "\n" },
+            deleteScript: "swarm-dirs-delete",
+            deleteEnv: { KEEP: [c.app.dataDir, ...(n.name === c.redis.name ? [REDIS_DIR] : [])].join("\n"), RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
+        }, { parent: this, dependsOn: hosts[n.name].ready }));
+
+        const single = c.singleton;
+        const migrate = runScript(`${name}-migrate`, {
+            login: hosts[single.name].login,
+            script: "paperless-migrate",
+            env: {
+                IMAGE: c.app.image,
+                DATA_DIR: c.app.dataDir,
+                CA_CERT: HOST_CA_CERT,
+                PAPERLESS_ENV: secrets.apply((s) => envList(paperlessEnv(c, single, s)).join("\n") + "\n"),
+            },
+        }, { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name]] });
+
+        const stack = new SwarmStack("paperless-app", {
+            manager: hosts[swarm.manager.name].login,
+            provider: hosts[swarm.manager.name].docker!,
+            secrets: {
+                paperless_db_password: args.dbPassword,
+                paperless_secret_key: args.secretKey,
+                paperless_admin_password: args.adminPassword,
+                paperless_redis_url: args.redisPassword.apply((p) => redisUrl(c, p)),
+                redis_conf: args.redisPassword.apply((p) => renderRedisConf(c, p)),
+            },
+            configs: { scheduler_disabled: SCHEDULER_DISABLED_RUN },
+            nameKey: args.nameKey,
+            render: (names) => paperlessStack(c, args.mountPoint, names.configs, names.secrets),
+            convergeTimeout: c.swarm.convergeTimeout,
+        }, { parent: this, dependsOn: [migrate, ...dirs, ...Object.values(args.storageReady)] });
+        this.deployed = stack.deployed;
+        this.stackFile = stack.stackFile;
+        this.registerOutputs({});
+    }
+}

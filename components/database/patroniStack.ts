@@ -1,0 +1,121 @@
+import { ClusterConfig } from "../config";
+import { ServiceSpec, StackSpec } from "../swarm/stackFile";
+import { etcdSettings, PatroniLayout } from "./patroniConf";
+
+/** Where each swarm host keeps the database's files; bind-mounted into the containers. */
+export const SWARM_DIRS = {
+    tls: "/etc/paperless-ha/tls",
+    postgres: "/srv/paperless-ha/postgres",
+    etcd: "/srv/paperless-ha/etcd",
+} as const;
+
+/** Roles the swarm topology adds beside the application's. */
+export const METRICS_USER = "metrics";
+
+/** Patroni inside its container: data on the host's bind mount, passwords from Docker secrets. */
+export function swarmLayout(c: ClusterConfig): PatroniLayout {
+    return {
+        dataDir: "/var/lib/postgresql/paperless-ha/data",
+        pgpass: "/tmp/pgpass.patroni",
+        etcdNodes: c.managers,
+        logins: [{ database: c.storage.seaweedfs.database, user: c.storage.seaweedfs.database }],
+        // A Docker config is immutable: listing nodes here would restart every Patroni at once when
+        // one joins. The firewall limits the port to the nodes; TLS and SCRAM are still required.
+        hbaSources: ["0.0.0.0/0", "::/0"],
+    };
+}
+
+/** pgbouncer.ini: loopback only, session pooling (Django keeps connections), TLS to the primary. Pure. */
+export function renderPgbouncerIni(c: ClusterConfig): string {
+    const db = c.database;
+    return [
+        "[databases]",
+        `${db.name} = host=127.0.0.1 port=${db.patroni.routerPort} dbname=${db.name}`,
+        "",
+        "[pgbouncer]",
+        "listen_addr = 127.0.0.1",
+        `listen_port = ${c.swarm.pgbouncerPort}`,
+        "unix_socket_dir =",
+        "auth_type = scram-sha-256",
+        "auth_file = /run/secrets/pgbouncer_userlist",
+        "pool_mode = session",
+        "max_client_conn = 500",
+        "default_pool_size = 40",
+        // The route ends at whichever node is primary, so the name checked would vary: check the CA.
+        "server_tls_sslmode = verify-ca",
+        `server_tls_ca_file = ${SWARM_DIRS.tls}/ca.crt`,
+        "ignore_startup_parameters = extra_float_digits,options",
+        "",
+    ].join("\n");
+}
+
+/** PgBouncer's auth file: the application role with its password (a Docker secret). Pure. */
+export function renderPgbouncerUserlist(c: ClusterConfig, appPassword: string): string {
+    return `"${c.database.user}" "${appPassword}"\n`;
+}
+
+const tlsMount = `${SWARM_DIRS.tls}:${SWARM_DIRS.tls}:ro`;
+
+/**
+ * The database stack: etcd on the managers, one Patroni service pinned to each node, and on every
+ * node a router (HAProxy on Patroni's `/primary`), PgBouncer behind it and postgres_exporter. Pure.
+ */
+export function patroniStack(c: ClusterConfig, configs: Record<string, string>, secrets: Record<string, string>): StackSpec {
+    const img = c.swarm.images;
+    const services: Record<string, ServiceSpec> = {};
+    for (const m of c.managers) {
+        services[`etcd-${m.name}`] = {
+            image: img.etcd,
+            entrypoint: ["etcd"],
+            environment: etcdSettings(c, m, c.managers, SWARM_DIRS.tls, "/var/lib/etcd/data"),
+            volumes: [`${SWARM_DIRS.etcd}:/var/lib/etcd`, tlsMount],
+            placement: { node: m },
+            stopGracePeriod: "30s",
+        };
+    }
+    for (const n of c.nodes) {
+        services[`patroni-${n.name}`] = {
+            image: img.patroni,
+            command: ["/etc/patroni/patroni.yml"],
+            volumes: [`${SWARM_DIRS.postgres}:/var/lib/postgresql/paperless-ha`, tlsMount],
+            configs: [{ source: `patroni-${n.name}`, target: "/etc/patroni/patroni.yml" }],
+            secrets: [
+                { source: "pg_superuser_password", target: "pg_superuser_password", mode: 0o400 },
+                { source: "pg_replication_password", target: "pg_replication_password", mode: 0o400 },
+            ],
+            placement: { node: n },
+            // A clean shutdown hands the leader key over instead of waiting for its lease to expire.
+            stopGracePeriod: "60s",
+        };
+    }
+    services.router = {
+        image: img.haproxy,
+        entrypoint: ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"],
+        volumes: [tlsMount],
+        configs: [{ source: "router", target: "/usr/local/etc/haproxy/haproxy.cfg" }],
+        placement: { global: true },
+    };
+    services.pgbouncer = {
+        image: img.pgbouncer,
+        entrypoint: ["pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
+        volumes: [tlsMount],
+        configs: [{ source: "pgbouncer", target: "/etc/pgbouncer/pgbouncer.ini" }],
+        secrets: [{ source: "pgbouncer_userlist", target: "pgbouncer_userlist" }],
+        placement: { global: true },
+    };
+    services.exporter = {
+        image: img.postgresExporter,
+        entrypoint: ["postgres_exporter"],
+        command: [`--web.listen-address=:${c.swarm.exporterPort}`],
+        environment: {
+            DATA_SOURCE_URI: `127.0.0.1:${c.database.port}/postgres?sslmode=verify-full&sslrootcert=${SWARM_DIRS.tls}/ca.crt`,
+            DATA_SOURCE_USER: METRICS_USER,
+            DATA_SOURCE_PASS_FILE: "/run/secrets/pg_metrics_password",
+        },
+        volumes: [tlsMount],
+        secrets: [{ source: "pg_metrics_password", target: "pg_metrics_password" }],
+        placement: { global: true },
+    };
+    return { services, secrets, configs };
+}
+

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "../config";
+import { renderRouterCfg } from "../edge/haproxyCfg";
+import { Host, runScript } from "../host";
+import { SwarmCluster, SwarmStack } from "../swarm";
+import { patroniConfig, renderPatroniYml } from "./patroniConf";
+import { METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
+
+const IMAGE_DIR = path.join(__dirname, "..", "..", "images", "patroni");
+const imageFile = (name: string) => fs.readFileSync(path.join(IMAGE_DIR, name), "utf8");
+
+export interface PatroniSwarmArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+    swarm: SwarmCluster;
+    superuserPassword: pulumi.Output<string>;
+    replicationPassword: pulumi.Output<string>;
+    appPassword: pulumi.Output<string>;
+    filerPassword: pulumi.Output<string>;
+    metricsPassword: pulumi.Output<string>;
+    /** Suffixes Docker secret names (see SwarmStack). */
+    nameKey: pulumi.Output<string>;
+}
+
+/**
+ * PostgreSQL HA as a swarm stack: the Patroni image built on every host, etcd on the managers,
+ * Patroni pinned to each node with synchronous replication, a router + PgBouncer + exporter on
+ * every node; once a leader exists, the application, filer and metrics roles are created through it.
+ */
+export class PatroniSwarm extends pulumi.ComponentResource {
+    /** The leader accepts writes and every role and database exists. */
+    public readonly ready: command.remote.Command;
+    public readonly stackFile: pulumi.Output<string>;
+    public readonly endpoints: Record<string, string>;
+
+    constructor(name: string, args: PatroniSwarmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:database:PatroniSwarm", name, {}, opts);
+        const { cluster: c, hosts, swarm } = args;
+        const db = c.database;
+        const img = c.swarm.images;
+        const dockerfile = imageFile("Dockerfile");
+        const entrypoint = imageFile("entrypoint.sh");
+        const recipe = createHash("sha256").update([dockerfile, entrypoint, img.patroniBase, db.postgresVersion].join("\0")).digest("hex");
+
+        const prepared = c.nodes.flatMap((n) => {
+            const login = hosts[n.name].login;
+            const engine = hosts[n.name].engine ? [hosts[n.name].engine!] : [];
+            const image = runScript(`${name}-${n.name}-image`, {
+                login,
+                script: "image-build",
+                env: { TAG: img.patroni, RECIPE: recipe, DOCKERFILE: dockerfile, ENTRYPOINT_SH: entrypoint, BASE_IMAGE: img.patroniBase, PG_VERSION: db.postgresVersion },
+            }, { parent: this, dependsOn: engine });
+            const dirs = runScript(`${name}-${n.name}-dirs`, {
+                login,
+                script: "swarm-dirs",
+                env: { DIRS: `${SWARM_DIRS.postgres} 0700\n${SWARM_DIRS.etcd} 0700\n` },
+                deleteScript: "swarm-dirs-delete",
+                deleteEnv: { KEEP: SWARM_DIRS.postgres, SCRATCH: SWARM_DIRS.etcd, RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
+            }, { parent: this, dependsOn: hosts[n.name].ready });
+            return [image, dirs, swarm.members[n.name]];
+        });
+
+        const layout = swarmLayout(c);
+        const stack = new SwarmStack("paperless-db", {
+            manager: hosts[swarm.manager.name].login,
+            provider: hosts[swarm.manager.name].docker!,
+            secrets: {
+                pg_superuser_password: args.superuserPassword,
+                pg_replication_password: args.replicationPassword,
+                pg_metrics_password: args.metricsPassword,
+                pgbouncer_userlist: args.appPassword.apply((p) => renderPgbouncerUserlist(c, p)),
+            },
+            configs: {
+                ...Object.fromEntries(c.nodes.map((n) => [`patroni-${n.name}`, renderPatroniYml(patroniConfig(c, n, layout))])),
+                router: renderRouterCfg(c),
+                pgbouncer: renderPgbouncerIni(c),
+            },
+            nameKey: args.nameKey,
+            render: (names) => patroniStack(c, names.configs, names.secrets),
+            convergeTimeout: c.swarm.convergeTimeout,
+        }, { parent: this, dependsOn: prepared });
+        this.stackFile = stack.stackFile;
+
+        this.ready = runScript(`${name}-bootstrap`, {
+            login: hosts[swarm.manager.name].login,
+            script: "swarm-db-bootstrap",
+            env: {
+                IMAGE: img.patroni,
+                ROUTER_PORT: String(db.patroni.routerPort),
+                TLS_DIR: SWARM_DIRS.tls,
+                SUPERUSER_PASSWORD: args.superuserPassword,
+                DB_NAME: db.name,
+                APP_USER: db.user,
+                APP_PASSWORD: args.appPassword,
+                FILER_DB: c.storage.seaweedfs.database,
+                FILER_USER: c.storage.seaweedfs.database,
+                FILER_PASSWORD: args.filerPassword,
+                METRICS_USER,
+                METRICS_PASSWORD: args.metricsPassword,
+            },
+        }, { parent: this, dependsOn: [stack.deployed] });
+
+        this.endpoints = Object.fromEntries(c.nodes.map((n) => [n.name, `127.0.0.1:${c.swarm.pgbouncerPort} (PgBouncer on ${n.name})`]));
+        this.registerOutputs({ endpoints: this.endpoints });
+    }
+}

@@ -1,0 +1,3 @@
+export * from "./stackFile";
+export * from "./swarmCluster";
+export * from "./swarmStack";

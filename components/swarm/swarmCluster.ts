@@ -1,0 +1,63 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, NodeSpec } from "../config";
+import { Host, runScript } from "../host";
+import { NODE_LABEL } from "./stackFile";
+
+export interface SwarmClusterArgs {
+    cluster: ClusterConfig;
+    hosts: Record<string, Host>;
+}
+
+const swarmAddress = (n: NodeSpec) => (n.clusterAddress.includes(":") ? `[${n.clusterAddress}]:2377` : `${n.clusterAddress}:2377`);
+
+/**
+ * Docker Swarm over the hosts' engines: the first node initialises it, the next managers and then
+ * workers join with tokens that stay secret, and every node carries the label services are pinned
+ * by. Growing the node list joins only the new nodes.
+ */
+export class SwarmCluster extends pulumi.ComponentResource {
+    /** Per node: joined and labelled, so services pinned to it can be scheduled. */
+    public readonly members: Record<string, command.remote.Command>;
+    /** The first manager: where stacks are deployed. */
+    public readonly manager: NodeSpec;
+
+    constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("paperless-ha:swarm:SwarmCluster", name, {}, opts);
+        const { cluster: c, hosts } = args;
+        this.manager = c.first;
+        const first = hosts[c.first.name];
+        const engineReady = (n: NodeSpec): pulumi.Resource[] => [...hosts[n.name].ready, hosts[n.name].firewall, ...(hosts[n.name].engine ? [hosts[n.name].engine!] : [])];
+
+        const init = runScript(`${name}-init`, {
+            login: first.login,
+            script: "swarm-init",
+            env: { ADVERTISE_ADDR: c.first.clusterAddress, NODE_NAME: c.first.name, NODE_LABEL },
+            deleteScript: "swarm-leave",
+        }, { parent: this, dependsOn: engineReady(c.first) });
+        const tokens = init.stdout.apply((out) => JSON.parse(out || "{}") as { manager?: string; worker?: string });
+
+        this.members = { [c.first.name]: init };
+        const managers = new Set(c.managers.map((m) => m.name));
+        for (const n of c.nodes.filter((x) => x.name !== c.first.name)) {
+            const role = managers.has(n.name) ? "manager" : "worker";
+            const join = runScript(`${name}-${n.name}-join`, {
+                login: hosts[n.name].login,
+                script: "swarm-join",
+                env: {
+                    JOIN_TOKEN: pulumi.secret(tokens.apply((t) => t[role] ?? "")),
+                    MANAGER_ADDR: swarmAddress(c.first),
+                    ADVERTISE_ADDR: n.clusterAddress,
+                    NODE_NAME: n.name,
+                },
+                deleteScript: "swarm-leave",
+            }, { parent: this, dependsOn: engineReady(n) });
+            this.members[n.name] = runScript(`${name}-${n.name}-label`, {
+                login: first.login,
+                script: "swarm-label",
+                env: { NODE_ID: join.stdout, NODE_NAME: n.name, NODE_LABEL },
+            }, { parent: this });
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Through the node's router to the Patroni leader, in a throw-away container of the Patroni image:
+# the application, filer and metrics roles and their databases. Passwords travel in the
+# environment docker passes to the container, never on a command line.
+# Reads: IMAGE, ROUTER_PORT, TLS_DIR, SUPERUSER_PASSWORD, DB_NAME, APP_USER, APP_PASSWORD,
+#        FILER_DB, FILER_USER, FILER_PASSWORD, METRICS_USER, METRICS_PASSWORD.
+set -euo pipefail
+: "${IMAGE:?}" "${ROUTER_PORT:?}" "${TLS_DIR:?}" "${SUPERUSER_PASSWORD:?}" "${DB_NAME:?}" "${APP_USER:?}" "${APP_PASSWORD:?}"
+: "${FILER_DB:?}" "${FILER_USER:?}" "${FILER_PASSWORD:?}" "${METRICS_USER:?}" "${METRICS_PASSWORD:?}"
+export PGPASSWORD="$SUPERUSER_PASSWORD"
+conn="host=127.0.0.1 port=$ROUTER_PORT user=postgres dbname=postgres sslmode=verify-ca sslrootcert=/tls/ca.crt connect_timeout=5"
+psql_leader() {
+    docker run --rm -i --network host -e PGPASSWORD -v "$TLS_DIR/ca.crt:/tls/ca.crt:ro" \
+        --entrypoint psql "$IMAGE" "$conn" "$@"
+}
+for _ in $(seq 1 90); do
+    # </dev/null: this script itself arrives on stdin.
+    [ "$(psql_leader -qtAc 'SELECT NOT pg_is_in_recovery()' </dev/null 2>/dev/null)" = "t" ] && break
+    sleep 2
+done
+sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
+role() { # role NAME PASSWORD EXTRA
+    cat <<SQL
+SELECT format('CREATE ROLE %I', '$1') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1')\gexec
+ALTER ROLE "$1" WITH LOGIN NOSUPERUSER $3 PASSWORD $(sql_quote "$2");
+SQL
+}
+database() { # database NAME OWNER
+    echo "SELECT format('CREATE DATABASE %I OWNER %I', '$1', '$2') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$1')\\gexec"
+}
+{
+    role "$APP_USER" "$APP_PASSWORD" ""
+    database "$DB_NAME" "$APP_USER"
+    role "$FILER_USER" "$FILER_PASSWORD" ""
+    database "$FILER_DB" "$FILER_USER"
+    role "$METRICS_USER" "$METRICS_PASSWORD" ""
+    echo "GRANT pg_monitor TO \"$METRICS_USER\";"
+} | psql_leader -v ON_ERROR_STOP=1 -q
+echo "roles and databases present on the leader" >&2

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Data kept on destroy (RETAIN=1) is set aside; scratch state is removed.
+# Reads: KEEP (paths, one per line), SCRATCH (paths), RETAIN.
+set -euo pipefail
+while read -r path; do
+    [ -n "$path" ] && retire "$path" "${RETAIN:-1}"
+done <<< "${KEEP:-}"
+while read -r path; do
+    [ -n "$path" ] && rm -rf "$path"
+done <<< "${SCRATCH:-}"
