@@ -67,14 +67,16 @@ function swarmTopology(c: ClusterConfig): Record<string, string> {
         metricsPassword: secrets.metricsPassword!,
         nameKey,
     });
-    const storage = new SeaweedCluster("seaweedfs", {
-        cluster: c,
-        hosts,
-        swarm: cluster,
-        databaseReady: database.ready,
-        filerPassword: secrets.filerDbPassword!,
-        nameKey,
-    });
+    const storage = c.storage.backend === "glusterfs"
+        ? new GlusterVolume("gluster", { cluster: c, hosts })
+        : new SeaweedCluster("seaweedfs", {
+            cluster: c,
+            hosts,
+            swarm: cluster,
+            databaseReady: database.ready,
+            filerPassword: secrets.filerDbPassword!,
+            nameKey,
+        });
     new PaperlessSwarm("app", {
         cluster: c,
         hosts,

@@ -77,8 +77,10 @@ build_image() {
     fi
 }
 
-# Images the hosts' own Docker engines run; saved once and loaded into every host.
+# Images the hosts' own Docker engines run; saved once and loaded into every host. The swarm
+# topology also needs the base its Patroni image is built from and the database tools.
 APP_IMAGES=(paperless-ha/standin:1 paperless-ha/redis:1)
+SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
 
 images() {
     need_root
@@ -89,6 +91,11 @@ images() {
     build_image "$host_image" test/sandbox/host
     build_image paperless-ha/standin:1 test/sandbox/standin
     build_image paperless-ha/redis:1 test/sandbox/redis
+    if [ "$swarm" = "1" ]; then
+        build_image paperless-ha/pgtools:1 test/sandbox/pgtools
+        build_image paperless-ha/pgbouncer:1 test/sandbox/pgbouncer
+        APP_IMAGES+=("${SWARM_IMAGES[@]}")
+    fi
     local img file id
     for img in "${APP_IMAGES[@]}"; do
         file="$dir/images/$(echo "$img" | tr '/:' '__').tar"
@@ -110,11 +117,14 @@ wait_ssh() { # wait_ssh ADDRESS
     exit 1
 }
 
+swarm=0
+
 up() {
     local nodes=3
     while [ $# -gt 0 ]; do
         case "$1" in
         --nodes) nodes=$2; shift 2 ;;
+        --swarm) swarm=1; shift ;;
         *) log "unknown option $1"; exit 2 ;;
         esac
     done

@@ -157,6 +157,8 @@ const seaweedSchema = z
 
 const storageSchema = z
     .strictObject({
+        /** Shared file system: `glusterfs` (classic; swarm too) or `seaweedfs` (swarm only). Default: `glusterfs` (classic), `seaweedfs` (swarm). */
+        backend: z.enum(["glusterfs", "seaweedfs"]).optional(),
         gluster: glusterSchema,
         seaweedfs: seaweedSchema,
         /** Keep bricks, database files and data dirs on `pulumi destroy`. Default true. */

@@ -32,8 +32,14 @@ export interface DatabaseConfig extends Omit<ParsedDatabase, "engine" | "patroni
     patroni: Required<ParsedDatabase["patroni"]>;
 }
 
-export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateKey" | "database"> {
+/** Storage settings with the topology's default backend filled in. */
+export interface StorageConfig extends Omit<ParsedConfig["storage"], "backend"> {
+    backend: "glusterfs" | "seaweedfs";
+}
+
+export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateKey" | "database" | "storage"> {
     database: DatabaseConfig;
+    storage: StorageConfig;
     nodes: NodeSpec[];
     /** Swarm managers (raft), etcd members and SeaweedFS masters in the swarm topology: an odd number of the first nodes. */
     managers: NodeSpec[];
@@ -72,8 +78,11 @@ export function validateConfig(raw: unknown): ClusterConfig {
     const problems: string[] = [];
     const at = (path: PropertyKey[], msg: string) => problems.push(`${formatPath(path)}: ${msg}`);
     // These checks read only a few raw fields, so they report even when other keys are malformed.
-    const r = (raw ?? {}) as { nodes?: unknown; topology?: unknown; sshPrivateKey?: unknown; ssh?: { privateKeyPath?: unknown }; database?: { engine?: unknown } };
+    const r = (raw ?? {}) as { nodes?: unknown; topology?: unknown; sshPrivateKey?: unknown; ssh?: { privateKeyPath?: unknown }; database?: { engine?: unknown }; storage?: { backend?: unknown } };
     checkNodeList(Array.isArray(r.nodes) ? r.nodes : [], at);
+    if (r.topology !== "swarm" && r.storage?.backend === "seaweedfs") {
+        at(["storage", "backend"], "SeaweedFS runs in the swarm topology only; use 'glusterfs' or set topology: swarm");
+    }
     if (r.topology === "swarm" && r.database?.engine === "pgactive") {
         at(["database", "engine"], "the swarm topology runs Patroni; remove database.engine or set it to 'patroni'");
     }
@@ -137,7 +146,8 @@ export function validateConfig(raw: unknown): ClusterConfig {
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
-    return resolve({ ...c, database: { ...c.database, engine, patroni } }, ids);
+    const storage = { ...c.storage, backend: c.storage.backend ?? (swarm ? "seaweedfs" as const : "glusterfs" as const) };
+    return resolve({ ...c, database: { ...c.database, engine, patroni }, storage }, ids);
 }
 
 type Report = (path: PropertyKey[], msg: string) => void;
@@ -167,7 +177,7 @@ export function managerCount(wanted: number, nodes: number): number {
     return n % 2 === 1 ? n : n - 1;
 }
 
-function resolve(c: Omit<ParsedConfig, "database"> & { database: DatabaseConfig }, ids: number[]): ClusterConfig {
+function resolve(c: Omit<ParsedConfig, "database" | "storage"> & { database: DatabaseConfig; storage: StorageConfig }, ids: number[]): ClusterConfig {
     const nodes: NodeSpec[] = c.nodes.map((n, i) => ({
         name: n.name,
         address: n.address,

@@ -30,7 +30,8 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
     if (c.topology === "swarm") {
         // Everything else runs in containers; FUSE serves the SeaweedFS mount.
-        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...(c.host.timeSync ? ["chrony"] : [])].sort();
+        const storage = c.storage.backend === "glusterfs" ? ["attr", "glusterfs-client", "glusterfs-server"] : [];
+        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...storage, ...(c.host.timeSync ? ["chrony"] : [])].sort();
     }
     const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
     if (c.host.timeSync) pkgs.push("chrony");
@@ -54,21 +55,25 @@ const fmt = (p: PortRange) => (p.to ? `${p.from}-${p.to}` : `${p.from}`);
 
 /** Ports only the other nodes may reach. */
 export function clusterPorts(c: ClusterConfig): PortRange[] {
+    const gluster = [
+        { from: 24007, to: 24008 }, // glusterd
+        { from: 49152, to: 60999 }, // gluster bricks (glusterd base-port..max-port)
+    ];
     if (c.topology === "swarm") {
         const w = c.storage.seaweedfs;
         // SeaweedFS serves gRPC on each HTTP port + 10000.
         const seaweed = [w.masterPort, w.volumePort, w.filerPort].flatMap((p) => [{ from: p }, { from: p + 10000 }]);
+        const storage = c.storage.backend === "glusterfs" ? gluster
+            : [...seaweed, { from: w.s3Port }, { from: w.metricsPort, to: w.metricsPort + 3 }];
         return [
             { from: 2377 }, { from: 7946 }, // swarm control plane and gossip
             { from: 2379, to: 2380 }, { from: c.database.port }, { from: c.database.patroni.restApiPort },
-            ...seaweed, { from: w.s3Port }, { from: w.metricsPort, to: w.metricsPort + 3 },
-            { from: c.swarm.exporterPort }, { from: c.app.redisPort },
+            ...storage, { from: c.swarm.exporterPort }, { from: c.app.redisPort },
         ];
     }
     return [
         { from: c.database.port },
-        { from: 24007, to: 24008 }, // glusterd
-        { from: 49152, to: 60999 }, // gluster bricks (glusterd base-port..max-port)
+        ...gluster,
         { from: c.app.redisPort },
         { from: c.app.port },
         ...(c.database.engine === "patroni" ? [{ from: 2379, to: 2380 }, { from: c.database.patroni.restApiPort }] : []),
@@ -108,7 +113,7 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     if (mgmt4.length) lines.push(`    ip saddr { ${mgmt4.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
     if (mgmt6.length) lines.push(`    ip6 saddr { ${mgmt6.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
     // Swarm gossip and overlay traffic, or glusterd's UDP.
-    const udp = c.topology === "swarm" ? "7946, 4789" : "24007-24008";
+    const udp = [...(c.topology === "swarm" ? ["7946", "4789"] : []), ...(c.storage.backend === "glusterfs" ? ["24007-24008"] : [])].join(", ");
     if (v4.length) {
         lines.push(`    ip saddr { ${v4.join(", ")} } tcp dport { ${cluster} } accept`);
         lines.push(`    ip saddr { ${v4.join(", ")} } udp dport { ${udp} } accept`);

@@ -24,6 +24,11 @@ export interface Actuator {
     canUpdate(inputs: Inputs): boolean;
     update?(inputs: Inputs, prev: ResourceState, ctx: Context, provider?: string): Promise<Result>;
     delete(prev: ResourceState, ctx: Context): Promise<void>;
+    /**
+     * Replace by creating the new one first and deleting the old once the run is done (Pulumi's
+     * default). Otherwise the old goes first, as the program's `deleteBeforeReplace` resources need.
+     */
+    createBeforeDelete?: boolean;
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
@@ -97,6 +102,22 @@ const volume: Actuator = {
     },
 };
 
+/** docker.Secret and docker.ServiceConfig: immutable swarm objects, created from base64 data on stdin. */
+const swarmObject = (kind: "secret" | "config"): Actuator => ({
+    async create(i, ctx, provider) {
+        const name = String(i.name);
+        const data = Buffer.from(String(i.data ?? ""), "base64");
+        const id = await dockerFor(ctx, provider).run([kind, "create", name, "-"], data);
+        return { id, outputs: { name } };
+    },
+    canUpdate: () => false,
+    async delete(prev, ctx) {
+        await dockerFor(ctx, prev.provider).run([kind, "rm", String(prev.inputs.name)]);
+    },
+    // The service using the old one moves to the new name first.
+    createBeforeDelete: true,
+});
+
 const generated = (make: (i: Inputs, ctx: Context) => Record<string, unknown>): Actuator => ({
     create: async (i, ctx) => ({ id: `gen-${Date.now().toString(36)}`, outputs: make(i, ctx) }),
     canUpdate: () => false,
@@ -111,6 +132,8 @@ const ACTUATORS: Record<string, Actuator> = {
     "docker:index/container:Container": container,
     "docker:index/remoteImage:RemoteImage": remoteImage,
     "docker:index/volume:Volume": volume,
+    "docker:index/secret:Secret": swarmObject("secret"),
+    "docker:index/serviceConfig:ServiceConfig": swarmObject("config"),
     "random:index/randomPassword:RandomPassword": generated((i) => ({
         result: randomPassword(Number(i.length ?? 16), i.special !== false),
     })),

@@ -82,6 +82,11 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
                 log(`~ ${args.name}`);
                 result = await act.update!(inputs, plainState(prev), ctx, provider);
                 summary.updated.push(args.name);
+            } else if (prev && act.createBeforeDelete) {
+                log(`+- ${args.name} (old one deleted after the run)`);
+                result = await act.create(inputs, ctx, provider);
+                replacedLater.push(plainState(prev));
+                summary.replaced.push(args.name);
             } else if (prev) {
                 log(`+- ${args.name}`);
                 await act.delete(plainState(prev), ctx);
@@ -109,6 +114,8 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
     };
 
     const inflight: Promise<unknown>[] = [];
+    /** Replaced resources whose old instance goes once the run succeeded. */
+    const replacedLater: ResourceState[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
             const p = handle(args);
@@ -143,6 +150,10 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
 
     // Resources the program no longer declares go, newest first, once the rest succeeded.
     if (!summary.failed.length) {
+        for (const old of replacedLater.reverse()) {
+            log(`- ${old.name} (replaced)`);
+            await actuatorFor(old.type).delete(old, ctx);
+        }
         for (const r of store.all().reverse().filter((x) => !seen.has(keyOf(x.type, x.name)))) {
             log(`- ${r.name}`);
             await actuatorFor(r.type).delete(plainState(r), ctx);

@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { ConfigError, readStackConfig, validateConfig } from "../../components/config";
 import { stackConfig } from "./harness";
 
@@ -92,6 +95,7 @@ describe("rejects", () => {
         ["an unknown topology", valid({ topology: "kubernetes" }), "paperless-ha:topology: Invalid option"],
         ["pgactive under swarm", valid({ topology: "swarm", database: { engine: "pgactive" } }), "paperless-ha:database.engine: the swarm topology runs Patroni"],
         ["an arbiter under swarm", valid({ topology: "swarm", nodes: [...nodes(2), { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] }), "paperless-ha:nodes[2].roles: the swarm topology has no arbiter"],
+        ["SeaweedFS under classic", valid({ storage: { backend: "seaweedfs" } }), "paperless-ha:storage.backend: SeaweedFS runs in the swarm topology only"],
         ["an even number of managers", valid({ topology: "swarm", swarm: { managers: 2 } }), "paperless-ha:swarm.managers: must be odd"],
         ["more idle than open filer connections", valid({ topology: "swarm", storage: { seaweedfs: { maxIdleConnections: 30 } } }), "paperless-ha:storage.seaweedfs.maxIdleConnections: must not exceed maxOpenConnections"],
         ["swarm Patroni timing that can lose a healthy leader", valid({ topology: "swarm", database: { patroni: { loopWait: 4 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout (12) must not exceed ttl (10)"],
@@ -150,5 +154,24 @@ describe("readStackConfig", () => {
         expect(raw.sshPrivateKey).toBe(KEY);
         expect(Object.keys(raw).sort()).toEqual(["nodes", "sshPrivateKey"]);
         expect(readStackConfig({ "paperless-ha:topology": "classic" })).toEqual({ topology: "classic" });
+    });
+});
+
+describe("the stack files in the repository", () => {
+    const root = path.join(__dirname, "..", "..");
+    const files = fs.readdirSync(root).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f));
+
+    it.each(files)("%s validates", (file) => {
+        const doc = parse(fs.readFileSync(path.join(root, file), "utf8")) as { config: Record<string, unknown> };
+        const raw = Object.fromEntries(Object.entries(doc.config)
+            .filter(([k]) => k.startsWith("paperless-ha:"))
+            .map(([k, v]) => [k.slice("paperless-ha:".length), v]));
+        // A stack without a key file keeps its key as the secret sshPrivateKey, which is not in the file.
+        const c = validateConfig(raw.ssh && (raw.ssh as Record<string, unknown>).privateKeyPath ? raw : { ...raw, sshPrivateKey: KEY });
+        expect(c.nodes.length).toBeGreaterThan(0);
+    });
+
+    it("include the dev, prod and swarm examples", () => {
+        expect(files).toEqual(expect.arrayContaining(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.swarm.yaml"]));
     });
 });

@@ -88,6 +88,21 @@ describe("swarm resource graph", () => {
     });
 });
 
+describe("swarm on GlusterFS", () => {
+    it("replaces the SeaweedFS stack and mounts with the Gluster volume, and Paperless keeps its media there", async () => {
+        const run = await runProgram({ ...swarmConfig(3), storage: { backend: "glusterfs" } });
+        const all = names(run);
+        expect(all.filter((n) => n.includes("seaweedfs") || n.startsWith("paperless-storage"))).toEqual([]);
+        expect(all).toContain("gluster-volume");
+        for (const n of nodeNames(3)) {
+            expect(run.dependsOn("paperless-app-deploy", `gluster-${n}-mount`), n).toBe(true);
+            expect(stdin(run, `${n}-base`)).toMatch(/export PACKAGES='[^']*glusterfs-server/);
+        }
+        const app = stackOf(run, "paperless-app");
+        expect(JSON.stringify(app.services["paperless-node2"])).toContain("/mnt/paperless/media:/usr/src/paperless/media");
+    });
+});
+
 describe("swarm secrets", () => {
     const leaks = (run: ProgramRun, r: Recorded) => plainStrings(r.inputs)
         .filter(({ value }) => run.secretValues.some((s) => value.includes(s)))
