@@ -45,6 +45,9 @@ export function renderPgbouncerIni(c: ClusterConfig): string {
         "server_tls_sslmode = verify-ca",
         `server_tls_ca_file = ${SWARM_DIRS.tls}/ca.crt`,
         "ignore_startup_parameters = extra_float_digits,options",
+        // After a failover the route answers again within seconds; the default waits 15 s to retry.
+        "server_login_retry = 1",
+        "server_connect_timeout = 3",
         "",
     ].join("\n");
 }

@@ -14,7 +14,7 @@ export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.database.e
  * and only the one whose Patroni REST API answers `/primary` with 200 takes connections. The app's
  * settings then never change when nodes come and go.
  */
-function databaseRouter(c: ClusterConfig, caFile: string): string[] {
+function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fall 2 rise 2"): string[] {
     if (c.database.engine !== "patroni") return [];
     const p = c.database.patroni;
     return [
@@ -26,7 +26,7 @@ function databaseRouter(c: ClusterConfig, caFile: string): string[] {
         "    timeout server 30m",
         "    option httpchk GET /primary",
         "    http-check expect status 200",
-        `    default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
+        `    default-server ${timing} on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
         ...c.dataNodes.map((n) => `    server ${n.name} ${server(n.clusterAddress, c.database.port)} check`),
         "",
     ];
@@ -95,6 +95,7 @@ export function renderRouterCfg(c: ClusterConfig, caFile = HOST_CA_CERT): string
         "    log global",
         "    timeout connect 5s",
         "",
-        ...databaseRouter(c, caFile),
+        // A new leader takes traffic on its first good check: the route adds at most a second to a failover.
+        ...databaseRouter(c, caFile, "inter 1s fall 2 rise 1"),
     ].join("\n");
 }

@@ -3,8 +3,8 @@
 # Reads: KEEP (paths, one per line), SCRATCH (paths), RETAIN.
 set -euo pipefail
 while read -r path; do
-    [ -n "$path" ] && retire "$path" "${RETAIN:-1}"
+    if [ -n "$path" ]; then retire "$path" "${RETAIN:-1}"; fi
 done <<< "${KEEP:-}"
 while read -r path; do
-    [ -n "$path" ] && rm -rf "$path"
+    if [ -n "$path" ]; then rm -rf "$path"; fi
 done <<< "${SCRATCH:-}"

@@ -45,9 +45,29 @@ export function sandboxHosts(): SandboxHost[] {
 }
 
 /** Run a shell command on a host as root; returns stdout, throws on a non-zero exit. */
-export function onHost(address: string, command: string): string {
-    return execFileSync("ssh", ["-i", KEY, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", `root@${address}`, command], { encoding: "utf8", timeout: 120_000 }).trim();
+export function onHost(address: string, command: string, input?: string): string {
+    return execFileSync("ssh", sshArgs(address, command), { encoding: "utf8", timeout: 120_000, input }).trim();
+}
+
+const sshArgs = (address: string, command: string) => ["-i", KEY, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", `root@${address}`, command];
+
+/** onHost without blocking the test worker, for commands that run while the test does other things. */
+export function onHostAsync(address: string, command: string, input: string, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("ssh", sshArgs(address, command), { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+        const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? -1, stdout, stderr });
+        });
+        child.stdin.end(input);
+    });
 }
 
 export interface EngineRun {
@@ -59,9 +79,9 @@ export interface EngineRun {
     output: string;
 }
 
-/** A stack file derived from Pulumi.dev.yaml with some keys replaced. */
-export function stackFile(name: string, change: (config: Record<string, unknown>) => void): string {
-    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+/** A stack file derived from Pulumi.<base>.yaml with some keys replaced. */
+export function stackFile(name: string, change: (config: Record<string, unknown>) => void, base = "dev"): string {
+    const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> };
     change(doc.config);
     const file = path.join(SANDBOX, "e2e", `${name}.yaml`);
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -5,7 +5,7 @@
  * `newResource` performs the real create, update or replace against the test hosts through small
  * actuators that mirror the providers' semantics. Dependencies order the calls and independent
  * resources run in parallel, as in the engine. A state file makes a second run a no-op, a changed
- * config act only on new or changed resources, and `destroy` delete in reverse creation order.
+ * config act only on new or changed resources, and `destroy` delete in dependency order.
  * Users deploy with `pulumi up`; this exists so tests can prove what `pulumi up` would build.
  */
 import * as path from "node:path";
@@ -13,7 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { stackConfig, waitForRPCs } from "../support/runtime";
 import { plain, SECRET_OUTPUTS, secretWrapper } from "../support/secrets";
 import { actuatorFor, newContext } from "./actuators";
-import { keyOf, ResourceState, StateStore } from "./state";
+import { dependenciesOf } from "../support/deps";
+import { deletionOrder, keyOf, ResourceState, StateStore } from "./state";
 
 export interface EngineOptions {
     /** The program to run (index.ts). */
@@ -106,8 +107,10 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
         const outputs: Inputs = { ...result.outputs };
         for (const k of SECRET_OUTPUTS[args.type] ?? []) if (k in outputs) outputs[k] = secretWrapper(outputs[k]);
         const next: ResourceState = {
-            type: args.type, name: args.name, id: result.id, inputs: args.inputs, outputs, provider,
-            seq: prev && inPlace ? prev.seq : store.nextSeq(),
+            type: args.type, name: args.name, id: result.id, inputs: args.inputs, outputs, provider, deps: dependenciesOf(args.name),
+            // A replacement made before its old one goes keeps the old one's place, so destroy still
+            // removes what uses it first (Pulumi orders by dependencies; the state order stands in).
+            seq: prev && (inPlace || act.createBeforeDelete) ? prev.seq : store.nextSeq(),
         };
         await store.put(next);
         return stateFor(next);
@@ -154,7 +157,7 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
             log(`- ${old.name} (replaced)`);
             await actuatorFor(old.type).delete(old, ctx);
         }
-        for (const r of store.all().reverse().filter((x) => !seen.has(keyOf(x.type, x.name)))) {
+        for (const r of deletionOrder(store.all().filter((x) => !seen.has(keyOf(x.type, x.name))))) {
             log(`- ${r.name}`);
             await actuatorFor(r.type).delete(plainState(r), ctx);
             await store.remove(r.type, r.name);
@@ -165,14 +168,14 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
     return summary;
 }
 
-/** Delete everything in the state, newest first. */
+/** Delete everything in the state, dependents before what they depend on. */
 export async function destroy(opts: Pick<EngineOptions, "statePath" | "scratch" | "log">): Promise<RunSummary> {
     const started = Date.now();
     const log = opts.log ?? (() => undefined);
     const store = new StateStore(opts.statePath);
     const ctx = newContext(store, opts.scratch);
     const summary = emptySummary();
-    for (const r of store.all().reverse()) {
+    for (const r of deletionOrder(store.all())) {
         log(`- ${r.name}`);
         try {
             await actuatorFor(r.type).delete(plainState(r), ctx);

@@ -14,8 +14,10 @@ export interface ResourceState {
     outputs: Record<string, unknown>;
     /** Provider resource name for provider-bound resources. */
     provider?: string;
-    /** Creation sequence: deletes run in reverse. */
+    /** Creation sequence: among resources nothing depends on any more, deletes run newest first. */
     seq: number;
+    /** Names of the resources this one depends on (dependsOn and data). */
+    deps?: string[];
 }
 
 interface StateFile {
@@ -95,3 +97,19 @@ export class StateStore {
 }
 
 export const keyOf = (type: string, name: string) => `${type}::${name}`;
+
+/**
+ * The order to delete resources in: nothing goes while a remaining resource depends on it (or uses
+ * it as its provider); among those free to go, the newest first. Pulumi orders by dependencies too.
+ */
+export function deletionOrder(resources: ResourceState[]): ResourceState[] {
+    const left = [...resources].sort((a, b) => b.seq - a.seq);
+    const out: ResourceState[] = [];
+    while (left.length) {
+        const needed = new Set(left.flatMap((r) => [...(r.deps ?? []), ...(r.provider ? [r.provider] : [])]));
+        const i = left.findIndex((r) => !needed.has(r.name));
+        // A cycle cannot come from a program; fall back to the newest rather than stall.
+        out.push(...left.splice(i < 0 ? 0 : i, 1));
+    }
+    return out;
+}

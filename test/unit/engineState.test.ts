@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { StateStore } from "../engine/state";
+import { deletionOrder, ResourceState, StateStore } from "../engine/state";
 import { plain, secretWrapper } from "../support/secrets";
 
 describe("test engine state", () => {
@@ -27,5 +27,15 @@ describe("test engine state", () => {
         await new StateStore(file).put({ ...again, name: "db2" });
         expect(fs.readFileSync(file, "utf8")).not.toContain("hunter2");
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("deletes dependents first even when what they use was created later, and providers last", () => {
+        const r = (name: string, seq: number, deps: string[] = [], provider?: string): ResourceState =>
+            ({ type: "t", name, id: name, seq, inputs: {}, outputs: {}, deps, provider });
+        // Growth: the stack (seq 3) was updated in place to use a config created after it (seq 5).
+        const order = deletionOrder([
+            r("api", 1), r("init", 2), r("stack", 3, ["init", "cfg-a", "cfg-b"]), r("cfg-a", 4, ["init"], "api"), r("cfg-b", 5, ["init"], "api"),
+        ]).map((x) => x.name);
+        expect(order).toEqual(["stack", "cfg-b", "cfg-a", "init", "api"]);
     });
 });

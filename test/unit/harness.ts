@@ -3,8 +3,8 @@
  * in registration order, with its inputs as the engine would receive them (secret markers kept).
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as mocks from "@pulumi/pulumi/runtime/mocks";
 import { vi } from "vitest";
+import { dependenciesOf } from "../support/deps";
 import { waitForRPCs, stackConfig } from "../support/runtime";
 import { isSecretWrapper, SECRET_OUTPUTS } from "../support/secrets";
 
@@ -20,24 +20,6 @@ export interface Recorded {
     /** Names of the resources this one directly depends on (dependsOn and data). */
     deps: string[];
 }
-
-interface RegisterRequest {
-    getName(): string;
-    getDependenciesList(): string[];
-}
-
-/**
- * The mock monitor hands newResource no dependency list; read it off each register request so
- * tests can assert the graph itself rather than an order that may hold by chance.
- */
-const directDeps = new Map<string, string[]>();
-const monitorProto = (mocks as unknown as { MockMonitor: { prototype: { registerResource(req: RegisterRequest, cb: unknown): unknown } } })
-    .MockMonitor.prototype;
-const register = monitorProto.registerResource;
-monitorProto.registerResource = function (req: RegisterRequest, cb: unknown) {
-    directDeps.set(req.getName(), req.getDependenciesList().map((urn) => urn.split("::").pop() ?? urn));
-    return register.call(this, req, cb);
-};
 
 export interface ProgramRun {
     resources: Recorded[];
@@ -108,7 +90,7 @@ export async function runProgram(config: Record<string, unknown>): Promise<Progr
     let order = 0;
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, order: order++, deps: directDeps.get(args.name) ?? [] });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, order: order++, deps: dependenciesOf(args.name) });
             return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, secretValues) };
         },
         call(args: pulumi.runtime.MockCallArgs) {

@@ -1,0 +1,222 @@
+/**
+ * The swarm topology on real test hosts, deployed by the real program through the test engine and
+ * checked by looking at the hosts: Patroni failover with RTO and RPO measured, Paperless on every
+ * node, growth to a fourth host, destroy. SeaweedFS cannot be obtained on this machine (see
+ * README), so these hosts run the swarm on the GlusterFS backend. Order matters.
+ */
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engine, EngineRun, onHost, onHostAsync, sandbox, SANDBOX, sandboxHosts, SandboxHost, stackFile, stateSecret } from "./hosts";
+
+const STACK = "swarm";
+let hosts: SandboxHost[];
+let first: EngineRun;
+let grown: EngineRun;
+let baseStack: string;
+let grownStack: string;
+const uploaded = { id: 0, sha256: "" };
+const figures: Record<string, number> = {};
+const report = (name: string, value: number) => { figures[name] = Math.round(value * 10) / 10; };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Member { Member: string; Host: string; Role: string; State: string }
+
+/** patronictl as seen from one node's Patroni container. */
+function members(via: SandboxHost): Member[] {
+    return JSON.parse(onHost(via.address, `docker exec $(docker ps -qf name=paperless-db_patroni-${via.name}) patronictl -c /etc/patroni/patroni.yml list -f json`));
+}
+
+/** Wait, bounded, until Patroni shows `count` running members, one leader and a sync standby, and the leader streams to every replica. */
+async function healthyPatroni(via: SandboxHost, count: number, seconds = 180): Promise<Member[]> {
+    let list: Member[] = [];
+    let streaming = "";
+    for (let t = Date.now(); Date.now() - t < seconds * 1000; await sleep(3000)) {
+        try {
+            list = members(via);
+            const ok = list.length === count && list.filter((m) => m.Role === "Leader").length === 1 &&
+                list.some((m) => m.Role === "Sync Standby") && list.every((m) => ["running", "streaming"].includes(m.State));
+            if (!ok) continue;
+            const leader = hosts.find((h) => h.name === list.find((m) => m.Role === "Leader")!.Member)!;
+            streaming = onHost(leader.address, `docker exec $(docker ps -qf name=paperless-db_patroni-${leader.name}) ` +
+                "runuser -u postgres -- psql -qtAX -c \"SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE r.state = 'streaming' AND s.ssl\" 2>/dev/null || true");
+            if (streaming === String(count - 1)) return list;
+        } catch { /* a member may be restarting */ }
+    }
+    throw new Error(`Patroni not healthy after ${seconds}s: ${JSON.stringify(list)} streaming=${streaming}`);
+}
+
+/** SQL as the application role through one node's PgBouncer; the password travels on stdin. */
+function sqlThroughPgbouncer(via: SandboxHost, sql: string): string {
+    return onHost(via.address, `read -r PGPASSWORD; export PGPASSWORD; docker exec -i -e PGPASSWORD $(docker ps -qf name=paperless-db_patroni-${via.name}) ` +
+        `psql "host=127.0.0.1 port=6432 dbname=paperless user=paperless connect_timeout=5" -qtAX -c "${sql}"`,
+    `${stateSecret(STACK, "secrets-db-app", "result")}\n`);
+}
+
+const standin = async (h: SandboxHost, p: string, init: RequestInit = {}) =>
+    fetch(`http://${h.address}:8000${p}`, { ...init, signal: AbortSignal.timeout(15_000) });
+const adminAuth = () => `Basic ${Buffer.from(`admin:${stateSecret(STACK, "secrets-admin", "result")}`).toString("base64")}`;
+
+beforeAll(async () => {
+    const t = Date.now();
+    await sandbox("down");
+    fs.rmSync(path.join(SANDBOX, "e2e"), { recursive: true, force: true });
+    await sandbox("up", "--nodes", "3", "--swarm");
+    hosts = sandboxHosts();
+    report("sandbox up", (Date.now() - t) / 1000);
+    baseStack = stackFile("swarm", () => undefined, "swarm");
+});
+
+afterAll(async () => {
+    console.log(`swarm e2e figures: ${JSON.stringify(figures)}`);
+    if (process.env.KEEP_SANDBOX !== "1") await sandbox("down");
+});
+
+describe("swarm on three bare hosts", () => {
+    beforeAll(async () => {
+        first = await engine("up", STACK, baseStack);
+        report("deploy", first.summary.seconds);
+    });
+
+    it("deploys without a failure", () => {
+        expect(first.summary.failed, first.output.slice(-4000)).toEqual([]);
+        expect(first.code).toBe(0);
+    });
+
+    it("forms a swarm of three managers where every service runs all its tasks", () => {
+        const nodes = onHost(hosts[0].address, "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'").split("\n").sort();
+        expect(nodes).toHaveLength(3);
+        expect(nodes.every((l) => / Ready (Leader|Reachable)$/.test(l)), nodes.join("\n")).toBe(true);
+        const services = onHost(hosts[0].address, "docker service ls --format '{{.Name}} {{.Replicas}}'").split("\n");
+        expect(services.length).toBe(13);
+        for (const s of services) {
+            const [, replicas] = s.split(" ");
+            const [running, wanted] = replicas.split("/");
+            expect(running, s).toBe(wanted);
+        }
+    });
+
+    it("runs one Patroni leader, a synchronous standby and streaming replicas; PgBouncer writes reach the leader", async () => {
+        const list = await healthyPatroni(hosts[0], 3);
+        const leader = list.find((m) => m.Role === "Leader")!;
+        for (const h of hosts) {
+            expect(sqlThroughPgbouncer(h, "SELECT inet_server_addr()::text || ' ' || pg_is_in_recovery()")).toBe(`${leader.Host}/32 false`);
+        }
+        const metrics = onHost(hosts[1].address, "curl -fsS localhost:9187/metrics | grep '^pg_up '");
+        expect(metrics).toBe("pg_up 1");
+    });
+
+    it("serves Paperless on every node's published port, with exactly one consumer and scheduler, media on the shared volume", async () => {
+        const roles: { node: string; consumer: boolean; scheduler: boolean }[] = [];
+        for (const h of hosts) roles.push(await (await standin(h, "/api/ha/")).json() as typeof roles[number]);
+        expect(roles.map((r) => r.node).sort()).toEqual(["node1", "node2", "node3"]);
+        expect(roles.filter((r) => r.consumer)).toHaveLength(1);
+        expect(roles.filter((r) => r.scheduler)).toHaveLength(1);
+
+        const body = crypto.randomBytes(64 * 1024);
+        const up = await standin(hosts[1], "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": "e2e" } });
+        expect(up.status).toBe(200);
+        const { id } = await up.json() as { id: number };
+        const down = await standin(hosts[2], `/api/documents/${id}/download/`, { headers: { Authorization: adminAuth() } });
+        expect(Buffer.from(await down.arrayBuffer()).equals(body)).toBe(true);
+        Object.assign(uploaded, { id, sha256: crypto.createHash("sha256").update(body).digest("hex") });
+        const file = `/mnt/paperless/media/documents/originals/${String(id).padStart(7, "0")}.pdf`;
+        for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+    });
+
+    it("fails over when the leader's host dies: writes resume through the same PgBouncer, every acknowledged write kept", async () => {
+        const list = await healthyPatroni(hosts[0], 3);
+        const leader = hosts.find((h) => h.name === list.find((m) => m.Role === "Leader")!.Member)!;
+        const survivor = hosts.find((h) => h !== leader)!;
+        sqlThroughPgbouncer(survivor, "CREATE TABLE IF NOT EXISTS e2e_rpo (n int PRIMARY KEY, at timestamptz DEFAULT now())");
+        // One write after another through the survivor's PgBouncer, each acknowledged or not, for at most 120 s.
+        const writer = onHostAsync(survivor.address, [
+            "read -r PGPASSWORD; export PGPASSWORD",
+            `c=$(docker ps -qf name=paperless-db_patroni-${survivor.name})`,
+            "rm -f /tmp/e2e-killed; i=0; after=0; end=$((SECONDS + 120))",
+            "while [ $SECONDS -lt $end ]; do",
+            "  i=$((i + 1))",
+            "  if docker exec -e PGPASSWORD \"$c\" psql \"host=127.0.0.1 port=6432 dbname=paperless user=paperless connect_timeout=2\" " +
+                "-qtAXc \"INSERT INTO e2e_rpo (n) VALUES ($i)\" >/dev/null 2>&1; then",
+            "    echo \"ok $i $(date +%s.%N)\"",
+            "    if [ -f /tmp/e2e-killed ]; then after=$((after + 1)); [ $after -ge 5 ] && break; fi",
+            "  else echo \"fail $i $(date +%s.%N)\"; fi",
+            "  sleep 0.2",
+            "done",
+        ].join("\n"), `${stateSecret(STACK, "secrets-db-app", "result")}\n`, 150_000);
+        await sleep(6000);
+        const killedAt = Date.now() / 1000;
+        execFileSync("docker", ["kill", leader.container]);
+        onHost(survivor.address, "touch /tmp/e2e-killed");
+        const out = await writer;
+        const lines = out.stdout.split("\n").filter(Boolean).map((l) => l.split(" ")).map(([r, n, at]) => ({ ok: r === "ok", n: Number(n), at: Number(at) }));
+        const acked = lines.filter((l) => l.ok);
+        const firstAfter = acked.find((l) => l.at > killedAt);
+        expect(acked.filter((l) => l.at < killedAt).length).toBeGreaterThan(5);
+        expect(firstAfter, out.stdout.slice(-2000)).toBeDefined();
+        report("RTO kill->first write (s)", firstAfter!.at - killedAt);
+        report("writes acknowledged", acked.length);
+        report("writes refused during failover", lines.filter((l) => !l.ok).length);
+        const stored = new Set(sqlThroughPgbouncer(survivor, "SELECT n FROM e2e_rpo").split("\n").map(Number));
+        const lost = acked.filter((l) => !stored.has(l.n)).map((l) => l.n);
+        report("RPO lost acknowledged writes", lost.length);
+        expect(lost).toEqual([]);
+        expect(firstAfter!.at - killedAt).toBeLessThan(60);
+
+        // The dead host comes back and rejoins as a replica; the cluster is whole again.
+        const t = Date.now();
+        execFileSync("docker", ["start", leader.container]);
+        const after = await healthyPatroni(survivor, 3, 240);
+        expect(after.find((m) => m.Member === leader.name)?.Role).not.toBe("Leader");
+        report("old leader back as replica (s)", (Date.now() - t) / 1000);
+    });
+
+    it("grows to four hosts: the fourth joins the swarm and Patroni; nothing on the first three is replaced", async () => {
+        await sandbox("up", "--nodes", "4", "--swarm");
+        hosts = sandboxHosts();
+        grownStack = stackFile("swarm-grown", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
+        }, "swarm");
+        grown = await engine("up", STACK, grownStack);
+        report("grow 3->4", grown.summary.seconds);
+        report("grow 3->4 changes", grown.summary.created.length + grown.summary.updated.length + grown.summary.replaced.length);
+        expect(grown.summary.failed, grown.output.slice(-4000)).toEqual([]);
+        expect(grown.summary.deleted).toEqual([]);
+        // A Docker config is immutable: the router's, which lists the members, moves to a new one.
+        expect(grown.summary.replaced).toEqual(["paperless-db-config-router"]);
+        expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
+        const membership = new Set([
+            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`]),
+            "gluster-volume", "paperless-db-deploy", "paperless-app-deploy",
+        ]);
+        expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
+
+        const nodes = onHost(hosts[0].address, "docker node ls --format '{{.Hostname}}={{.ManagerStatus}}'").split("\n").sort();
+        expect(nodes.map((l) => l.replace(/=(Leader|Reachable)$/, "=manager"))).toEqual(["node1=manager", "node2=manager", "node3=manager", "node4="]);
+        const list = await healthyPatroni(hosts[3], 4);
+        expect(list.map((m) => m.Member).sort()).toEqual(["node1", "node2", "node3", "node4"]);
+        const got = await standin(hosts[3], `/api/documents/${uploaded.id}/download/`, { headers: { Authorization: adminAuth() } });
+        expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(uploaded.sha256);
+    });
+
+    it("changes nothing on a second run", async () => {
+        const again = await engine("up", STACK, grownStack);
+        report("no-op re-run", again.summary.seconds);
+        expect({ ...again.summary, seconds: 0, outputs: {}, unchanged: 0 }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
+    });
+
+    it("destroys the stacks and the swarm, leaves the hosts clean and keeps the data aside", async () => {
+        const down = await engine("destroy", STACK);
+        report("destroy", down.summary.seconds);
+        expect(down.summary.failed).toEqual([]);
+        for (const h of hosts) {
+            expect(onHost(h.address, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+            expect(onHost(h.address, "docker ps -aq | wc -l")).toBe("0");
+            expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
+            expect(onHost(h.address, "ls -d /srv/paperless-ha/postgres.retained-*/data/PG_VERSION | wc -l")).toBe("1");
+            expect(onHost(h.address, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
+        }
+    });
+});
