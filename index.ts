@@ -24,6 +24,14 @@ const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Hos
     operatorTls: pki.operator,
 })]));
 
+/** What every Paperless instance is given, in either topology. */
+const appSecrets = {
+    dbPassword: secrets.appDbPassword,
+    secretKey: secrets.paperlessSecretKey,
+    redisPassword: secrets.redisPassword,
+    adminPassword: secrets.adminPassword,
+};
+
 /** classic: PostgreSQL (pgactive or Patroni) and GlusterFS on the hosts, Paperless in per-node containers. */
 function classic(c: ClusterConfig): Record<string, string> {
     const storage = new GlusterVolume("gluster", { cluster: c, hosts });
@@ -43,10 +51,7 @@ function classic(c: ClusterConfig): Record<string, string> {
         databaseReady: database.members,
         storageReady: storage.mounts,
         mountPoint: storage.mountPoint,
-        dbPassword: secrets.appDbPassword,
-        secretKey: secrets.paperlessSecretKey,
-        redisPassword: secrets.redisPassword,
-        adminPassword: secrets.adminPassword,
+        ...appSecrets,
         databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
     });
     return database.endpoints;
@@ -84,10 +89,7 @@ function swarmTopology(c: ClusterConfig): Record<string, string> {
         databaseReady: database.ready,
         storageReady: storage.mounts,
         mountPoint: storage.mountPoint,
-        dbPassword: secrets.appDbPassword,
-        secretKey: secrets.paperlessSecretKey,
-        redisPassword: secrets.redisPassword,
-        adminPassword: secrets.adminPassword,
+        ...appSecrets,
         nameKey,
     });
     return database.endpoints;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { renderPkOffsetsSql } from "../database";
 import { Host, runScript } from "../host";
+import { migrateOnce } from "./migrate";
 import { CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
@@ -67,16 +68,8 @@ export class PaperlessApp extends pulumi.ComponentResource {
 
         const single = c.singleton;
         const routeOf = (n: NodeSpec) => (args.databaseRouter ? [args.databaseRouter[n.name]] : []);
-        const migrate = runScript(`${name}-migrate`, {
-            login: hosts[single.name].login,
-            script: "paperless-migrate",
-            env: {
-                IMAGE: c.app.image,
-                DATA_DIR: c.app.dataDir,
-                CA_CERT: HOST_CA_CERT,
-                PAPERLESS_ENV: envFor(single).apply((l) => l.join("\n") + "\n"),
-            },
-        }, { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single)] });
+        const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
+            { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single)] });
 
         // Active-active only: with one writer the sequences need no per-node residue.
         const keysReady: Record<string, pulumi.Resource> = c.database.engine !== "pgactive"

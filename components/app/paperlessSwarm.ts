@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { Host, runScript } from "../host";
 import { SwarmCluster, SwarmStack } from "../swarm";
-import { envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
+import { migrateOnce } from "./migrate";
+import { renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
 import { paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
 
 export interface PaperlessSwarmArgs {
@@ -46,16 +47,8 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: hosts[n.name].ready }));
 
         const single = c.singleton;
-        const migrate = runScript(`${name}-migrate`, {
-            login: hosts[single.name].login,
-            script: "paperless-migrate",
-            env: {
-                IMAGE: c.app.image,
-                DATA_DIR: c.app.dataDir,
-                CA_CERT: HOST_CA_CERT,
-                PAPERLESS_ENV: secrets.apply((s) => envList(paperlessEnv(c, single, s)).join("\n") + "\n"),
-            },
-        }, { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name]] });
+        const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
+            { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name]] });
 
         const stack = new SwarmStack("paperless-app", {
             manager: hosts[swarm.manager.name].login,

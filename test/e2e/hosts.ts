@@ -18,9 +18,10 @@ export interface SandboxHost {
 }
 
 /** Run a long command without blocking the test worker (it must keep answering its runner). */
-function runAsync(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function runAsync(cmd: string, args: string[], timeoutMs: number, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+        child.stdin.end(input ?? "");
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
@@ -53,22 +54,8 @@ const sshArgs = (address: string, command: string) => ["-i", KEY, "-o", "BatchMo
     "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", `root@${address}`, command];
 
 /** onHost without blocking the test worker, for commands that run while the test does other things. */
-export function onHostAsync(address: string, command: string, input: string, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("ssh", sshArgs(address, command), { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-        child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-        const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-        child.on("error", reject);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code: code ?? -1, stdout, stderr });
-        });
-        child.stdin.end(input);
-    });
-}
+export const onHostAsync = (address: string, command: string, input: string, timeoutMs: number) =>
+    runAsync("ssh", sshArgs(address, command), timeoutMs, input);
 
 export interface EngineRun {
     code: number;
