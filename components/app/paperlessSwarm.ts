@@ -7,6 +7,9 @@ import { migrateOnce } from "./migrate";
 import { renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
 import { paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
 
+/** The swarm stack this component deploys (its resources are named after it). */
+export const APP_STACK = "paperless-app";
+
 export interface PaperlessSwarmArgs {
     cluster: ClusterConfig;
     hosts: Record<string, Host>;
@@ -43,14 +46,14 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
             script: "swarm-dirs",
             env: { DIRS: [`${c.app.dataDir} 0750 1000:1000`, ...(n.name === c.redis.name ? [`${REDIS_DIR} 0700`] : [])].join("\n") + "\n" },
             deleteScript: "swarm-dirs-delete",
-            deleteEnv: { KEEP: [c.app.dataDir, ...(n.name === c.redis.name ? [REDIS_DIR] : [])].join("\n"), RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
+            deleteEnv: { STACK: APP_STACK, KEEP: [c.app.dataDir, ...(n.name === c.redis.name ? [REDIS_DIR] : [])].join("\n"), RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
         }, { parent: this, dependsOn: hosts[n.name].ready }));
 
         const single = c.singleton;
         const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
             { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name]] });
 
-        const stack = new SwarmStack("paperless-app", {
+        const stack = new SwarmStack(APP_STACK, {
             manager: hosts[swarm.manager.name].login,
             provider: hosts[swarm.manager.name].docker!,
             secrets: {

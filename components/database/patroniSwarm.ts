@@ -10,6 +10,9 @@ import { SwarmCluster, SwarmStack } from "../swarm";
 import { patroniConfig, renderPatroniYml } from "./patroniConf";
 import { METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
+/** The swarm stack this component deploys (its resources are named after it). */
+export const DB_STACK = "paperless-db";
+
 const IMAGE_DIR = path.join(__dirname, "..", "..", "images", "patroni");
 const imageFile = (name: string) => fs.readFileSync(path.join(IMAGE_DIR, name), "utf8");
 
@@ -59,13 +62,13 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 script: "swarm-dirs",
                 env: { DIRS: `${SWARM_DIRS.postgres} 0700\n${SWARM_DIRS.etcd} 0700\n` },
                 deleteScript: "swarm-dirs-delete",
-                deleteEnv: { KEEP: SWARM_DIRS.postgres, SCRATCH: SWARM_DIRS.etcd, RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
+                deleteEnv: { STACK: DB_STACK, KEEP: SWARM_DIRS.postgres, SCRATCH: SWARM_DIRS.etcd, RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
             }, { parent: this, dependsOn: hosts[n.name].ready });
             return [image, dirs, swarm.members[n.name]];
         });
 
         const layout = swarmLayout(c);
-        const stack = new SwarmStack("paperless-db", {
+        const stack = new SwarmStack(DB_STACK, {
             manager: hosts[swarm.manager.name].login,
             provider: hosts[swarm.manager.name].docker!,
             secrets: {

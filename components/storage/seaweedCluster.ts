@@ -6,6 +6,9 @@ import { SwarmCluster, SwarmStack } from "../swarm";
 import { APP_UID, SHARED_DIRS } from "./glusterPlan";
 import { filerList, renderFilerToml, seaweedStack } from "./seaweedStack";
 
+/** The swarm stack this component deploys (its resources are named after it). */
+export const STORAGE_STACK = "paperless-storage";
+
 
 export interface SeaweedClusterArgs {
     cluster: ClusterConfig;
@@ -37,10 +40,10 @@ export class SeaweedCluster extends pulumi.ComponentResource {
             script: "swarm-dirs",
             env: { DIRS: [`${w.volumeDir} 0700`, ...(managers.has(n.name) ? [`${w.masterDir} 0700`] : [])].join("\n") + "\n" },
             deleteScript: "swarm-dirs-delete",
-            deleteEnv: { KEEP: w.volumeDir, SCRATCH: managers.has(n.name) ? w.masterDir : "", RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
+            deleteEnv: { STACK: STORAGE_STACK, KEEP: w.volumeDir, SCRATCH: managers.has(n.name) ? w.masterDir : "", RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
         }, { parent: this, dependsOn: hosts[n.name].ready }));
 
-        const stack = new SwarmStack("paperless-storage", {
+        const stack = new SwarmStack(STORAGE_STACK, {
             manager: hosts[swarm.manager.name].login,
             provider: hosts[swarm.manager.name].docker!,
             secrets: { seaweedfs_db_password: args.filerPassword },

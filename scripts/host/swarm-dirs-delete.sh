@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Data kept on destroy (RETAIN=1) is set aside; scratch state is removed. The stacks are gone by
-# now, but their containers on this node may still be stopping: nothing moves until they have.
-# Reads: KEEP (paths, one per line), SCRATCH (paths), RETAIN.
+# Data kept on destroy (RETAIN=1) is set aside; scratch state is removed. The stack using them is
+# gone by now, but its containers on this node may still be stopping: nothing moves until they have.
+# Reads: STACK, KEEP (paths, one per line), SCRATCH (paths), RETAIN.
 set -euo pipefail
 for _ in $(seq 1 60); do
-    [ -z "$(docker ps -q --filter label=com.docker.stack.namespace 2>/dev/null)" ] && break
+    [ -z "$(docker ps -q --filter "label=com.docker.stack.namespace=${STACK:?}" 2>/dev/null)" ] && break
     sleep 2
 done
 while read -r path; do
