@@ -1,5 +1,4 @@
-import { isIP } from "node:net";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, hostPort, NodeSpec } from "../config";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
@@ -22,7 +21,6 @@ export interface AppSecrets {
     adminPassword: string;
 }
 
-const hostPort = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /**
  * Environment of the Paperless instance on `node`. Every instance shares Redis and the secret key.

@@ -57,4 +57,3 @@ export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Re
     }
     return { services, secrets, configs };
 }
-

@@ -1,8 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { Host, runScript } from "../host";
-import { SwarmCluster, SwarmStack } from "../swarm";
+import { Host } from "../host";
+import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
+import { APP_UID } from "../storage/glusterPlan";
 import { migrateOnce } from "./migrate";
 import { renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
 import { paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
@@ -41,13 +42,10 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
             .all([args.dbPassword, args.secretKey, args.redisPassword, args.adminPassword])
             .apply(([dbPassword, secretKey, redisPassword, adminPassword]) => ({ dbPassword, secretKey, redisPassword, adminPassword }));
 
-        const dirs = c.nodes.map((n) => runScript(`${name}-${n.name}-dirs`, {
-            login: hosts[n.name].login,
-            script: "swarm-dirs",
-            env: { DIRS: [`${c.app.dataDir} 0750 1000:1000`, ...(n.name === c.redis.name ? [`${REDIS_DIR} 0700`] : [])].join("\n") + "\n" },
-            deleteScript: "swarm-dirs-delete",
-            deleteEnv: { STACK: APP_STACK, KEEP: [c.app.dataDir, ...(n.name === c.redis.name ? [REDIS_DIR] : [])].join("\n"), RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
-        }, { parent: this, dependsOn: hosts[n.name].ready }));
+        const dirs = c.nodes.map((n) => dataDirs(`${name}-${n.name}-dirs`, hosts[n.name].login, APP_STACK, [
+            { path: c.app.dataDir, mode: "0750", owner: `${APP_UID}:${APP_UID}`, keep: true },
+            ...(n.name === c.redis.name ? [{ path: REDIS_DIR, mode: "0700", keep: true }] : []),
+        ], c.storage.retainOnDestroy, { parent: this, dependsOn: hosts[n.name].ready }));
 
         const single = c.singleton;
         const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { stringify } from "yaml";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, hostPort, NodeSpec } from "../config";
 import { PG_TLS_DIR } from "./postgresConf";
 
 /** etcd runs on every node (the arbiter too), so three hosts always make a quorum. */
@@ -8,8 +8,7 @@ export const ETCD_TLS_DIR = "/etc/etcd/paperless-ha-tls";
 export const PATRONI_DATA_DIR = (v: string) => `/var/lib/postgresql/${v}/paperless-ha`;
 export const REPLICATION_USER = "replicator";
 
-export const etcdUrl = (ip: string, port: number) => `https://${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
-const hostPort = (ip: string, port: number) => (isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
+export const etcdUrl = (ip: string, port: number) => `https://${hostPort(ip, port)}`;
 
 /** etcd settings of one member as environment: TLS between peers and for clients, both certificate-verified. Pure. */
 export function etcdSettings(c: ClusterConfig, node: NodeSpec, members: NodeSpec[], tlsDir: string, dataDir: string): Record<string, string> {

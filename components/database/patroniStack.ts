@@ -121,4 +121,3 @@ export function patroniStack(c: ClusterConfig, configs: Record<string, string>, 
     };
     return { services, secrets, configs };
 }
-

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { renderRouterCfg } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
-import { SwarmCluster, SwarmStack } from "../swarm";
+import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { patroniConfig, renderPatroniYml } from "./patroniConf";
 import { METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
@@ -57,13 +57,10 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 script: "image-build",
                 env: { TAG: img.patroni, RECIPE: recipe, DOCKERFILE: dockerfile, ENTRYPOINT_SH: entrypoint, BASE_IMAGE: img.patroniBase, PG_VERSION: db.postgresVersion },
             }, { parent: this, dependsOn: engine });
-            const dirs = runScript(`${name}-${n.name}-dirs`, {
-                login,
-                script: "swarm-dirs",
-                env: { DIRS: `${SWARM_DIRS.postgres} 0700\n${SWARM_DIRS.etcd} 0700\n` },
-                deleteScript: "swarm-dirs-delete",
-                deleteEnv: { STACK: DB_STACK, KEEP: SWARM_DIRS.postgres, SCRATCH: SWARM_DIRS.etcd, RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
-            }, { parent: this, dependsOn: hosts[n.name].ready });
+            const dirs = dataDirs(`${name}-${n.name}-dirs`, login, DB_STACK, [
+                { path: SWARM_DIRS.postgres, mode: "0700", keep: true },
+                { path: SWARM_DIRS.etcd, mode: "0700", keep: false },
+            ], c.storage.retainOnDestroy, { parent: this, dependsOn: hosts[n.name].ready });
             return [image, dirs, swarm.members[n.name]];
         });
 

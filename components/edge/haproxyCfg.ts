@@ -1,10 +1,8 @@
-import { isIP } from "node:net";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, hostPort } from "../config";
 import { HOST_CA_CERT } from "../app/paperlessEnv";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
 
-const server = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /** Whether a node runs HAProxy: for the app (edge) and, with Patroni, as the local database router. */
 export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.database.engine === "patroni";
@@ -27,7 +25,7 @@ function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fal
         "    option httpchk GET /primary",
         "    http-check expect status 200",
         `    default-server ${timing} on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
-        ...c.dataNodes.map((n) => `    server ${n.name} ${server(n.clusterAddress, c.database.port)} check`),
+        ...c.dataNodes.map((n) => `    server ${n.name} ${hostPort(n.clusterAddress, c.database.port)} check`),
         "",
     ];
 }
@@ -44,7 +42,7 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "    http-request redirect scheme https code 301 unless { ssl_fc }",
             "    http-request set-header X-Forwarded-Proto https if { ssl_fc }"]
         : [`    bind :${e.httpPort}`];
-    const servers = c.dataNodes.map((n) => `    server ${n.name} ${server(n.clusterAddress, c.app.port)} check`);
+    const servers = c.dataNodes.map((n) => `    server ${n.name} ${hostPort(n.clusterAddress, c.app.port)} check`);
     return [
         "# Managed by paperless-ha; local edits are overwritten.",
         "global",

@@ -1,14 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
-import { SwarmCluster, SwarmStack } from "../swarm";
+import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { APP_UID, SHARED_DIRS } from "./glusterPlan";
 import { filerList, renderFilerToml, seaweedStack } from "./seaweedStack";
 
 /** The swarm stack this component deploys (its resources are named after it). */
 export const STORAGE_STACK = "paperless-storage";
-
 
 export interface SeaweedClusterArgs {
     cluster: ClusterConfig;
@@ -35,13 +34,10 @@ export class SeaweedCluster extends pulumi.ComponentResource {
         const { cluster: c, hosts, swarm } = args;
         const w = c.storage.seaweedfs;
         const managers = new Set(c.managers.map((m) => m.name));
-        const dirs = c.nodes.map((n) => runScript(`${name}-${n.name}-dirs`, {
-            login: hosts[n.name].login,
-            script: "swarm-dirs",
-            env: { DIRS: [`${w.volumeDir} 0700`, ...(managers.has(n.name) ? [`${w.masterDir} 0700`] : [])].join("\n") + "\n" },
-            deleteScript: "swarm-dirs-delete",
-            deleteEnv: { STACK: STORAGE_STACK, KEEP: w.volumeDir, SCRATCH: managers.has(n.name) ? w.masterDir : "", RETAIN: c.storage.retainOnDestroy ? "1" : "0" },
-        }, { parent: this, dependsOn: hosts[n.name].ready }));
+        const dirs = c.nodes.map((n) => dataDirs(`${name}-${n.name}-dirs`, hosts[n.name].login, STORAGE_STACK, [
+            { path: w.volumeDir, mode: "0700", keep: true },
+            ...(managers.has(n.name) ? [{ path: w.masterDir, mode: "0700", keep: false }] : []),
+        ], c.storage.retainOnDestroy, { parent: this, dependsOn: hosts[n.name].ready }));
 
         const stack = new SwarmStack(STORAGE_STACK, {
             manager: hosts[swarm.manager.name].login,
@@ -55,7 +51,7 @@ export class SeaweedCluster extends pulumi.ComponentResource {
         this.stackFile = stack.stackFile;
         this.mountPoint = w.mountPoint;
 
-        const mount = (n: ClusterConfig["nodes"][number], makeDirs: boolean, after: pulumi.Resource[]) => runScript(`${name}-${n.name}-mount`, {
+        const mount = (n: NodeSpec, makeDirs: boolean, after: pulumi.Resource[]) => runScript(`${name}-${n.name}-mount`, {
             login: hosts[n.name].login,
             script: "seaweed-mount",
             env: {

@@ -1,8 +1,7 @@
-import { isIP } from "node:net";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, hostPort, NodeSpec } from "../config";
+import { HOST_CA_CERT } from "../app/paperlessEnv";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
 
-const hostPort = (addr: string, port: number) => (isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /** `-peers`/`-master` list: every master, in list order. Pure. */
 export const masterList = (c: ClusterConfig) => c.managers.map((m) => hostPort(m.clusterAddress, c.storage.seaweedfs.masterPort)).join(",");
@@ -32,7 +31,7 @@ export function renderFilerToml(c: ClusterConfig): string {
         `database = ${tomlString(w.database)}`,
         'schema = ""',
         'sslmode = "verify-ca"',
-        'sslrootcert = "/etc/paperless-ha/tls/ca.crt"',
+        `sslrootcert = ${tomlString(HOST_CA_CERT)}`,
         `connection_max_idle = ${w.maxIdleConnections}`,
         `connection_max_open = ${w.maxOpenConnections}`,
         "connection_max_lifetime_seconds = 0",
@@ -74,7 +73,7 @@ export function seaweedStack(c: ClusterConfig, configs: Record<string, string>, 
                 'WEED_POSTGRES2_PASSWORD="$(cat /run/secrets/seaweedfs_db_password)" && export WEED_POSTGRES2_PASSWORD && exec weed "$@"', "weed-filer"],
             command: ["filer", `-ip=${n.clusterAddress}`, `-ip.bind=${n.clusterAddress}`, `-port=${w.filerPort}`, `-master=${masterList(c)}`,
                 `-defaultReplicaPlacement=${w.replication}`, `-metricsPort=${w.metricsPort + 2}`],
-            volumes: ["/etc/paperless-ha/tls/ca.crt:/etc/paperless-ha/tls/ca.crt:ro"],
+            volumes: [`${HOST_CA_CERT}:${HOST_CA_CERT}:ro`],
             configs: [{ source: "filer", target: "/etc/seaweedfs/filer.toml" }],
             secrets: [{ source: "seaweedfs_db_password", target: "seaweedfs_db_password" }],
             placement: { node: n },

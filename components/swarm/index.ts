@@ -1,3 +1,4 @@
+export * from "./dataDirs";
 export * from "./stackFile";
 export * from "./swarmCluster";
 export * from "./swarmStack";

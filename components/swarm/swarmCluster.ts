@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, hostPort, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
 import { NODE_LABEL } from "./stackFile";
 
@@ -9,7 +9,6 @@ export interface SwarmClusterArgs {
     hosts: Record<string, Host>;
 }
 
-const swarmAddress = (n: NodeSpec) => (n.clusterAddress.includes(":") ? `[${n.clusterAddress}]:2377` : `${n.clusterAddress}:2377`);
 
 /**
  * Docker Swarm over the hosts' engines: the first node initialises it, the next managers and then
@@ -46,7 +45,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 script: "swarm-join",
                 env: {
                     JOIN_TOKEN: pulumi.secret(tokens.apply((t) => t[role] ?? "")),
-                    MANAGER_ADDR: swarmAddress(c.first),
+                    MANAGER_ADDR: hostPort(c.first.clusterAddress, 2377),
                     ADVERTISE_ADDR: n.clusterAddress,
                     NODE_NAME: n.name,
                 },
