@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
 import { plain } from "../support/secrets";
+import { readStackFile } from "../support/stackFile";
 import { destroy, RunSummary, up } from "./engine";
 import { StateStore } from "./state";
 
@@ -15,18 +15,6 @@ const root = path.resolve(__dirname, "..", "..");
 function arg(name: string, fallback?: string): string | undefined {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : fallback;
-}
-
-/** The `paperless-ha:` keys of a stack file, without their namespace. */
-export function readStackFile(file: string): Record<string, unknown> {
-    const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc?.config ?? {})) {
-        if (!k.startsWith("paperless-ha:")) continue;
-        if (v && typeof v === "object" && "secure" in v) throw new Error(`${file}: ${k} is encrypted; the engine reads plain config only`);
-        out[k.slice("paperless-ha:".length)] = v;
-    }
-    return out;
 }
 
 async function main() {

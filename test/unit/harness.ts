@@ -6,10 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { dependenciesOf } from "../support/deps";
 import { waitForRPCs, stackConfig } from "../support/runtime";
-import { isSecretWrapper, SECRET_OUTPUTS } from "../support/secrets";
+import { mockState, SSH_KEY } from "../support/mockState";
 
 export { stackConfig } from "../support/runtime";
 export { plain, plainStrings } from "../support/secrets";
+export { SSH_KEY } from "../support/mockState";
 
 export interface Recorded {
     type: string;
@@ -32,55 +33,6 @@ export interface ProgramRun {
     byName(name: string): Recorded;
     /** Whether `later` depends on `earlier`, directly or through other resources. */
     dependsOn(later: string, earlier: string): boolean;
-}
-
-export const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
-
-function secretToken(role: string, secrets: string[]): string {
-    const token = `SECRET-${role}-join-token`;
-    secrets.push(token);
-    return token;
-}
-
-/** Mocked provider outputs: deterministic per resource name, so two runs compare equal. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>, secrets: string[]): Record<string, unknown> {
-    const secretValue = (what: string) => {
-        const v = `SECRET-${what}-${name}`;
-        secrets.push(v);
-        return pulumi.secret(v);
-    };
-    const state: Record<string, unknown> = { ...inputs };
-    switch (type) {
-        case "random:index/randomPassword:RandomPassword":
-            state.result = secretValue("password");
-            break;
-        case "tls:index/privateKey:PrivateKey":
-            state.privateKeyPem = secretValue("private-key-pem");
-            state.publicKeyPem = `PUBLIC-${name}`;
-            break;
-        case "tls:index/certRequest:CertRequest":
-            state.certRequestPem = `CSR-${name}`;
-            break;
-        case "tls:index/selfSignedCert:SelfSignedCert":
-        case "tls:index/locallySignedCert:LocallySignedCert":
-            state.certPem = `CERT-${name}`;
-            break;
-        case "docker:index/remoteImage:RemoteImage":
-            state.imageId = `sha256:image-${name}`;
-            state.repoDigest = `${String(inputs.name)}@sha256:mock`;
-            break;
-        case "command:remote:Command":
-            // swarm-init prints the join tokens; everything else prints nothing the program reads.
-            state.stdout = pulumi.secret(name.endsWith("swarm-init")
-                ? JSON.stringify({ manager: secretToken("manager", secrets), worker: secretToken("worker", secrets) })
-                : "");
-            state.stderr = "";
-            break;
-    }
-    for (const key of SECRET_OUTPUTS[type] ?? []) {
-        if (key in state && !pulumi.Output.isInstance(state[key]) && !isSecretWrapper(state[key])) state[key] = pulumi.secret(state[key]);
-    }
-    return state;
 }
 
 /** Run index.ts with this stack config; rejects with the program's error (e.g. a ConfigError). */
