@@ -143,6 +143,9 @@ export function validateConfig(raw: unknown): ClusterConfig {
         if (dataCount === 0) at(["nodes"], "at least one node must not be an arbiter");
     } else {
         arbiters.forEach(({ i }) => at(["nodes", i, "roles"], "the swarm topology has no arbiter: SeaweedFS keeps its own copies"));
+        if (c.storage.backend === "glusterfs" && c.nodes.length === 2) {
+            at(["storage", "backend"], "GlusterFS on two swarm nodes is replica 2 without an arbiter, which splits brain; add a third node or use 'seaweedfs'");
+        }
     }
 
     if (problems.length > 0) throw new ConfigError(problems);

@@ -95,6 +95,7 @@ describe("rejects", () => {
         ["an unknown topology", valid({ topology: "kubernetes" }), "paperless-ha:topology: Invalid option"],
         ["pgactive under swarm", valid({ topology: "swarm", database: { engine: "pgactive" } }), "paperless-ha:database.engine: the swarm topology runs Patroni"],
         ["an arbiter under swarm", valid({ topology: "swarm", nodes: [...nodes(2), { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] }), "paperless-ha:nodes[2].roles: the swarm topology has no arbiter"],
+        ["GlusterFS on two swarm nodes", valid({ topology: "swarm", nodes: nodes(2), storage: { backend: "glusterfs" } }), "paperless-ha:storage.backend: GlusterFS on two swarm nodes is replica 2 without an arbiter"],
         ["SeaweedFS under classic", valid({ storage: { backend: "seaweedfs" } }), "paperless-ha:storage.backend: SeaweedFS runs in the swarm topology only"],
         ["an even number of managers", valid({ topology: "swarm", swarm: { managers: 2 } }), "paperless-ha:swarm.managers: must be odd"],
         ["more idle than open filer connections", valid({ topology: "swarm", storage: { seaweedfs: { maxIdleConnections: 30 } } }), "paperless-ha:storage.seaweedfs.maxIdleConnections: must not exceed maxOpenConnections"],
