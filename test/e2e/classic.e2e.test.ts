@@ -6,7 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engine, EngineRun, onHost, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, stackFile, stateSecret } from "./hosts";
+import { engine, EngineRun, onHost, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret } from "./hosts";
 
 const STACK = "classic";
 let hosts: SandboxHost[];
@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    console.log(`e2e timings (s): ${JSON.stringify(timings)}`);
+    saveFigures("classic", timings);
     // The hosts go with the suite; KEEP_SANDBOX=1 leaves them for a look.
     if (process.env.KEEP_SANDBOX !== "1") await sandbox("down");
 });

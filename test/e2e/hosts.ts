@@ -86,6 +86,14 @@ export async function engine(verb: "up" | "destroy", stack: string, file?: strin
     return { code: r.code, summary: JSON.parse(line.slice("engine-summary ".length)), output };
 }
 
+/** Keep a suite's figures for `npm run bench`, which reports the last ones with their date. */
+export function saveFigures(suite: string, figures: Record<string, number>): void {
+    console.log(`${suite} e2e figures: ${JSON.stringify(figures)}`);
+    const file = path.join(SANDBOX, "figures", `${suite}.json`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), figures }, null, 2));
+}
+
 export const statePath = (stack: string) => path.join(SANDBOX, "e2e", `${stack}.json`);
 
 /** A secret output of a resource in the engine's state (e.g. the generated admin password). */

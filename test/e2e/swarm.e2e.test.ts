@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engine, EngineRun, onHost, onHostAsync, sandbox, SANDBOX, sandboxHosts, SandboxHost, stackFile, stateSecret } from "./hosts";
+import { engine, EngineRun, onHost, onHostAsync, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret } from "./hosts";
 
 const STACK = "swarm";
 let hosts: SandboxHost[];
@@ -70,7 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    console.log(`swarm e2e figures: ${JSON.stringify(figures)}`);
+    saveFigures("swarm", figures);
     if (process.env.KEEP_SANDBOX !== "1") await sandbox("down");
 });
 
