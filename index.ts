@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PaperlessApp, PaperlessSwarm } from "./components/app";
+import { ClusterBackup } from "./components/backup";
 import { ClusterConfig, loadConfig } from "./components/config";
 import { PatroniCluster, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
@@ -32,6 +33,8 @@ const appSecrets = {
     adminPassword: secrets.adminPassword,
 };
 
+let backup: ClusterBackup | undefined;
+
 /** classic: PostgreSQL (pgactive or Patroni) and GlusterFS on the hosts, Paperless in per-node containers. */
 function classic(c: ClusterConfig): Record<string, string> {
     const storage = new GlusterVolume("gluster", { cluster: c, hosts });
@@ -45,7 +48,7 @@ function classic(c: ClusterConfig): Record<string, string> {
     const database = c.database.engine === "patroni" ? new PatroniCluster("db", dbArgs) : new PgactiveGroup("db", dbArgs);
     // HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
     const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
-    new PaperlessApp("app", {
+    const app = new PaperlessApp("app", {
         cluster: c,
         hosts,
         databaseReady: database.members,
@@ -54,6 +57,14 @@ function classic(c: ClusterConfig): Record<string, string> {
         ...appSecrets,
         databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
     });
+    if (c.backup.enabled) {
+        backup = new ClusterBackup("backup", {
+            cluster: c,
+            hosts,
+            appPassword: secrets.appDbPassword,
+            after: [app.containers[c.singleton.name], storage.mounts[c.singleton.name]],
+        });
+    }
     return database.endpoints;
 }
 
@@ -118,3 +129,7 @@ export const databaseEndpoints = endpoints;
 export const adminUser = cluster.app.adminUser;
 export const adminPassword = pulumi.secret(secrets.adminPassword);
 export const caCertificate = pki.caCertPem;
+export const backups = backup
+    ? { node: cluster.singleton.name, directory: cluster.backup.directory, schedule: cluster.backup.schedule, keep: cluster.backup.keep, restore: "paperless-ha-restore --yes latest" }
+    : swarm ? "not built for the swarm topology yet" : "disabled";
+export const backupPassphrase = backup?.passphrase ? pulumi.secret(backup.passphrase) : undefined;

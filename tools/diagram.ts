@@ -31,6 +31,7 @@ const LABELS: Record<string, Service> = {
     volume: { label: "SeaweedFS volume", kind: "storage" },
     filer: { label: "SeaweedFS filer", kind: "other" },
     s3: { label: "S3 gateway", kind: "other" },
+    timer: { label: "backup timer", kind: "other" },
 };
 
 /** The stack files the plan deploys: each `*-deploy` command carries one as STACK_YAML. */

@@ -60,7 +60,7 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
 }
 
 /** How an instance reaches the database; always TLS where it leaves the node. */
-function databaseRoute(c: ClusterConfig, node: NodeSpec): Record<string, string> {
+export function databaseRoute(c: ClusterConfig, node: NodeSpec): Record<string, string> {
     const tls = { PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_DBSSLROOTCERT: CONTAINER.caCert };
     if (c.topology === "swarm") {
         // The node's PgBouncer on loopback; it speaks TLS onward to the leader.

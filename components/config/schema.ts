@@ -166,6 +166,25 @@ const storageSchema = z
     })
     .prefault({});
 
+const backupSchema = z
+    .strictObject({
+        /** A scheduled backup of the database and the media on the singleton node (classic). Default true. */
+        enabled: z.boolean().default(true),
+        /** systemd OnCalendar expression. Default daily at 02:30. */
+        schedule: nonEmpty("backup.schedule").default("*-*-* 02:30:00"),
+        /** Where backups are kept on the singleton node. Keep a copy elsewhere with `remote`. */
+        directory: z.string().regex(/^\/[^\s]*$/, "must be an absolute path without spaces").default("/var/backups/paperless-ha"),
+        /** How many backups to keep (older ones are removed after a successful backup). Default 7. */
+        keep: z.number().int().min(1).default(7),
+        /** A backup older than this many hours is overdue (status and alerts). Default 26. */
+        maxAgeHours: z.number().positive().default(26),
+        /** Encrypt every backup (AES-256, key from a generated passphrase: output `backupPassphrase`). */
+        encrypt: z.boolean().default(false),
+        /** Copy each backup there with rsync over SSH (`user@host:/path`), using root's SSH key on the node. */
+        remote: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\/[^\s]*$/, "must look like user@host:/absolute/path").optional(),
+    })
+    .prefault({});
+
 const appSchema = z
     .strictObject({
         /** Paperless-ngx image. */
@@ -265,6 +284,7 @@ export const configSchema = z.strictObject({
     sshPrivateKey: z.string().optional(),
     database: databaseSchema,
     storage: storageSchema,
+    backup: backupSchema,
     app: appSchema,
     edge: edgeSchema,
     firewall: firewallSchema,

@@ -42,6 +42,7 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         pkgs.push("glusterfs-client", `postgresql-${v}`, `postgresql-client-${v}`, "docker.io");
         if (patroni) pkgs.push("patroni");
         if (c.edge.enabled || patroni) pkgs.push("haproxy");
+        if (c.backup.enabled && node.name === c.singleton.name) pkgs.push("openssl", "rsync");
     }
     return pkgs.sort();
 }

@@ -2,11 +2,13 @@
  * The classic topology on three real test hosts, deployed by the real program through the test
  * engine, and checked by looking at the hosts. Order matters: each step builds on the last.
  */
+import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engine, EngineRun, onHost, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret } from "./hosts";
+import { StateStore } from "../engine/state";
+import { crashedUp, engine, EngineRun, onHost, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
 let hosts: SandboxHost[];
@@ -119,15 +121,82 @@ describe("classic with Patroni, from bare hosts", () => {
         for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(sum);
     });
 
-    it("grows to four nodes: the new node joins everything, existing nodes only learn of it", async () => {
+    it("backs up with its systemd unit, and a restore after the data is destroyed brings back every document and row", async () => {
+        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+        const docs = [{ ...uploaded }];
+        for (const h of hosts) {
+            const body = crypto.randomBytes(32 * 1024);
+            const up = await request(`https://${h.address}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": `drill ${h.name}` } });
+            expect(up.status).toBe(200);
+            docs.push({ id: JSON.parse(up.body.toString()).id, sha256: crypto.createHash("sha256").update(body).digest("hex") });
+        }
+        const single = hosts[0].address; // the singleton: it has the volume mounted and a route to the primary
+        const leader = JSON.parse(onHost(single, "patronictl -c /etc/patroni/config.yml list -f json")).find((m: { Role: string }) => m.Role === "Leader").Host;
+        const rows = () => onHost(leader, "runuser -u postgres -- psql -qtAX -d paperless -c " +
+            "\"SELECT count(*) || ' ' || md5(string_agg(id || ':' || checksum, ',' ORDER BY id)) FROM documents_document\"");
+        const before = rows();
+        expect(before.startsWith(`${docs.length} `)).toBe(true);
+        const downloads = async () => Promise.all(docs.map(async (d, i) => {
+            const r = await request(`https://${hosts[i % hosts.length].address}/api/documents/${d.id}/download/`, ca, { auth });
+            return r.status === 200 ? crypto.createHash("sha256").update(r.body).digest("hex") : `HTTP ${r.status}`;
+        }));
+
+        expect(onHost(single, "systemctl is-enabled paperless-ha-backup.timer")).toBe("enabled");
+        let t = Date.now();
+        onHost(single, "systemctl start paperless-ha-backup.service || { journalctl -u paperless-ha-backup.service -n 40 --no-pager >&2; exit 1; }");
+        report("backup (s)", (Date.now() - t) / 1000);
+        const name = onHost(single, "ls /var/backups/paperless-ha | grep '^2' | tail -n 1");
+        expect(onHost(single, `cd /var/backups/paperless-ha/${name} && sha256sum -c SHA256SUMS`).split("\n").sort())
+            .toEqual(["database.dump: OK", "media.tar: OK"]);
+        expect(onHost(single, `stat -c %a /var/backups/paperless-ha/${name} /etc/paperless-ha/backup.pgpass`)).toBe("700\n600");
+
+        // Disaster: every document row and every media file gone.
+        onHost(leader, "runuser -u postgres -- psql -qtAX -d paperless -c 'DELETE FROM documents_document'");
+        onHost(single, "rm -rf /mnt/paperless/media/documents");
+        expect((await downloads()).every((s) => s.startsWith("HTTP "))).toBe(true);
+
+        t = Date.now();
+        const out = onHost(single, "paperless-ha-restore --yes latest 2>&1");
+        report("restore (s)", (Date.now() - t) / 1000);
+        expect(out).toContain("checksums verified");
+        expect(rows()).toBe(before);
+        expect(await downloads()).toEqual(docs.map((d) => d.sha256));
+    });
+
+    it("reports the cluster healthy with npm run status: nodes, database, volume and the fresh backup", () => {
+        const out = execFileSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), "dev"], { encoding: "utf8", timeout: 90_000 });
+        expect(out).toMatch(/\nhealthy\n?$/);
+        expect(out).toContain("storage: volume paperless: 3/3 bricks online, 0 entries to heal, 0 in split-brain");
+        expect(out).toMatch(/database: node\d Leader \(running\)/);
+        expect(out).toMatch(/backup: newest 2\d{7}T\d{6}Z, 0\.\d h old/);
+    });
+
+    it("refuses a bad config on the running cluster before changing anything, naming the bad key", async () => {
+        const state = fs.readFileSync(statePath(STACK), "utf8");
+        const bad = stackFile("bad", (c) => {
+            const nodes = c["paperless-ha:nodes"] as { address: string }[];
+            nodes[1].address = "300.1.1.1";
+        });
+        const run = await engine("up", STACK, bad);
+        expect(run.code).toBe(1);
+        expect(run.summary.failed.map((f) => f.error).join("\n")).toContain("paperless-ha:nodes[1].address: must be an IPv4/IPv6 address");
+        expect(run.summary).toMatchObject({ created: [], updated: [], replaced: [], deleted: [] });
+        expect(fs.readFileSync(statePath(STACK), "utf8")).toBe(state);
+    });
+
+    it("grows to four nodes, through a run killed halfway and run again: the new node joins everything, existing nodes only learn of it", async () => {
         await sandbox("up", "--nodes", "4");
         hosts = sandboxHosts();
         grownStack = stackFile("grown", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
         });
+        // The operator's machine dies mid-run: the engine and its SSH sessions are killed at once.
+        const crashed = await crashedUp(STACK, grownStack, 60_000);
+        expect(crashed).not.toContain("engine-summary");
+        report("grow 3->4 killed after", 60);
         grown = await engine("up", STACK, grownStack);
-        report("grow 3->4", grown.summary.seconds);
-        report("grow 3->4 changes", grown.summary.created.length + grown.summary.updated.length);
+        report("grow 3->4 re-run to completion", grown.summary.seconds);
+        report("grow 3->4 re-run changes", grown.summary.created.length + grown.summary.updated.length);
         expect(grown.summary.failed, grown.output.slice(-3000)).toEqual([]);
         expect(grown.summary.replaced).toEqual([]);
         expect(grown.summary.deleted).toEqual([]);
@@ -166,7 +235,7 @@ describe("classic with Patroni, from bare hosts", () => {
         report("no-op re-run", again.summary.seconds);
         expect(again.code).toBe(0);
         expect({ ...again.summary, seconds: 0, outputs: {} }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
-        expect(again.summary.unchanged).toBe(first.summary.created.length + grown.summary.created.length);
+        expect(again.summary.unchanged).toBe(new StateStore(statePath(STACK)).all().length);
     });
 
     it("destroys everything it made and sets the documents and database files aside, kept", async () => {
@@ -184,6 +253,10 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(onHost(h.address, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
             expect(onHost(h.address, "ls -d /var/lib/postgresql/15/paperless-ha.retained-*/PG_VERSION | wc -l")).toBe("1");
         }
+        // The backups and the way back stay; only the schedule goes.
+        expect(onHost(hosts[0].address, "systemctl is-enabled paperless-ha-backup.timer 2>/dev/null || echo gone")).toBe("gone");
+        expect(onHost(hosts[0].address, "ls /var/backups/paperless-ha | grep -c '^2'")).toBe("1");
+        expect(onHost(hosts[0].address, "test -x /usr/local/sbin/paperless-ha-restore && echo kept")).toBe("kept");
     });
 });
 

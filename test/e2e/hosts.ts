@@ -17,10 +17,14 @@ export interface SandboxHost {
     container: string;
 }
 
-/** Run a long command without blocking the test worker (it must keep answering its runner). */
-function runAsync(cmd: string, args: string[], timeoutMs: number, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Run a long command without blocking the test worker (it must keep answering its runner). With
+ * `killAfterMs` its whole process group is killed then, as a crash of the operator's machine would.
+ */
+function runAsync(cmd: string, args: string[], timeoutMs: number, input?: string, killAfterMs?: number): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], detached: killAfterMs !== undefined });
+        const crash = killAfterMs === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, "SIGKILL"), killAfterMs);
         child.stdin.end(input ?? "");
         let stdout = "";
         let stderr = "";
@@ -30,6 +34,7 @@ function runAsync(cmd: string, args: string[], timeoutMs: number, input?: string
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
+            clearTimeout(crash);
             resolve({ code: code ?? -1, stdout, stderr });
         });
     });
@@ -76,10 +81,19 @@ export function stackFile(name: string, change: (config: Record<string, unknown>
     return file;
 }
 
+const engineArgs = (verb: string, stack: string, file?: string) =>
+    [path.join(ROOT, "test", "engine", "cli.ts"), verb, "--state", statePath(stack), ...(file ? ["--stack-file", file] : ["--stack", "dev"])];
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+/** An `up` killed with everything it started (SSH sessions included) after `ms`; returns what it printed. */
+export async function crashedUp(stack: string, file: string, ms: number): Promise<string> {
+    const r = await runAsync(TSX, engineArgs("up", stack, file), ms + 60_000, "", ms);
+    return `${r.stdout}\n${r.stderr}`;
+}
+
 /** The engine CLI in its own process, as `pulumi up` would be run. */
 export async function engine(verb: "up" | "destroy", stack: string, file?: string): Promise<EngineRun> {
-    const r = await runAsync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "test", "engine", "cli.ts"), verb,
-        "--state", statePath(stack), ...(file ? ["--stack-file", file] : ["--stack", "dev"])], 1_500_000);
+    const r = await runAsync(TSX, engineArgs(verb, stack, file), 1_500_000);
     const output = `${r.stdout}\n${r.stderr}`;
     const line = r.stdout.split("\n").find((l) => l.startsWith("engine-summary "));
     if (!line) throw new Error(`engine ${verb} printed no summary (exit ${r.code}):\n${output.slice(-4000)}`);

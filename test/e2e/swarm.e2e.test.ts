@@ -173,6 +173,50 @@ describe("swarm on three bare hosts", () => {
         report("old leader back as replica (s)", (Date.now() - t) / 1000);
     });
 
+    it("keeps at most one writable primary when the leader's host is cut off, and takes it back as a replica", async () => {
+        const list = await healthyPatroni(hosts[0], 3);
+        const leader = hosts.find((h) => h.name === list.find((m) => m.Role === "Leader")!.Member)!;
+        const survivor = hosts.find((h) => h !== leader)!;
+        // Asked through `docker exec`, not the network: the cut-off host must be asked too.
+        const writable = (h: SandboxHost) => {
+            try {
+                return execFileSync("docker", ["exec", h.container, "sh", "-c", `docker exec $(docker ps -qf name=paperless-db_patroni-${h.name}) ` +
+                    "runuser -u postgres -- psql -qtAX -c 'SELECT NOT pg_is_in_recovery()'"], { encoding: "utf8", timeout: 10_000 }).trim() === "t";
+            } catch {
+                return false; // stopped or restarting: not a primary
+            }
+        };
+        const net = execFileSync("docker", ["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", leader.container], { encoding: "utf8" }).trim();
+        const cutAt = Date.now();
+        execFileSync("docker", ["network", "disconnect", net, leader.container]);
+        const samples: string[][] = [];
+        let promoted: SandboxHost | undefined;
+        let demotedAt = 0;
+        try {
+            for (let i = 0; i < 60 && !(promoted && demotedAt); i++) { // bounded: 60 samples, about a second apart
+                const primaries = hosts.filter(writable);
+                samples.push(primaries.map((h) => h.name));
+                promoted ??= primaries.find((h) => h !== leader);
+                if (!demotedAt && !primaries.includes(leader)) demotedAt = Date.now();
+                await sleep(1000);
+            }
+        } finally {
+            execFileSync("docker", ["network", "connect", "--ip", leader.address, net, leader.container]);
+        }
+        report("partition: old leader demoted after (s)", (demotedAt - cutAt) / 1000);
+        report("partition: samples", samples.length);
+        expect(samples.filter((p) => p.length > 1), JSON.stringify(samples)).toEqual([]);
+        expect(promoted, JSON.stringify(samples)).toBeDefined();
+        expect(demotedAt).toBeGreaterThan(0);
+        // Writes go on through a survivor's PgBouncer to the new leader.
+        expect(sqlThroughPgbouncer(survivor, "SELECT pg_is_in_recovery()")).toBe("f");
+
+        const t = Date.now();
+        const after = await healthyPatroni(survivor, 3, 240);
+        expect(after.find((m) => m.Member === leader.name)?.Role).not.toBe("Leader");
+        report("partition: old leader back as replica (s)", (Date.now() - t) / 1000);
+    });
+
     it("grows to four hosts: the fourth joins the swarm and Patroni; nothing on the first three is replaced", async () => {
         await sandbox("up", "--nodes", "4", "--swarm");
         hosts = sandboxHosts();

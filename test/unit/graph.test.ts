@@ -21,6 +21,7 @@ function expectedNames(names: string[]): string[] {
         "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
         "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
+        "backup", `backup-${names[0]}-timer`,
         ...names.flatMap(perNode),
         ...rest.map((n) => `db-${n}-join`),
     ].sort();
@@ -40,8 +41,8 @@ describe("resource graph", () => {
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
         // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy
-        // per node; volume, group, migrate once; one join per node after the first.
-        expect(commands).toBe(13 * n + 3 + (n - 1));
+        // per node; volume, group, migrate, backup timer once; one join per node after the first.
+        expect(commands).toBe(13 * n + 4 + (n - 1));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {

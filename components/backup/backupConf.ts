@@ -1,0 +1,70 @@
+import { databaseRoute, HOST_CA_CERT } from "../app/paperlessEnv";
+import { ClusterConfig } from "../config";
+
+/** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
+export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
+
+/** The database as the singleton's instance reaches it: its node's route to the primary. */
+const route = (c: ClusterConfig) => {
+    const env = databaseRoute(c, c.singleton);
+    return { host: env.PAPERLESS_DBHOST, port: env.PAPERLESS_DBPORT };
+};
+
+/** /etc/paperless-ha/backup.env, read by paperless-ha-backup and -restore; no secret in it. Pure. */
+export function renderBackupEnv(c: ClusterConfig): string {
+    const { host, port } = route(c);
+    const vars: Record<string, string> = {
+        BACKUP_DIR: c.backup.directory,
+        KEEP: String(c.backup.keep),
+        MAX_AGE_HOURS: String(c.backup.maxAgeHours),
+        DB_HOST: host,
+        DB_PORT: port,
+        DB_NAME: c.database.name,
+        DB_USER: c.database.user,
+        MEDIA_DIR: `${c.storage.gluster.mountPoint}/media`,
+        CA_CERT: HOST_CA_CERT,
+        ENCRYPT: c.backup.encrypt ? "1" : "0",
+        REMOTE: c.backup.remote ?? "",
+        TEXTFILE_DIR,
+    };
+    return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+/** A libpq password file line for the application role on that route. Pure. */
+export function renderPgpass(c: ClusterConfig, password: string): string {
+    const { host, port } = route(c);
+    const esc = (s: string) => s.replace(/[\\:]/g, (m) => `\\${m}`);
+    return `${[host, port, c.database.name, c.database.user, password].map(esc).join(":")}\n`;
+}
+
+/** The oneshot service and its timer. Pure. */
+export function renderBackupUnits(c: ClusterConfig): { service: string; timer: string } {
+    return {
+        service: [
+            "[Unit]",
+            "Description=paperless-ha backup of the database and media",
+            `RequiresMountsFor=${c.storage.gluster.mountPoint}`,
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "ExecStart=/usr/local/sbin/paperless-ha-backup",
+            "Nice=10",
+            "IOSchedulingClass=idle",
+            "",
+        ].join("\n"),
+        timer: [
+            "[Unit]",
+            "Description=paperless-ha backup schedule",
+            "",
+            "[Timer]",
+            `OnCalendar=${c.backup.schedule}`,
+            // A backup missed while the node was off runs when it is back.
+            "Persistent=true",
+            "RandomizedDelaySec=300",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+            "",
+        ].join("\n"),
+    };
+}

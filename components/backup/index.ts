@@ -1,0 +1,2 @@
+export * from "./backupConf";
+export * from "./clusterBackup";

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One node's view for `npm run status`: key=value lines, one fact each; never changes anything.
+# Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, VOLUME, MOUNT_POINT, BACKUP_DIR (singleton
+# only, else empty).
+set -uo pipefail
+: "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
+say() { printf '%s=%s\n' "$1" "$2"; }
+say load "$(cut -d' ' -f1 /proc/loadavg)"
+say disk_used "$(df -P / | awk 'NR == 2 { print $5 }')"
+if findmnt -n "$MOUNT_POINT" >/dev/null 2>&1; then say mount ok; else say mount missing; fi
+if command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&1; then
+    say bricks_online "$(gluster volume status "$VOLUME" detail 2>/dev/null | grep -c '^Online.*: Y')"
+    say bricks_total "$(gluster volume info "$VOLUME" | sed -n 's/^Number of Bricks: .*= //p')"
+    say heal_pending "$(gluster volume heal "$VOLUME" info summary 2>/dev/null | awk -F: '/Total Number of entries:/ { s += $2 } END { print s + 0 }')"
+    say split_brain "$(gluster volume heal "$VOLUME" info summary 2>/dev/null | awk -F: '/Number of entries in split-brain:/ { s += $2 } END { print s + 0 }')"
+fi
+if [ "$TOPOLOGY" = swarm ]; then
+    say swarm "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo down)"
+    c=$(docker ps -qf "name=paperless-db_patroni-$NODE_NAME" 2>/dev/null | head -n 1)
+    members=$([ -n "$c" ] && docker exec "$c" patronictl -c /etc/patroni/patroni.yml list -f json 2>/dev/null)
+elif [ "$ENGINE" = patroni ]; then
+    members=$(patronictl -c /etc/patroni/config.yml list -f json 2>/dev/null)
+else
+    members=""
+    say pgactive "$(runuser -u postgres -- psql -qtAX -d paperless -c "SELECT string_agg(node_name || ':' || node_status, ',') FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
+fi
+if [ -n "${members:-}" ]; then
+    say db_members "$(printf '%s' "$members" | tr -d '\n')"
+fi
+say app "$(curl -fsS -m 5 -o /dev/null -w '%{http_code}' "http://$ADDRESS:$APP_PORT/api/ha/" 2>/dev/null || echo down)"
+if [ -n "${BACKUP_DIR:-}" ]; then
+    newest=$(find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*' -printf '%T@ %f\n' 2>/dev/null | sort -n | tail -n 1)
+    if [ -n "$newest" ]; then
+        say backup_age_hours "$(awk -v t="${newest%% *}" -v now="$(date +%s)" 'BEGIN { printf "%.1f", (now - t) / 3600 }')"
+        say backup_last "${newest#* }"
+    else
+        say backup_age_hours none
+    fi
+    say backup_timer "$(systemctl is-active paperless-ha-backup.timer 2>/dev/null)"
+fi
+exit 0

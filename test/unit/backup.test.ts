@@ -1,0 +1,64 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { renderBackupEnv, renderBackupUnits, renderPgpass } from "../../components/backup";
+import { validateConfig } from "../../components/config";
+import { baseConfig, plain, runProgram, swarmConfig } from "./harness";
+
+const cfg = (over: Record<string, unknown> = {}) => validateConfig({ ...baseConfig(3), ...over });
+const env = (text: string) => Object.fromEntries(text.trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
+
+describe("backup renderers", () => {
+    it("reach the database the way the singleton's instance does", () => {
+        expect(env(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "10.0.0.11", DB_PORT: "5432", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
+        const patroni = cfg({ database: { engine: "patroni" }, nodes: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2", roles: ["singleton"] }, { name: "c", address: "10.0.0.3" }] });
+        expect(env(renderBackupEnv(patroni))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433" });
+        expect(env(renderBackupEnv(cfg({ nodes: baseConfig(3).nodes, backup: { encrypt: true, remote: "bk@vault.example:/srv/bk", keep: 3 } }))))
+            .toMatchObject({ ENCRYPT: "1", REMOTE: "bk@vault.example:/srv/bk", KEEP: "3" });
+    });
+
+    it("escape the password file's separators", () => {
+        expect(renderPgpass(cfg(), "a:b\\c")).toBe("10.0.0.11:5432:paperless:paperless:a\\:b\\\\c\n");
+    });
+
+    it("schedule with a calendar systemd accepts, catching up after downtime", () => {
+        const { timer, service } = renderBackupUnits(cfg({ backup: { schedule: "Mon *-*-* 03:15:00" } }));
+        expect(timer).toContain("OnCalendar=Mon *-*-* 03:15:00\nPersistent=true");
+        expect(service).toContain("RequiresMountsFor=/mnt/paperless");
+        const schedule = /OnCalendar=(.*)/.exec(renderBackupUnits(cfg()).timer)![1];
+        expect(execFileSync("systemd-analyze", ["calendar", schedule], { encoding: "utf8" })).toContain("Normalized form: *-*-* 02:30:00");
+    });
+
+    it("reject a remote that is not user@host:/path and a keep below one", () => {
+        expect(() => cfg({ backup: { remote: "vault:/srv" } })).toThrow("paperless-ha:backup.remote: must look like user@host:/absolute/path");
+        expect(() => cfg({ backup: { keep: 0 } })).toThrow("paperless-ha:backup.keep");
+    });
+});
+
+describe("backup resources", () => {
+    it("install one timer, on the singleton, after its app and mount, with the password only in secret stdin", async () => {
+        const run = await runProgram(baseConfig(3));
+        const timers = run.resources.filter((r) => r.name.startsWith("backup-"));
+        expect(timers.map((r) => r.name)).toEqual(["backup-node1-timer"]);
+        expect(run.dependsOn("backup-node1-timer", "app-node1-paperless")).toBe(true);
+        expect(run.dependsOn("backup-node1-timer", "gluster-node1-mount")).toBe(true);
+        const stdin = String(plain(run.byName("backup-node1-timer").inputs.stdin));
+        expect(stdin).toContain("export PGPASS='10.0.0.11:5432:paperless:paperless:SECRET-password-secrets-db-app");
+        expect(stdin).toContain("export BACKUP_KEY=''");
+        expect(run.outputs.backups).toMatchObject({ node: "node1", directory: "/var/backups/paperless-ha" });
+        expect(run.outputs.backupPassphrase).toBeUndefined();
+    });
+
+    it("generate a passphrase when encrypting, secret in the outputs", async () => {
+        const run = await runProgram({ ...baseConfig(3), backup: { encrypt: true } });
+        expect(String(plain(run.byName("backup-node1-timer").inputs.stdin))).toContain("export BACKUP_KEY='SECRET-password-backup-passphrase'");
+        expect(run.outputs.backupPassphrase).toBe("SECRET-password-backup-passphrase");
+    });
+
+    it("are absent when disabled, and not yet built for the swarm topology", async () => {
+        const off = await runProgram({ ...baseConfig(3), backup: { enabled: false } });
+        expect(off.resources.filter((r) => r.name.startsWith("backup"))).toEqual([]);
+        const swarm = await runProgram(swarmConfig(3));
+        expect(swarm.resources.filter((r) => r.name.startsWith("backup"))).toEqual([]);
+        expect(swarm.outputs.backups).toBe("not built for the swarm topology yet");
+    });
+});

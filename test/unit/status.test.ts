@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { validateConfig } from "../../components/config";
+import { assess, NodeFacts } from "../../tools/status";
+import { baseConfig } from "./harness";
+
+const c = validateConfig({ ...baseConfig(3), database: { engine: "patroni" } });
+const members = JSON.stringify([
+    { Member: "node1", Role: "Leader", State: "running" },
+    { Member: "node2", Role: "Sync Standby", State: "streaming", "Lag in MB": 0 },
+    { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 0 },
+]);
+const healthy = (name: string): NodeFacts => ({
+    load: "0.10", disk_used: "40%", mount: "ok", app: "200", bricks_online: "3", bricks_total: "3", heal_pending: "0", split_brain: "0", db_members: members,
+    ...(name === "node1" ? { backup_age_hours: "3.5", backup_last: "20261122T023000Z", backup_timer: "active" } : {}),
+});
+const facts = (change: (f: Record<string, NodeFacts | Error>) => void = () => undefined) => {
+    const f: Record<string, NodeFacts | Error> = Object.fromEntries(["node1", "node2", "node3"].map((n) => [n, healthy(n)]));
+    change(f);
+    return f;
+};
+
+describe("status", () => {
+    it("finds nothing wrong with a healthy cluster and says what it saw", () => {
+        const { lines, problems } = assess(c, facts());
+        expect(problems).toEqual([]);
+        expect(lines).toContain("storage: volume paperless: 3/3 bricks online, 0 entries to heal, 0 in split-brain");
+        expect(lines).toContain("database: node1 Leader (running), node2 Sync Standby (streaming), node3 Replica (streaming)");
+        expect(lines).toContain("backup: newest 20261122T023000Z, 3.5 h old (overdue after 26 h), timer active");
+    });
+
+    it("names each problem: a lost node, a missing mount, heals, split-brain, two leaders, lag, an overdue backup", () => {
+        const two = JSON.stringify([{ Member: "node1", Role: "Leader", State: "running" }, { Member: "node2", Role: "Leader", State: "running" }, { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 40 }]);
+        const { problems } = assess(c, facts((f) => {
+            f.node3 = new Error("ssh: connect to host 10.0.0.13 port 22: Connection refused");
+            f.node2 = { ...healthy("node2"), mount: "missing", app: "down", split_brain: "2" };
+            f.node1 = { ...healthy("node1"), heal_pending: "5", bricks_online: "2", db_members: two, backup_age_hours: "30.0" };
+        }));
+        expect(problems).toEqual([
+            "node2: shared volume not mounted",
+            "node2: app answers down",
+            "node2: 2 entries in split-brain",
+            "node3 unreachable: ssh: connect to host 10.0.0.13 port 22: Connection refused",
+            "storage: 2 of 3 bricks online",
+            "storage: 5 entries waiting to heal",
+            "database: 2 leaders",
+            "database: node3 lags 40 MB",
+            "backup: newest is 30.0 h old",
+        ]);
+    });
+});

@@ -1,0 +1,119 @@
+/**
+ * `npm run status -- [STACK|FILE.yaml]`: one readable summary of a running cluster, read over SSH
+ * from every node (scripts/host/status.sh, which changes nothing): reachability, load and disk,
+ * the database members and their lag, the shared volume's bricks, pending heals and split-brain,
+ * each node's app, and the age of the newest backup. Exits 1 when anything needs attention.
+ * SSH uses the stack's `ssh.privateKeyPath`, else the operator's agent and default keys.
+ */
+import { spawn } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ClusterConfig, validateConfig } from "../components/config";
+import { hostScript, renderStdin } from "../components/host";
+import { readStackFile } from "../test/support/stackFile";
+import { ROOT, stackPath } from "./plan";
+
+export type NodeFacts = Record<string, string>;
+interface Member { Member: string; Role: string; State: string; "Lag in MB"?: number | string }
+
+/** The verdict on what the nodes reported: summary lines and the problems among them. Pure. */
+export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error>): { lines: string[]; problems: string[] } {
+    const lines: string[] = [];
+    const problems: string[] = [];
+    const row = (cells: string[]) => cells.map((x, i) => x.padEnd([8, 16, 10, 6, 6, 8, 5][i] ?? 0)).join(" ").trimEnd();
+    lines.push(row(["node", "address", "reachable", "load", "disk", "mount", "app"]));
+    let members: Member[] | undefined;
+    for (const n of c.nodes) {
+        const f = facts[n.name];
+        if (f instanceof Error) {
+            lines.push(row([n.name, n.address, "NO"]));
+            problems.push(`${n.name} unreachable: ${f.message.split("\n")[0]}`);
+            continue;
+        }
+        const app = n.arbiter ? "-" : f.app;
+        lines.push(row([n.name, n.address, "yes", f.load, f.disk_used, f.mount, app]));
+        if (!n.arbiter && f.mount !== "ok") problems.push(`${n.name}: shared volume not mounted`);
+        if (!n.arbiter && app !== "200") problems.push(`${n.name}: app answers ${app}`);
+        if (f.pgactive && !/^[^:]+:r(,[^:]+:r)*$/.test(f.pgactive)) problems.push(`${n.name}: pgactive nodes ${f.pgactive} (r = ready)`);
+        if (!members && f.db_members) {
+            try {
+                members = JSON.parse(f.db_members) as Member[];
+            } catch { /* a member mid-restart prints partial output; another node will do */ }
+        }
+        if (Number(f.split_brain) > 0) problems.push(`${n.name}: ${f.split_brain} entries in split-brain`);
+    }
+    const first = c.nodes.map((n) => facts[n.name]).find((f): f is NodeFacts => !(f instanceof Error) && f.bricks_total !== undefined);
+    if (first) {
+        lines.push(`storage: volume ${c.storage.gluster.volume}: ${first.bricks_online}/${first.bricks_total} bricks online, ${first.heal_pending} entries to heal, ${first.split_brain} in split-brain`);
+        if (first.bricks_online !== first.bricks_total) problems.push(`storage: ${first.bricks_online} of ${first.bricks_total} bricks online`);
+        if (Number(first.heal_pending) > 0) problems.push(`storage: ${first.heal_pending} entries waiting to heal`);
+    }
+    if (members) {
+        lines.push(`database: ${members.map((m) => `${m.Member} ${m.Role} (${m.State}${m["Lag in MB"] ? `, lag ${m["Lag in MB"]} MB` : ""})`).join(", ")}`);
+        const leaders = members.filter((m) => m.Role === "Leader");
+        if (leaders.length !== 1) problems.push(`database: ${leaders.length} leaders`);
+        const expected = c.dataNodes.length;
+        const healthy = members.filter((m) => ["running", "streaming"].includes(m.State));
+        if (healthy.length < expected) problems.push(`database: ${healthy.length} of ${expected} members running or streaming`);
+        for (const m of members) if (Number(m["Lag in MB"]) > 16) problems.push(`database: ${m.Member} lags ${m["Lag in MB"]} MB`);
+    } else if (c.database.engine === "patroni" || c.topology === "swarm") {
+        problems.push("database: no node could list the Patroni members");
+    }
+    const single = facts[c.singleton.name];
+    if (c.topology === "classic" && c.backup.enabled && !(single instanceof Error) && single) {
+        const age = single.backup_age_hours;
+        lines.push(`backup: ${age === "none" ? "none yet" : `newest ${single.backup_last}, ${age} h old (overdue after ${c.backup.maxAgeHours} h)`}, timer ${single.backup_timer}`);
+        if (single.backup_timer !== "active") problems.push(`backup: timer ${single.backup_timer} on ${c.singleton.name}`);
+        if (age !== "none" && Number(age) > c.backup.maxAgeHours) problems.push(`backup: newest is ${age} h old`);
+    }
+    return { lines, problems };
+}
+
+/** Run status.sh on one node over SSH (bounded: 30 s). */
+function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string): Promise<NodeFacts> {
+    const env = {
+        TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
+        ENGINE: c.database.engine, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
+        BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
+    };
+    const args = [...(keyPath ? ["-i", keyPath] : []), "-p", String(c.ssh.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+        "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR", `${c.ssh.user}@${n.address}`, c.ssh.user === "root" ? "bash -s" : "sudo -n bash -s"];
+    return new Promise((resolve, reject) => {
+        const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+        child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            if (code !== 0) return reject(new Error(err.trim() || `ssh exited ${code}`));
+            resolve(Object.fromEntries(out.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])));
+        });
+        child.stdin.end(renderStdin(hostScript("status"), env));
+    });
+}
+
+async function main() {
+    const stack = process.argv.slice(2).find((a) => !a.startsWith("-")) ?? "dev";
+    // The key itself is never read here: a path is handed to ssh, else ssh uses the agent.
+    const { sshPrivateKey: _secret, ...raw } = readStackFile(stackPath(stack), () => undefined);
+    const ssh = raw.ssh as { privateKeyPath?: string } | undefined;
+    const c = validateConfig(ssh?.privateKeyPath ? raw : { ...raw, sshPrivateKey: "(agent)" });
+    const key = c.ssh.privateKeyPath;
+    const keyPath = key === undefined ? undefined : key.startsWith("~/") ? path.join(os.homedir(), key.slice(2)) : path.resolve(ROOT, key);
+    const facts = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n.name, await probe(c, n, keyPath).catch((e: Error) => e)] as const)));
+    const { lines, problems } = assess(c, facts);
+    console.log(`paperless-ha status: ${c.topology}, ${c.nodes.length} nodes (${path.basename(stackPath(stack))}) at ${new Date().toISOString().slice(0, 19)}Z\n`);
+    console.log(lines.join("\n"));
+    console.log(problems.length ? `\nNEEDS ATTENTION:\n${problems.map((p) => `  - ${p}`).join("\n")}` : "\nhealthy");
+    process.exitCode = problems.length ? 1 : 0;
+}
+
+if (require.main === module) {
+    main().catch((e) => {
+        console.error((e as Error).message);
+        process.exit(2);
+    });
+}
