@@ -47,4 +47,5 @@ else
 fi
 echo "== storage"
 on "${addrs[0]}" "gluster volume info paperless | grep -E '^(Status|Number of Bricks)'; gluster volume heal paperless info summary 2>/dev/null | grep -E 'Total Number of entries' | sort | uniq -c"
+echo "== status any time: npm run status -- $stack --known-hosts .sandbox/known_hosts"
 echo "== sign in as 'admin'; the password: npm run -s engine -- admin-password --stack $stack   (with the Pulumi CLI: pulumi stack output adminPassword --show-secrets)"

@@ -193,7 +193,7 @@ down() {
     local c
     for c in $(docker ps -aq --filter "label=$label"); do remove_host "$c"; done
     if docker network inspect "$net" >/dev/null 2>&1; then docker network rm "$net" >/dev/null; fi
-    rm -rf "$dir/hosts.json" "$dir/engine"
+    rm -rf "$dir/hosts.json" "$dir/engine" "$dir/known_hosts"
     log "sandbox removed"
 }
 

@@ -3,7 +3,8 @@
  * from every node (scripts/host/status.sh, which changes nothing): reachability, load and disk,
  * the database members and their lag, the shared volume's bricks, pending heals and split-brain,
  * each node's app, and the age of the newest backup. Exits 1 when anything needs attention.
- * SSH uses the stack's `ssh.privateKeyPath`, else the operator's agent and default keys.
+ * SSH uses the stack's `ssh.privateKeyPath`, else the operator's agent and default keys; host keys
+ * are checked against ~/.ssh/known_hosts (new hosts are added), or the file `--known-hosts FILE`.
  */
 import { spawn } from "node:child_process";
 import * as os from "node:os";
@@ -70,13 +71,13 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
 }
 
 /** Run status.sh on one node over SSH (bounded: 30 s). */
-function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string): Promise<NodeFacts> {
+function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string, knownHosts?: string): Promise<NodeFacts> {
     const env = {
         TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
         ENGINE: c.database.engine, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
         BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
     };
-    const args = [...(keyPath ? ["-i", keyPath] : []), "-p", String(c.ssh.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+    const args = [...(keyPath ? ["-i", keyPath] : []), ...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : []), "-p", String(c.ssh.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
         "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR", `${c.ssh.user}@${n.address}`, c.ssh.user === "root" ? "bash -s" : "sudo -n bash -s"];
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -96,14 +97,17 @@ function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: st
 }
 
 async function main() {
-    const stack = process.argv.slice(2).find((a) => !a.startsWith("-")) ?? "dev";
+    const argv = process.argv.slice(2);
+    const k = argv.indexOf("--known-hosts");
+    const knownHosts = k >= 0 ? path.resolve(argv[k + 1]) : undefined;
+    const stack = argv.filter((a, i) => !a.startsWith("-") && i !== k + 1)[0] ?? "dev";
     // The key itself is never read here: a path is handed to ssh, else ssh uses the agent.
     const { sshPrivateKey: _secret, ...raw } = readStackFile(stackPath(stack), () => undefined);
     const ssh = raw.ssh as { privateKeyPath?: string } | undefined;
     const c = validateConfig(ssh?.privateKeyPath ? raw : { ...raw, sshPrivateKey: "(agent)" });
     const key = c.ssh.privateKeyPath;
     const keyPath = key === undefined ? undefined : key.startsWith("~/") ? path.join(os.homedir(), key.slice(2)) : path.resolve(ROOT, key);
-    const facts = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n.name, await probe(c, n, keyPath).catch((e: Error) => e)] as const)));
+    const facts = Object.fromEntries(await Promise.all(c.nodes.map(async (n) => [n.name, await probe(c, n, keyPath, knownHosts).catch((e: Error) => e)] as const)));
     const { lines, problems } = assess(c, facts);
     console.log(`paperless-ha status: ${c.topology}, ${c.nodes.length} nodes (${path.basename(stackPath(stack))}) at ${new Date().toISOString().slice(0, 19)}Z\n`);
     console.log(lines.join("\n"));
