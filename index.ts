@@ -33,10 +33,14 @@ const appSecrets = {
     adminPassword: secrets.adminPassword,
 };
 
-let backup: ClusterBackup | undefined;
+/** What a topology hands back to the exports. */
+interface Built {
+    endpoints: Record<string, string>;
+    backup?: ClusterBackup;
+}
 
 /** classic: PostgreSQL (pgactive or Patroni) and GlusterFS on the hosts, Paperless in per-node containers. */
-function classic(c: ClusterConfig): Record<string, string> {
+function classic(c: ClusterConfig): Built {
     const storage = new GlusterVolume("gluster", { cluster: c, hosts });
     const dbArgs = {
         cluster: c,
@@ -57,19 +61,17 @@ function classic(c: ClusterConfig): Record<string, string> {
         ...appSecrets,
         databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
     });
-    if (c.backup.enabled) {
-        backup = new ClusterBackup("backup", {
-            cluster: c,
-            hosts,
-            appPassword: secrets.appDbPassword,
-            after: [app.containers[c.singleton.name], storage.mounts[c.singleton.name]],
-        });
-    }
-    return database.endpoints;
+    const backup = c.backup.enabled ? new ClusterBackup("backup", {
+        cluster: c,
+        hosts,
+        appPassword: secrets.appDbPassword,
+        after: [app.containers[c.singleton.name], storage.mounts[c.singleton.name]],
+    }) : undefined;
+    return { endpoints: database.endpoints, backup };
 }
 
 /** swarm: Patroni, SeaweedFS and Paperless as stacks on a Docker Swarm over the hosts. */
-function swarmTopology(c: ClusterConfig): Record<string, string> {
+function swarmTopology(c: ClusterConfig): Built {
     const nameKey = secrets.dockerNameKey!;
     const cluster = new SwarmCluster("swarm", { cluster: c, hosts });
     const database = new PatroniSwarm("db", {
@@ -103,10 +105,10 @@ function swarmTopology(c: ClusterConfig): Record<string, string> {
         ...appSecrets,
         nameKey,
     });
-    return database.endpoints;
+    return { endpoints: database.endpoints };
 }
 
-const endpoints = swarm ? swarmTopology(cluster) : classic(cluster);
+const { endpoints, backup } = swarm ? swarmTopology(cluster) : classic(cluster);
 
 const scheme = !swarm && cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
 const edgePort = swarm || !cluster.edge.enabled ? cluster.app.port : (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort);

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClusterConfig, validateConfig } from "../components/config";
-import { hostScript, renderStdin } from "../components/host";
+import { hostScript, renderStdin, rootShell } from "../components/host";
 import { readStackFile } from "../test/support/stackFile";
 import { ROOT, stackPath } from "./plan";
 
@@ -78,7 +78,7 @@ function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: st
         BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
     };
     const args = [...(keyPath ? ["-i", keyPath] : []), ...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : []), "-p", String(c.ssh.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-        "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR", `${c.ssh.user}@${n.address}`, c.ssh.user === "root" ? "bash -s" : "sudo -n bash -s"];
+        "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR", `${c.ssh.user}@${n.address}`, rootShell({ sudo: c.ssh.user !== "root" })];
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
         let out = "";

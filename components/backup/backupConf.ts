@@ -16,7 +16,6 @@ export function renderBackupEnv(c: ClusterConfig): string {
     const vars: Record<string, string> = {
         BACKUP_DIR: c.backup.directory,
         KEEP: String(c.backup.keep),
-        MAX_AGE_HOURS: String(c.backup.maxAgeHours),
         DB_HOST: host,
         DB_PORT: port,
         DB_NAME: c.database.name,

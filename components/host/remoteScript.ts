@@ -48,7 +48,7 @@ export interface HostLogin {
 }
 
 /** The shell that reads a script from stdin, as root. */
-export function rootShell(login: HostLogin): string {
+export function rootShell(login: Pick<HostLogin, "sudo">): string {
     return login.sudo ? "sudo -n bash -s" : "bash -s";
 }
 

@@ -11,8 +11,9 @@ if findmnt -n "$MOUNT_POINT" >/dev/null 2>&1; then say mount ok; else say mount 
 if command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&1; then
     say bricks_online "$(gluster volume status "$VOLUME" detail 2>/dev/null | grep -c '^Online.*: Y')"
     say bricks_total "$(gluster volume info "$VOLUME" | sed -n 's/^Number of Bricks: .*= //p')"
-    say heal_pending "$(gluster volume heal "$VOLUME" info summary 2>/dev/null | awk -F: '/Total Number of entries:/ { s += $2 } END { print s + 0 }')"
-    say split_brain "$(gluster volume heal "$VOLUME" info summary 2>/dev/null | awk -F: '/Number of entries in split-brain:/ { s += $2 } END { print s + 0 }')"
+    heal=$(gluster volume heal "$VOLUME" info summary 2>/dev/null)
+    say heal_pending "$(printf '%s\n' "$heal" | awk -F: '/Total Number of entries:/ { s += $2 } END { print s + 0 }')"
+    say split_brain "$(printf '%s\n' "$heal" | awk -F: '/Number of entries in split-brain:/ { s += $2 } END { print s + 0 }')"
 fi
 if [ "$TOPOLOGY" = swarm ]; then
     say swarm "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo down)"

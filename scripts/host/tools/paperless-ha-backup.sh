@@ -41,7 +41,7 @@ if [ -n "${REMOTE:-}" ]; then
     echo "copied to $REMOTE/$stamp"
 fi
 
-# For node_exporter's textfile collector, when one is installed; the status command reads it too.
+# For node_exporter's textfile collector, when one is installed.
 if [ -n "${TEXTFILE_DIR:-}" ] && [ -d "$TEXTFILE_DIR" ]; then
     printf 'paperless_ha_backup_last_success_timestamp_seconds %s\n' "$(date +%s)" > "$TEXTFILE_DIR/paperless_ha_backup.prom.tmp"
     mv "$TEXTFILE_DIR/paperless_ha_backup.prom.tmp" "$TEXTFILE_DIR/paperless_ha_backup.prom"
