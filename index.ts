@@ -5,6 +5,7 @@ import { ClusterConfig, loadConfig } from "./components/config";
 import { PatroniCluster, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
 import { Host } from "./components/host";
+import { ClusterMonitoring, prometheusUrl } from "./components/monitoring";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
 import { GlusterVolume, SeaweedCluster } from "./components/storage";
@@ -37,6 +38,7 @@ const appSecrets = {
 interface Built {
     endpoints: Record<string, string>;
     backup?: ClusterBackup;
+    monitoring?: ClusterMonitoring;
 }
 
 /** classic: PostgreSQL (pgactive or Patroni) and GlusterFS on the hosts, Paperless in per-node containers. */
@@ -60,6 +62,7 @@ function classic(c: ClusterConfig): Built {
         mountPoint: storage.mountPoint,
         ...appSecrets,
         databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
+        balancers: c.edge.enabled ? edge?.balancers : undefined,
     });
     const backup = c.backup.enabled ? new ClusterBackup("backup", {
         cluster: c,
@@ -67,7 +70,12 @@ function classic(c: ClusterConfig): Built {
         appPassword: secrets.appDbPassword,
         after: [app.containers[c.singleton.name], storage.mounts[c.singleton.name]],
     }) : undefined;
-    return { endpoints: database.endpoints, backup };
+    const monitoring = c.monitoring.enabled ? new ClusterMonitoring("monitoring", {
+        cluster: c,
+        hosts,
+        after: Object.fromEntries(c.nodes.map((n) => [n.name, [storage.mounts[n.name], ...(n.arbiter ? [] : [app.containers[n.name]])].filter(Boolean)])),
+    }) : undefined;
+    return { endpoints: database.endpoints, backup, monitoring };
 }
 
 /** swarm: Patroni, SeaweedFS and Paperless as stacks on a Docker Swarm over the hosts. */
@@ -95,7 +103,7 @@ function swarmTopology(c: ClusterConfig): Built {
             filerPassword: secrets.filerDbPassword!,
             nameKey,
         });
-    new PaperlessSwarm("app", {
+    const app = new PaperlessSwarm("app", {
         cluster: c,
         hosts,
         swarm: cluster,
@@ -105,10 +113,15 @@ function swarmTopology(c: ClusterConfig): Built {
         ...appSecrets,
         nameKey,
     });
-    return { endpoints: database.endpoints };
+    const monitoring = c.monitoring.enabled ? new ClusterMonitoring("monitoring", {
+        cluster: c,
+        hosts,
+        after: Object.fromEntries(c.nodes.map((n) => [n.name, [storage.mounts[n.name], app.deployed].filter(Boolean)])),
+    }) : undefined;
+    return { endpoints: database.endpoints, monitoring };
 }
 
-const { endpoints, backup } = swarm ? swarmTopology(cluster) : classic(cluster);
+const { endpoints, backup, monitoring } = swarm ? swarmTopology(cluster) : classic(cluster);
 
 const scheme = !swarm && cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
 const edgePort = swarm || !cluster.edge.enabled ? cluster.app.port : (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort);
@@ -135,3 +148,6 @@ export const backups = backup
     ? { node: cluster.singleton.name, directory: cluster.backup.directory, schedule: cluster.backup.schedule, keep: cluster.backup.keep, restore: "paperless-ha-restore --yes latest" }
     : swarm ? "not built for the swarm topology yet" : "disabled";
 export const backupPassphrase = backup?.passphrase ? pulumi.secret(backup.passphrase) : undefined;
+export const metrics = monitoring
+    ? { prometheus: cluster.monitoring.prometheus ? prometheusUrl(cluster) : "not run", nodeExporterPort: cluster.monitoring.nodeExporterPort }
+    : "disabled";

@@ -11,6 +11,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v runuser >/dev/null || need+=(util-linux)
 command -v patroni >/dev/null || need+=(patroni)
 command -v python3 >/dev/null || need+=(python3)
+command -v promtool >/dev/null || need+=(prometheus)
 command -v docker >/dev/null || need+=(docker.io)
 [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && id postgres >/dev/null 2>&1 || need+=("postgresql-$PG_VERSION")
 # Rendered stacks are checked with `docker stack config`, which runs client side only and exists

@@ -67,10 +67,11 @@ build_base() {
     rm -rf "$rootfs"
 }
 
-# build_image TAG DIR: build a Dockerfile under test/sandbox once; the tag carries a hash of its inputs.
+# build_image TAG DIR [PARENT]: build a Dockerfile under test/sandbox once; the tag carries a hash
+# of its inputs (and of the image it builds FROM, when that is built here too).
 build_image() {
-    local name=$1 context=$2 hash
-    hash=$(cd "$context" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+    local name=$1 context=$2 parent=${3:-} hash
+    hash=$(cd "$context" && { find . -type f -print0 | sort -z | xargs -0 sha256sum; [ -z "$parent" ] || docker image inspect -f '{{ .Id }}' "$parent"; } | sha256sum | cut -c1-12)
     if [ "$(docker image inspect -f '{{ index .Config.Labels "paperless-ha.hash" }}' "$name" 2>/dev/null)" != "$hash" ]; then
         log "building $name"
         docker build -q --label "paperless-ha.hash=$hash" -t "$name" "$context" >/dev/null
@@ -79,7 +80,7 @@ build_image() {
 
 # Images the hosts' own Docker engines run; saved once and loaded into every host. The swarm
 # topology also needs the base its Patroni image is built from and the database tools.
-APP_IMAGES=(paperless-ha/standin:1 paperless-ha/redis:1)
+APP_IMAGES=(paperless-ha/standin:1 paperless-ha/standin:2 paperless-ha/redis:1)
 SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
 
 images() {
@@ -90,6 +91,7 @@ images() {
     build_base
     build_image "$host_image" test/sandbox/host
     build_image paperless-ha/standin:1 test/sandbox/standin
+    build_image paperless-ha/standin:2 test/sandbox/standin-next paperless-ha/standin:1
     build_image paperless-ha/redis:1 test/sandbox/redis
     if [ "$swarm" = "1" ]; then
         build_image paperless-ha/pgtools:1 test/sandbox/pgtools

@@ -32,6 +32,8 @@ const LABELS: Record<string, Service> = {
     filer: { label: "SeaweedFS filer", kind: "other" },
     s3: { label: "S3 gateway", kind: "other" },
     timer: { label: "backup timer", kind: "other" },
+    metrics: { label: "exporters", kind: "other" },
+    prometheus: { label: "Prometheus + alert rules", kind: "other" },
 };
 
 /** The stack files the plan deploys: each `*-deploy` command carries one as STACK_YAML. */
@@ -63,6 +65,10 @@ export function pictureOf(title: string, plan: Plan): Picture {
         const host = r.provider?.replace(/-docker-api$/, "");
         if (r.type === "docker:index/container:Container" && host) add(host, r.name.split("-").pop()!);
     }
+    // The singleton's metrics step also runs the cluster's Prometheus, when there is one.
+    const metrics = plan.outputs.metrics as { prometheus?: string } | undefined;
+    const singleton = nodes.find((n) => n.roles.includes("singleton"));
+    if (singleton && metrics?.prometheus?.startsWith("http")) add(singleton.name, "prometheus");
     for (const stack of Object.values(stackFiles(plan))) {
         for (const [key, svc] of Object.entries(stack.services)) {
             const constraints = svc.deploy.placement?.constraints ?? [];

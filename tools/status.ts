@@ -34,7 +34,8 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         const app = n.arbiter ? "-" : f.app;
         lines.push(row([n.name, n.address, "yes", f.load, f.disk_used, f.mount, app]));
         if (!n.arbiter && f.mount !== "ok") problems.push(`${n.name}: shared volume not mounted`);
-        if (!n.arbiter && app !== "200") problems.push(`${n.name}: app answers ${app}`);
+        // A login redirect or an auth refusal still means the instance serves.
+        if (!n.arbiter && !/^[234]\d\d$/.test(app)) problems.push(app === "000" ? `${n.name}: app does not answer` : `${n.name}: app answers ${app}`);
         if (f.pgactive && !/^[^:]+:r(,[^:]+:r)*$/.test(f.pgactive)) problems.push(`${n.name}: pgactive nodes ${f.pgactive} (r = ready)`);
         if (!members && f.db_members) {
             try {

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { renderPkOffsetsSql } from "../database";
+import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
 import { CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
@@ -15,6 +16,8 @@ export interface PaperlessAppArgs {
     storageReady: Record<string, pulumi.Resource>;
     /** Per data node: the local route to the database primary (Patroni), when there is one. */
     databaseRouter?: Record<string, pulumi.Resource>;
+    /** Per data node: HAProxy in front of every instance, when the edge is enabled. */
+    balancers?: Record<string, pulumi.Resource>;
     mountPoint: string;
     dbPassword: pulumi.Output<string>;
     secretKey: pulumi.Output<string>;
@@ -24,8 +27,10 @@ export interface PaperlessAppArgs {
 
 /**
  * Paperless-ngx on every data node, all sharing one Redis. Migrations run once, on the singleton,
- * before any instance starts; every node's key sequences are then given their own residue; the
- * singleton starts first and the others only after it is healthy.
+ * before any instance starts; every node's key sequences are then given their own residue. The
+ * instances start, and are replaced on an update, one node at a time, singleton first: each waits
+ * for the one before it to be healthy and back in HAProxy's rotation, so the balancer always has
+ * servers and no request fails.
  */
 export class PaperlessApp extends pulumi.ComponentResource {
     public readonly containers: Record<string, docker.Container>;
@@ -110,13 +115,22 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 },
                 wait: true,
                 waitTimeout: 900,
+                // Stopped, not killed, when replaced or removed: requests in flight finish.
+                destroyGraceSeconds: 30,
                 // Container names are fixed per host, so the old one must go before its replacement starts.
             }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...routeOf(n), ...after], deleteBeforeReplace: true });
         };
-        const first = container(single, []);
-        this.containers = { [single.name]: first };
-        for (const n of c.dataNodes.filter((d) => d.name !== single.name)) {
-            this.containers[n.name] = container(n, [first]);
+        // Waits until this node's HAProxy sends traffic to the new instance again.
+        const inService = (n: NodeSpec, ctr: docker.Container) => args.balancers ? runScript(`${name}-${n.name}-in-service`, {
+            login: hosts[n.name].login,
+            script: "app-in-service",
+            env: { SERVER: n.name, STATS_URL: HAPROXY_STATS_URL, CONTAINER: ctr.id, TIMEOUT: "120" },
+        }, { parent: this, dependsOn: [ctr, args.balancers[n.name]] }) : ctr;
+        this.containers = {};
+        let previous: pulumi.Resource[] = [];
+        for (const n of [single, ...c.dataNodes.filter((d) => d.name !== single.name)]) {
+            const ctr = this.containers[n.name] = container(n, previous);
+            previous = [inService(n, ctr)];
         }
         this.registerOutputs({});
     }

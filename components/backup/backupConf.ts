@@ -1,8 +1,6 @@
 import { databaseRoute, HOST_CA_CERT } from "../app/paperlessEnv";
 import { ClusterConfig } from "../config";
-
-/** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
-export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
+import { TEXTFILE_DIR } from "../monitoring/monitoringConf";
 
 /** The database as the singleton's instance reaches it: its node's route to the primary. */
 const route = (c: ClusterConfig) => {

@@ -185,6 +185,27 @@ const backupSchema = z
     })
     .prefault({});
 
+const monitoringSchema = z
+    .strictObject({
+        /**
+         * Prometheus metrics on every node: node_exporter (with the cluster's own facts from a
+         * collector timer), postgres_exporter beside each classic database. Default true.
+         */
+        enabled: z.boolean().default(true),
+        /** node_exporter port on every node. Default 9100. */
+        nodeExporterPort: port.default(9100),
+        /** postgres_exporter port on every classic data node (swarm: `swarm.exporterPort`). Default 9187. */
+        postgresExporterPort: port.default(9187),
+        /**
+         * A Prometheus server on the singleton node (Debian's, on its port 9090, reachable from
+         * `firewall.managementCidrs`) that scrapes every node and evaluates the alert rules. Default true.
+         */
+        prometheus: z.boolean().default(true),
+        /** Replication lag that raises an alert, in bytes. Default 64 MiB. */
+        maxReplicationLagBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+    })
+    .prefault({});
+
 const appSchema = z
     .strictObject({
         /** Paperless-ngx image. */
@@ -285,6 +306,7 @@ export const configSchema = z.strictObject({
     database: databaseSchema,
     storage: storageSchema,
     backup: backupSchema,
+    monitoring: monitoringSchema,
     app: appSchema,
     edge: edgeSchema,
     firewall: firewallSchema,

@@ -2,7 +2,9 @@ import { ClusterConfig, hostPort } from "../config";
 import { HOST_CA_CERT } from "../app/paperlessEnv";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
-
+/** HAProxy's CSV statistics on loopback: a rolling update waits there for a server to be back in service. */
+export const HAPROXY_STATS_PORT = 8404;
+export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
 
 /** Whether a node runs HAProxy: for the app (edge) and, with Patroni, as the local database router. */
 export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.database.engine === "patroni";
@@ -74,7 +76,19 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "    option httpchk GET /api/",
             "    http-check expect rstatus ^([23][0-9][0-9]|401|403)$",
             "    default-server inter 2s fall 3 rise 2",
+            // An instance that stopped listening (a rolling update, a crash) costs no request until
+            // its check fails: a refused connection is retried on another server. Only reads are
+            // also retried after a dropped response; a write could have been applied.
+            "    retries 3",
+            "    option redispatch 1",
+            "    retry-on conn-failure empty-response response-timeout",
+            "    http-request disable-l7-retry unless METH_GET",
             ...servers,
+            "",
+            "listen stats",
+            `    bind 127.0.0.1:${HAPROXY_STATS_PORT}`,
+            "    stats enable",
+            "    stats uri /stats",
             "",
         ] : []),
         ...databaseRouter(c, caFile),

@@ -1,4 +1,5 @@
 import { ClusterConfig, NodeSpec } from "../config";
+import { PROMETHEUS_PORT } from "../monitoring/monitoringConf";
 
 /** Kernel tuning from the reference design; user settings override. */
 export const DEFAULT_SYSCTL: Record<string, string | number> = {
@@ -28,12 +29,15 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
 
 /** Debian packages a node needs, installed in one apt run so later steps never race for the dpkg lock. */
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
+    const m = c.monitoring;
+    const metrics = m.enabled ? ["prometheus-node-exporter", ...(m.prometheus && node.name === c.singleton.name ? ["prometheus"] : [])] : [];
     if (c.topology === "swarm") {
         // Everything else runs in containers; FUSE serves the SeaweedFS mount.
         const storage = c.storage.backend === "glusterfs" ? ["attr", "glusterfs-client", "glusterfs-server"] : [];
-        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...storage, ...(c.host.timeSync ? ["chrony"] : [])].sort();
+        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...storage, ...metrics, ...(c.host.timeSync ? ["chrony"] : [])].sort();
     }
-    const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server"];
+    const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server", ...metrics];
+    if (m.enabled && !node.arbiter) pkgs.push("prometheus-postgres-exporter");
     if (c.host.timeSync) pkgs.push("chrony");
     const patroni = c.database.engine === "patroni";
     if (patroni) pkgs.push("etcd-server", "etcd-client");
@@ -56,6 +60,10 @@ const fmt = (p: PortRange) => (p.to ? `${p.from}-${p.to}` : `${p.from}`);
 
 /** Ports only the other nodes may reach. */
 export function clusterPorts(c: ClusterConfig): PortRange[] {
+    // Scraped by the Prometheus on the singleton.
+    const metrics = c.monitoring.enabled
+        ? [{ from: c.monitoring.nodeExporterPort }, ...(c.topology === "classic" ? [{ from: c.monitoring.postgresExporterPort }] : [])]
+        : [];
     const gluster = [
         { from: 24007, to: 24008 }, // glusterd
         { from: 49152, to: 60999 }, // gluster bricks (glusterd base-port..max-port)
@@ -69,7 +77,7 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
         return [
             { from: 2377 }, { from: 7946 }, // swarm control plane and gossip
             { from: 2379, to: 2380 }, { from: c.database.port }, { from: c.database.patroni.restApiPort },
-            ...storage, { from: c.swarm.exporterPort }, { from: c.app.redisPort },
+            ...storage, { from: c.swarm.exporterPort }, { from: c.app.redisPort }, ...metrics,
         ];
     }
     return [
@@ -78,6 +86,7 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
         { from: c.app.redisPort },
         { from: c.app.port },
         ...(c.database.engine === "patroni" ? [{ from: 2379, to: 2380 }, { from: c.database.patroni.restApiPort }] : []),
+        ...metrics,
     ];
 }
 
@@ -98,7 +107,8 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     const mgmt4 = c.firewall.managementCidrs.filter((a) => !a.includes(":"));
     const mgmt6 = c.firewall.managementCidrs.filter((a) => a.includes(":"));
     const cluster = clusterPorts(c).map(fmt).join(", ");
-    const mgmtPorts = [sshPort, c.host.dockerApiPort].join(", ");
+    const prometheus = c.monitoring.enabled && c.monitoring.prometheus ? [PROMETHEUS_PORT] : [];
+    const mgmtPorts = [sshPort, c.host.dockerApiPort, ...prometheus].join(", ");
     const lines = [
         "table inet paperless_ha",
         "delete table inet paperless_ha",

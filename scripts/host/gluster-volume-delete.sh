@@ -3,7 +3,7 @@
 set -euo pipefail
 : "${VOLUME:?}"
 PEERS=${PEERS:-}
-g() { gluster --mode=script "$@"; }
+g() { gluster_cli "$@"; }
 if g volume info "$VOLUME" >/dev/null 2>&1; then
     g volume stop "$VOLUME" force >&2 || true
     g volume delete "$VOLUME" >&2

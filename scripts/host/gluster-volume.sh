@@ -8,7 +8,7 @@ set -euo pipefail
 PEERS=${PEERS:-}
 OPTIONS=${OPTIONS:-}
 QUORUM_RATIO=${QUORUM_RATIO:-}
-g() { gluster --mode=script "$@"; }
+g() { gluster_cli "$@"; }
 
 for peer in $PEERS; do
     g peer probe "$peer" >&2

@@ -28,3 +28,19 @@ retire() {
     [ -e "$1" ] || return 0
     if [ "$2" = "0" ]; then rm -rf "$1"; else set_aside "$1"; fi
 }
+
+# gluster_cli ARGS...: the gluster CLI in script mode, retried while another transaction (a query
+# from elsewhere in the cluster: a status, a heal) holds glusterd's cluster-wide lock.
+gluster_cli() {
+    local out rc=1 _
+    for _ in $(seq 1 30); do
+        out=$(gluster --mode=script "$@" 2>&1) && { printf '%s\n' "$out"; return 0; }
+        rc=$?
+        case $out in
+            *"Another transaction is in progress"* | *"Locking failed"*) sleep 2 ;;
+            *) break ;;
+        esac
+    done
+    printf '%s\n' "$out" >&2
+    return "$rc"
+}

@@ -9,9 +9,15 @@ say load "$(cut -d' ' -f1 /proc/loadavg)"
 say disk_used "$(df -P / | awk 'NR == 2 { print $5 }')"
 if findmnt -n "$MOUNT_POINT" >/dev/null 2>&1; then say mount ok; else say mount missing; fi
 if command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&1; then
-    say bricks_online "$(gluster volume status "$VOLUME" detail 2>/dev/null | grep -c '^Online.*: Y')"
-    say bricks_total "$(gluster volume info "$VOLUME" | sed -n 's/^Number of Bricks: .*= //p')"
+    # The heal summary lists every brick's connection without taking glusterd's cluster lock; a
+    # volume of one brick has no heal, and no peer to contend for the lock with.
     heal=$(gluster volume heal "$VOLUME" info summary 2>/dev/null)
+    if gluster volume info "$VOLUME" | grep -q '^Type: .*Replicate'; then
+        say bricks_online "$(printf '%s\n' "$heal" | grep -c '^Status: Connected')"
+    else
+        say bricks_online "$(gluster volume status "$VOLUME" detail 2>/dev/null | grep -c '^Online.*: Y')"
+    fi
+    say bricks_total "$(gluster volume info "$VOLUME" | sed -n 's/^Number of Bricks: .*= //p')"
     say heal_pending "$(printf '%s\n' "$heal" | awk -F: '/Total Number of entries:/ { s += $2 } END { print s + 0 }')"
     say split_brain "$(printf '%s\n' "$heal" | awk -F: '/Number of entries in split-brain:/ { s += $2 } END { print s + 0 }')"
 fi
@@ -28,7 +34,9 @@ fi
 if [ -n "${members:-}" ]; then
     say db_members "$(printf '%s' "$members" | tr -d '\n')"
 fi
-say app "$(curl -fsS -m 5 -o /dev/null -w '%{http_code}' "http://$ADDRESS:$APP_PORT/api/ha/" 2>/dev/null || echo down)"
+# Any answer short of a server error means Paperless serves (its login redirect included).
+code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://$ADDRESS:$APP_PORT/" 2>/dev/null)
+say app "${code:-000}"
 if [ -n "${BACKUP_DIR:-}" ]; then
     newest=$(find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -type d -name '2*' -printf '%T@ %f\n' 2>/dev/null | sort -n | tail -n 1)
     if [ -n "$newest" ]; then

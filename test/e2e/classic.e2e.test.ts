@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
-import { crashedUp, engine, EngineRun, onHost, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { crashedUp, engine, EngineRun, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
 let hosts: SandboxHost[];
@@ -106,6 +106,48 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(direct).toBe("closed");
     });
 
+    it("exports every node's metrics to the Prometheus on node1, which loads the alert rules and sees a stopped app", async () => {
+        const prometheus = (first.summary.outputs.metrics as { prometheus: string }).prometheus;
+        expect(prometheus).toBe(`http://${hosts[0].address}:9090/`);
+        const expected: Record<string, string> = {
+            'count(up == 1)': "7", // node_exporter and postgres_exporter on three nodes, Prometheus itself
+            "count(paperless_ha_app_up == 1)": "3",
+            "count(paperless_ha_db_up == 1)": "3",
+            "count(paperless_ha_db_replication_ok == 1)": "3",
+            "sum(paperless_ha_db_writable)": "1",
+            "count(paperless_ha_storage_mounted == 1)": "3",
+            "min(paperless_ha_storage_bricks_online)": "3",
+            "max(paperless_ha_storage_split_brain)": "0",
+            "count(pg_up == 1)": "3",
+        };
+        const t = Date.now();
+        // Bounded: the collector runs every 30 s and Prometheus scrapes every 15 s.
+        expect(await promExpect(prometheus, expected)).toEqual(expected);
+        report("metrics all in (s)", (Date.now() - t) / 1000);
+        const rules = await promApi(prometheus, "rules") as { groups: { name: string; rules: { name: string; health: string }[] }[] };
+        const group = rules.groups.find((g) => g.name === "paperless-ha");
+        expect(group?.rules.map((r) => r.name)).toEqual(expect.arrayContaining(["PaperlessHaNodeDown", "PaperlessHaReplicationBroken", "PaperlessHaSplitBrain", "PaperlessHaBackupOverdue", "PaperlessHaTwoPrimaries"]));
+        expect(group?.rules.every((r) => r.health !== "err")).toBe(true);
+        const firing = async () => ((await promApi(prometheus, "alerts")) as { alerts: { labels: Record<string, string>; state: string }[] }).alerts;
+        expect((await firing()).filter((a) => a.state === "firing")).toEqual([]);
+
+        // A fault the alerts must see: node3's app stops; its alert goes pending, and clears once it is back.
+        const stopped = Date.now();
+        onHost(hosts[2].address, "docker stop -t 5 paperless-ha-app >/dev/null");
+        let appDown: { labels: Record<string, string>; state: string } | undefined;
+        try {
+            for (let i = 0; i < 30 && !appDown; i++) {
+                appDown = (await firing()).find((a) => a.labels.alertname === "PaperlessHaAppDown" && a.labels.node === "node3");
+                if (!appDown) await new Promise((r) => setTimeout(r, 3000));
+            }
+            report("app stopped -> alert pending (s)", (Date.now() - stopped) / 1000);
+        } finally {
+            onHost(hosts[2].address, "docker start paperless-ha-app >/dev/null");
+        }
+        expect(appDown?.state).toMatch(/pending|firing/);
+        expect(await promExpect(prometheus, { "count(paperless_ha_app_up == 1)": "3" })).toEqual({ "count(paperless_ha_app_up == 1)": "3" });
+    });
+
     it("stores a document uploaded on node2 so node3 serves the same bytes, on every brick", async () => {
         const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
         const body = crypto.randomBytes(64 * 1024);
@@ -149,6 +191,10 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(onHost(single, `cd /var/backups/paperless-ha/${name} && sha256sum -c SHA256SUMS`).split("\n").sort())
             .toEqual(["database.dump: OK", "media.tar: OK"]);
         expect(onHost(single, `stat -c %a /var/backups/paperless-ha/${name} /etc/paperless-ha/backup.pgpass`)).toBe("700\n600");
+        // The backup's age reaches Prometheus (node_exporter reads the file the backup wrote).
+        const prometheus = (first.summary.outputs.metrics as { prometheus: string }).prometheus;
+        const fresh = { 'count(time() - paperless_ha_backup_last_success_timestamp_seconds{node="node1"} < 300)': "1" };
+        expect(await promExpect(prometheus, fresh, 20)).toEqual(fresh);
 
         // Disaster: every document row and every media file gone.
         onHost(leader, "runuser -u postgres -- psql -qtAX -d paperless -c 'DELETE FROM documents_document'");
@@ -213,6 +259,8 @@ describe("classic with Patroni, from bare hosts", () => {
         const membership = new Set([
             ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
             "gluster-volume", "db-bootstrap",
+            // Prometheus learns of node4; every collector of the new peer count.
+            ...["node1", "node2", "node3"].map((n) => `monitoring-${n}-metrics`),
         ]);
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
 
@@ -237,6 +285,11 @@ describe("classic with Patroni, from bare hosts", () => {
             if (onBrick !== uploaded.sha256) await new Promise((r) => setTimeout(r, 2000));
         }
         expect(onBrick).toBe(uploaded.sha256);
+
+        // Prometheus was reloaded with the new node and scrapes it.
+        const prometheus = (grown.summary.outputs.metrics as { prometheus: string }).prometheus;
+        const scraped = { 'count(up{node="node4"} == 1)': "2" };
+        expect(await promExpect(prometheus, scraped, 20)).toEqual(scraped);
     });
 
     it("changes nothing on a second run", async () => {
@@ -245,6 +298,45 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(again.code).toBe(0);
         expect({ ...again.summary, seconds: 0, outputs: {} }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
         expect(again.summary.unchanged).toBe(new StateStore(statePath(STACK)).all().length);
+    });
+
+    it("rolls a new app image over the nodes one at a time while a request loop sees no failure", async () => {
+        const rolled = stackFile("rolled", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
+            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+        });
+        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+        const load = { done: false, requests: 0, failures: [] as string[] };
+        const started = Date.now();
+        // Bounded: four readers through every node's HAProxy, at most 20000 requests or 15 minutes.
+        const reader = async (w: number) => {
+            for (let i = w; !load.done && load.requests < 20_000 && Date.now() - started < 900_000; i++) {
+                load.requests++;
+                const url = `https://${hosts[i % hosts.length].address}/api/documents/${uploaded.id}/download/`;
+                const r = await request(url, ca, { auth }).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
+                if (r.status !== 200) load.failures.push(`${url}: ${r.status} ${r.body.toString().slice(0, 120)}`);
+            }
+        };
+        const readers = [0, 1, 2, 3].map(reader);
+        const run = await engine("up", STACK, rolled).finally(() => { load.done = true; });
+        await Promise.all(readers);
+        grownStack = rolled;
+        report("rolling update (s)", run.summary.seconds);
+        report("rolling update requests", load.requests);
+        report("rolling update failed requests", load.failures.length);
+        expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
+        expect(run.summary.replaced.filter((n) => n.endsWith("-paperless")).sort()).toEqual(["node1", "node2", "node3", "node4"].map((n) => `app-${n}-paperless`));
+        expect(load.requests).toBeGreaterThan(100);
+        expect(load.failures.slice(0, 5)).toEqual([]);
+        // One node at a time: each replacement began only after the one before was back in HAProxy's rotation.
+        const at = (line: string) => run.output.indexOf(line);
+        for (const [prev, next] of [["node1", "node2"], ["node2", "node3"], ["node3", "node4"]]) {
+            expect(at(`~ app-${prev}-in-service`)).toBeGreaterThan(at(`+- app-${prev}-paperless`));
+            expect(at(`+- app-${next}-paperless`)).toBeGreaterThan(at(`~ app-${prev}-in-service`));
+        }
+        for (const h of hosts) {
+            expect(JSON.parse(onHost(h.address, `curl -fsS http://${h.address}:8000/api/ha/`)).version).toBe("2");
+        }
     });
 
     it("destroys everything it made and sets the documents and database files aside, kept", async () => {
@@ -259,6 +351,7 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(onHost(h.address, "grep -c 'paperless' /etc/fstab || true")).toBe("0");
             expect(onHost(h.address, "grep -c 'paperless-ha' /etc/hosts || true")).toBe("0");
             expect(onHost(h.address, "nft list table inet paperless_ha >/dev/null 2>&1 && echo present || echo gone")).toBe("gone");
+            expect(onHost(h.address, "systemctl is-active prometheus-node-exporter paperless-ha-metrics.timer || true").split("\n").every((s) => s !== "active")).toBe(true);
             expect(onHost(h.address, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
             expect(onHost(h.address, "ls -d /var/lib/postgresql/15/paperless-ha.retained-*/PG_VERSION | wc -l")).toBe("1");
         }

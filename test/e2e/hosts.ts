@@ -145,3 +145,28 @@ export function request(url: string, ca: string, opts: { method?: string; auth?:
         req.end();
     });
 }
+
+/** Prometheus's HTTP API (reachable from the management networks): the `data` of one call. */
+export async function promApi(base: string, call: string): Promise<unknown> {
+    const r = await fetch(`${base}api/v1/${call}`, { signal: AbortSignal.timeout(10_000) });
+    const body = await r.json() as { status: string; data: unknown; error?: string };
+    if (body.status !== "success") throw new Error(`Prometheus ${call}: ${body.error}`);
+    return body.data;
+}
+
+/** One instant query's single value, or "" when it has none (yet). */
+export async function promScalar(base: string, query: string): Promise<string> {
+    const data = await promApi(base, `query?query=${encodeURIComponent(query)}`) as { result: { value: [number, string] }[] };
+    return data.result.length === 1 ? data.result[0].value[1] : "";
+}
+
+/** Poll instant queries until each reads its expected value, bounded; returns the last readings. */
+export async function promExpect(base: string, expected: Record<string, string>, tries = 40, everyMs = 3000): Promise<Record<string, string>> {
+    let seen: Record<string, string> = {};
+    for (let i = 0; i < tries; i++) {
+        seen = Object.fromEntries(await Promise.all(Object.keys(expected).map(async (q) => [q, await promScalar(base, q)])));
+        if (Object.keys(expected).every((q) => seen[q] === expected[q])) break;
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+    return seen;
+}

@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engine, EngineRun, onHost, onHostAsync, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret } from "./hosts";
+import { engine, EngineRun, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret } from "./hosts";
 
 const STACK = "swarm";
 let hosts: SandboxHost[];
@@ -106,6 +106,24 @@ describe("swarm on three bare hosts", () => {
         }
         const metrics = onHost(hosts[1].address, "curl -fsS localhost:9187/metrics | grep '^pg_up '");
         expect(metrics).toBe("pg_up 1");
+    });
+
+    it("exports every node's metrics to the Prometheus on node1: database roles, mounts, bricks, app", async () => {
+        const prometheus = (first.summary.outputs.metrics as { prometheus: string }).prometheus;
+        const expected = {
+            'count(up{job="node"} == 1)': "3",
+            'count(up{job="postgres"} == 1)': "3",
+            "count(paperless_ha_swarm_active == 1)": "3",
+            "count(paperless_ha_db_up == 1)": "3",
+            "count(paperless_ha_db_replication_ok == 1)": "3",
+            "sum(paperless_ha_db_writable)": "1",
+            "count(paperless_ha_storage_mounted == 1)": "3",
+            "count(paperless_ha_app_up == 1)": "3",
+            "max(paperless_ha_storage_split_brain)": "0",
+        };
+        const t = Date.now();
+        expect(await promExpect(prometheus, expected)).toEqual(expected);
+        report("metrics all in (s)", (Date.now() - t) / 1000);
     });
 
     it("serves Paperless on every node's published port, with exactly one consumer and scheduler, media on the shared volume", async () => {
@@ -234,7 +252,7 @@ describe("swarm on three bare hosts", () => {
         expect(grown.summary.replaced).toEqual(["paperless-db-config-router"]);
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
-            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`]),
+            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `monitoring-${n}-metrics`]),
             "gluster-volume", "paperless-db-deploy", "paperless-app-deploy",
         ]);
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);

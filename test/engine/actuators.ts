@@ -76,7 +76,8 @@ const container: Actuator = {
     },
     canUpdate: () => false,
     async delete(prev, ctx) {
-        await removeContainer(dockerFor(ctx, prev.provider), String(prev.inputs.name));
+        const grace = prev.inputs.destroyGraceSeconds;
+        await removeContainer(dockerFor(ctx, prev.provider), String(prev.inputs.name), typeof grace === "number" ? grace : undefined);
     },
 };
 

@@ -77,6 +77,7 @@ export interface ContainerInputs {
     healthcheck?: Healthcheck;
     wait?: boolean;
     waitTimeout?: number;
+    destroyGraceSeconds?: number;
 }
 
 function healthFlags(h?: Healthcheck): string[] {
@@ -161,7 +162,9 @@ async function waitHealthy(docker: DockerClient, name: string, timeoutSeconds: n
     }
 }
 
-export async function removeContainer(docker: DockerClient, name: string): Promise<void> {
+/** As the provider does: with a grace period, stop (SIGTERM, then SIGKILL after it) before removing. */
+export async function removeContainer(docker: DockerClient, name: string, graceSeconds?: number): Promise<void> {
+    if (graceSeconds) await docker.tryRun(["stop", "-t", String(graceSeconds), name]);
     await docker.run(["rm", "-f", "-v", name]).catch((e: Error) => {
         if (!/No such container/i.test(e.message)) throw e;
     });

@@ -13,15 +13,15 @@ function expectedNames(names: string[]): string[] {
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `gluster-${n}-brick`, `gluster-${n}-mount`,
         `db-${n}-pgactive`, `db-${n}-postgres`, `db-${n}-access`,
-        `app-${n}-image`, `app-${n}-pk-offsets`, `app-${n}-paperless`,
-        `edge-${n}-haproxy`,
+        `app-${n}-image`, `app-${n}-pk-offsets`, `app-${n}-paperless`, `app-${n}-in-service`,
+        `edge-${n}-haproxy`, `monitoring-${n}-metrics`,
     ];
     return [
         "secrets", "secrets-db-superuser", "secrets-db-replication", "secrets-db-app",
         "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
         "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
-        "backup", `backup-${names[0]}-timer`,
+        "backup", `backup-${names[0]}-timer`, "monitoring",
         ...names.flatMap(perNode),
         ...rest.map((n) => `db-${n}-join`),
     ].sort();
@@ -40,9 +40,9 @@ describe("resource graph", () => {
         const run = await runProgram(baseConfig(n));
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
-        // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy
-        // per node; volume, group, migrate, backup timer once; one join per node after the first.
-        expect(commands).toBe(13 * n + 4 + (n - 1));
+        // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy,
+        // in-service, metrics per node; volume, group, migrate, backup timer once; one join per node after the first.
+        expect(commands).toBe(15 * n + 4 + (n - 1));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
@@ -124,7 +124,7 @@ describe("classic with Patroni", () => {
             .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(now.get(key(r))!.inputs))
             .map((r) => `${r.type}::${r.name}`).sort();
         const membership = [
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
             "gluster-volume", "db-bootstrap",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed).toEqual(membership);
@@ -275,7 +275,7 @@ describe("growth 3 -> 4", () => {
 
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(now.get(k)!.inputs));
         const membership = [
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
             "gluster-volume",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed.sort()).toEqual(membership);

@@ -57,9 +57,9 @@ describe("host renderers", () => {
         const c = cluster(3, { firewall: { managementCidrs: ["192.0.2.0/24", "2001:db8::/32"] } });
         const rules = renderFirewall(c, 22);
         expect(rules).toContain("policy drop;");
-        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-60999, 6379, 8000 } accept");
-        expect(rules).toContain("ip saddr { 192.0.2.0/24 } tcp dport { 22, 2376 } accept");
-        expect(rules).toContain("ip6 saddr { 2001:db8::/32 } tcp dport { 22, 2376 } accept");
+        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-60999, 6379, 8000, 9100, 9187 } accept");
+        expect(rules).toContain("ip saddr { 192.0.2.0/24 } tcp dport { 22, 2376, 9090 } accept");
+        expect(rules).toContain("ip6 saddr { 2001:db8::/32 } tcp dport { 22, 2376, 9090 } accept");
         expect(rules).toContain("tcp dport { 80, 443 } accept");
         // No cluster port is open to the world.
         expect(rules).not.toMatch(/^\s+tcp dport \{[^}]*5432/m);

@@ -32,12 +32,12 @@ describe("status", () => {
         const two = JSON.stringify([{ Member: "node1", Role: "Leader", State: "running" }, { Member: "node2", Role: "Leader", State: "running" }, { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 40 }]);
         const { problems } = assess(c, facts((f) => {
             f.node3 = new Error("ssh: connect to host 10.0.0.13 port 22: Connection refused");
-            f.node2 = { ...healthy("node2"), mount: "missing", app: "down", split_brain: "2" };
+            f.node2 = { ...healthy("node2"), mount: "missing", app: "000", split_brain: "2" };
             f.node1 = { ...healthy("node1"), heal_pending: "5", bricks_online: "2", db_members: two, backup_age_hours: "30.0" };
         }));
         expect(problems).toEqual([
             "node2: shared volume not mounted",
-            "node2: app answers down",
+            "node2: app does not answer",
             "node2: 2 entries in split-brain",
             "node3 unreachable: ssh: connect to host 10.0.0.13 port 22: Connection refused",
             "storage: 2 of 3 bricks online",

@@ -30,7 +30,7 @@ function expectedNames(nodes: string[]): string[] {
         n, `${n}-ssh`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `db-${n}-image`, `db-${n}-dirs`, `paperless-db-config-patroni-${n}`,
-        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`,
+        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `monitoring-${n}-metrics`,
     ];
     return [
         "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
@@ -39,7 +39,7 @@ function expectedNames(nodes: string[]): string[] {
         "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
-        "app", "app-migrate", "paperless-app", "paperless-app-deploy", "paperless-app-config-scheduler_disabled",
+        "app", "app-migrate", "paperless-app", "monitoring", "paperless-app-deploy", "paperless-app-config-scheduler_disabled",
         ...APP_SECRETS.map((s) => `paperless-app-secret-${s}`),
         ...nodes.flatMap(perNode),
     ].sort();
@@ -210,7 +210,7 @@ describe("swarm growth 3 -> 4", () => {
 
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(cur.get(k)!.inputs)).sort();
         expect(changed).toEqual([
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `monitoring-${n}-metrics`]),
             "paperless-app-deploy", "paperless-db-deploy", "paperless-storage-deploy",
         ].map((n) => `${COMMAND}::${n}`).concat(`${CONFIG}::paperless-db-config-router`).sort());
         for (const k of changed.filter((x) => x.startsWith(COMMAND))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");

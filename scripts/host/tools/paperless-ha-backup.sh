@@ -44,5 +44,7 @@ fi
 # For node_exporter's textfile collector, when one is installed.
 if [ -n "${TEXTFILE_DIR:-}" ] && [ -d "$TEXTFILE_DIR" ]; then
     printf 'paperless_ha_backup_last_success_timestamp_seconds %s\n' "$(date +%s)" > "$TEXTFILE_DIR/paperless_ha_backup.prom.tmp"
+    # node_exporter reads it as its own user; the umask above made it root-only.
+    chmod 0644 "$TEXTFILE_DIR/paperless_ha_backup.prom.tmp"
     mv "$TEXTFILE_DIR/paperless_ha_backup.prom.tmp" "$TEXTFILE_DIR/paperless_ha_backup.prom"
 fi

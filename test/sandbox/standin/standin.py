@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -29,6 +30,8 @@ MEDIA = ENV.get("PAPERLESS_MEDIA_ROOT", "/usr/src/paperless/media")
 CONSUME = ENV.get("PAPERLESS_CONSUMPTION_DIR", "/usr/src/paperless/consume")
 SCHEDULER_RUN = "/etc/s6-overlay/s6-rc.d/svc-scheduler/run"
 LOCK_TTL = 15
+# Which build this is: the rolling-update test tells old instances from new ones by it.
+VERSION = ENV.get("PAPERLESS_HA_STANDIN_VERSION", "1")
 
 
 def log(msg):
@@ -209,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/ha/":
             if not self.backends_ok():
                 return None
-            return self.reply(200, {"node": NODE, **ROLES})
+            return self.reply(200, {"node": NODE, "version": VERSION, **ROLES})
         if not path.startswith("/api/"):
             return self.reply(404, {"detail": "not found"})
         if not self.backends_ok():
@@ -265,7 +268,18 @@ def main():
         threading.Thread(target=consume_loop, daemon=True).start()
     port = int(ENV.get("PAPERLESS_PORT", "8000"))
     log(f"serving on :{port} consumer={ROLES['consumer']} scheduler={ROLES['scheduler']}")
-    ThreadingHTTPServer((ENV.get("PAPERLESS_BIND_ADDR", "0.0.0.0"), port), Handler).serve_forever()
+    server = ThreadingHTTPServer((ENV.get("PAPERLESS_BIND_ADDR", "0.0.0.0"), port), Handler)
+    # As Paperless's web server does on `docker stop`: stop accepting, finish the requests in flight.
+    server.daemon_threads = False
+
+    def stop(_signum, _frame):
+        log("stopping: no new connections, finishing requests in flight")
+        threading.Thread(target=server.shutdown).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    server.serve_forever()
+    server.server_close()
+    log("stopped")
 
 
 if __name__ == "__main__":

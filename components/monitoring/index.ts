@@ -1,0 +1,2 @@
+export * from "./clusterMonitoring";
+export * from "./monitoringConf";

@@ -1,0 +1,160 @@
+import { stringify } from "yaml";
+import { ClusterConfig, NodeSpec } from "../config";
+
+/** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
+export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
+/** The rules file beside Debian's Prometheus config. */
+export const RULES_PATH = "/etc/prometheus/paperless-ha.rules.yml";
+/**
+ * Debian's Prometheus port, kept: a changed listen address needs a restart, and a restart (unlike
+ * the reload a new config gets) leaves the series of dropped targets looking live for 5 minutes.
+ */
+export const PROMETHEUS_PORT = 9090;
+
+const POSTGRES_JOB = "postgres";
+
+/** The postgres_exporter port on each node, or none when the topology runs no exporter there. */
+function postgresExporterPort(c: ClusterConfig): number {
+    return c.topology === "swarm" ? c.swarm.exporterPort : c.monitoring.postgresExporterPort;
+}
+
+/** /etc/paperless-ha/metrics.env, read by paperless-ha-metrics; no secret in it. Pure. */
+export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
+    const mountPoint = c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint;
+    const vars: Record<string, string> = {
+        TOPOLOGY: c.topology,
+        NODE_NAME: node.name,
+        ENGINE: c.database.engine,
+        // The arbiter runs no database and no app; it only holds a brick.
+        DATA_NODE: node.arbiter ? "0" : "1",
+        PEERS: String(c.dataNodes.length - 1),
+        PG_PORT: String(c.database.port),
+        APP_URL: `http://${node.clusterAddress.includes(":") ? `[${node.clusterAddress}]` : node.clusterAddress}:${c.app.port}/`,
+        VOLUME: c.storage.backend === "glusterfs" ? c.storage.gluster.volume : "",
+        MOUNT_POINT: mountPoint,
+        TEXTFILE_DIR,
+    };
+    return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+/** The collector's oneshot service and the timer that runs it every 30 seconds. Pure. */
+export function renderCollectorUnits(): { service: string; timer: string } {
+    return {
+        service: [
+            "[Unit]",
+            "Description=paperless-ha cluster facts for node_exporter",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "ExecStart=/usr/local/sbin/paperless-ha-metrics",
+            "TimeoutStartSec=60",
+            "",
+        ].join("\n"),
+        timer: [
+            "[Unit]",
+            "Description=paperless-ha cluster facts every 30 seconds",
+            "",
+            "[Timer]",
+            "OnActiveSec=5",
+            "OnUnitActiveSec=30",
+            "AccuracySec=1",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+            "",
+        ].join("\n"),
+    };
+}
+
+/** Debian's /etc/default files for the exporters: listen port and (node) the textfile directory. Pure. */
+export function renderExporterDefaults(c: ClusterConfig): { node: string; postgres: string } {
+    return {
+        node: `ARGS="--web.listen-address=:${c.monitoring.nodeExporterPort} --collector.textfile.directory=${TEXTFILE_DIR}"\n`,
+        // Peer authentication over the local socket: no password exists to leak.
+        postgres: [
+            `DATA_SOURCE_NAME='host=/var/run/postgresql port=${c.database.port} user=postgres dbname=postgres sslmode=disable'`,
+            `ARGS="--web.listen-address=:${c.monitoring.postgresExporterPort}"`,
+            "",
+        ].join("\n"),
+    };
+}
+
+/** /etc/prometheus/prometheus.yml on the singleton: every node's exporters, labelled by node name. Pure. */
+export function renderPrometheusConfig(c: ClusterConfig): string {
+    const target = (n: NodeSpec, port: number) => `${n.clusterAddress.includes(":") ? `[${n.clusterAddress}]` : n.clusterAddress}:${port}`;
+    const perNode = (nodes: NodeSpec[], port: number) => nodes.map((n) => ({ targets: [target(n, port)], labels: { node: n.name } }));
+    return stringify({
+        global: { scrape_interval: "15s", evaluation_interval: "15s" },
+        rule_files: [RULES_PATH],
+        scrape_configs: [
+            { job_name: "node", static_configs: perNode(c.nodes, c.monitoring.nodeExporterPort) },
+            { job_name: POSTGRES_JOB, static_configs: perNode(c.dataNodes, postgresExporterPort(c)) },
+            { job_name: "prometheus", static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`], labels: { node: c.singleton.name } }] },
+        ],
+    }, { lineWidth: 0 });
+}
+
+interface Rule {
+    alert: string;
+    expr: string;
+    for?: string;
+    severity: "critical" | "warning";
+    summary: string;
+}
+
+/** The alert rules, for this cluster's engine, storage and backup settings. Pure. */
+export function alertRules(c: ClusterConfig): Rule[] {
+    const rules: Rule[] = [
+        { alert: "PaperlessHaNodeDown", expr: 'up{job="node"} == 0', for: "1m", severity: "critical", summary: "{{ $labels.node }} does not answer (node_exporter unreachable)" },
+        { alert: "PaperlessHaExporterDown", expr: `up{job="${POSTGRES_JOB}"} == 0`, for: "2m", severity: "warning", summary: "{{ $labels.node }}: postgres_exporter unreachable" },
+        { alert: "PaperlessHaMetricsStale", expr: "time() - paperless_ha_collector_timestamp_seconds > 300", severity: "warning", summary: "{{ $labels.node }}: the paperless-ha-metrics timer has not run for 5 minutes" },
+        { alert: "PaperlessHaDatabaseDown", expr: "paperless_ha_db_up == 0", for: "1m", severity: "critical", summary: "{{ $labels.node }}: PostgreSQL does not answer" },
+        { alert: "PaperlessHaReplicationBroken", expr: "paperless_ha_db_replication_ok == 0", for: "2m", severity: "critical", summary: "{{ $labels.node }}: replication is not streaming to or from every peer" },
+        { alert: "PaperlessHaReplicationLagging", expr: `paperless_ha_db_replication_lag_bytes > ${c.monitoring.maxReplicationLagBytes}`, for: "5m", severity: "warning", summary: "{{ $labels.node }}: replication lags {{ $value | humanize1024 }}B behind" },
+        { alert: "PaperlessHaAppDown", expr: "paperless_ha_app_up == 0", for: "2m", severity: "critical", summary: "{{ $labels.node }}: Paperless does not answer" },
+        { alert: "PaperlessHaStorageNotMounted", expr: "paperless_ha_storage_mounted == 0", for: "1m", severity: "critical", summary: "{{ $labels.node }}: the shared file system is not mounted" },
+    ];
+    if (c.database.engine === "patroni") {
+        rules.push(
+            { alert: "PaperlessHaNoPrimary", expr: "sum(paperless_ha_db_writable) == 0", for: "1m", severity: "critical", summary: "no database node accepts writes" },
+            { alert: "PaperlessHaTwoPrimaries", expr: "sum(paperless_ha_db_writable) > 1", for: "30s", severity: "critical", summary: "{{ $value }} database nodes accept writes at once (split brain)" },
+        );
+    }
+    if (c.storage.backend === "glusterfs") {
+        rules.push(
+            { alert: "PaperlessHaBrickOffline", expr: "paperless_ha_storage_bricks_online < paperless_ha_storage_bricks_total", for: "2m", severity: "critical", summary: "{{ $labels.node }} sees a GlusterFS brick offline" },
+            { alert: "PaperlessHaHealPending", expr: "max without (instance, node) (paperless_ha_storage_heal_pending) > 0", for: "15m", severity: "warning", summary: "{{ $value }} GlusterFS entries have waited 15 minutes for heal" },
+            { alert: "PaperlessHaSplitBrain", expr: "max without (instance, node) (paperless_ha_storage_split_brain) > 0", severity: "critical", summary: "{{ $value }} GlusterFS entries are in split-brain" },
+        );
+    }
+    if (c.topology === "classic" && c.backup.enabled) {
+        const maxAge = `${c.backup.maxAgeHours}h`;
+        rules.push(
+            { alert: "PaperlessHaBackupOverdue", expr: `time() - paperless_ha_backup_last_success_timestamp_seconds > ${Math.round(c.backup.maxAgeHours * 3600)}`, severity: "warning", summary: `the newest backup is older than ${maxAge}` },
+            { alert: "PaperlessHaBackupMissing", expr: `absent(paperless_ha_backup_last_success_timestamp_seconds{node="${c.singleton.name}"})`, for: maxAge, severity: "warning", summary: `no backup has succeeded on ${c.singleton.name} for ${maxAge}` },
+        );
+    }
+    return rules;
+}
+
+/** The rules file Prometheus loads and `promtool check rules` checks. Pure. */
+export function renderAlertRules(c: ClusterConfig): string {
+    return stringify({
+        groups: [{
+            name: "paperless-ha",
+            rules: alertRules(c).map((r) => ({
+                alert: r.alert,
+                expr: r.expr,
+                ...(r.for ? { for: r.for } : {}),
+                labels: { severity: r.severity },
+                annotations: { summary: r.summary },
+            })),
+        }],
+    }, { lineWidth: 0 });
+}
+
+/** Where an operator reaches Prometheus. Pure. */
+export function prometheusUrl(c: ClusterConfig): string {
+    const a = c.singleton.address;
+    return `http://${a.includes(":") ? `[${a}]` : a}:${PROMETHEUS_PORT}/`;
+}
