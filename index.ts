@@ -118,7 +118,13 @@ function swarmTopology(c: ClusterConfig): Built {
         hosts,
         after: Object.fromEntries(c.nodes.map((n) => [n.name, [storage.mounts[n.name], app.deployed].filter(Boolean)])),
     }) : undefined;
-    return { endpoints: database.endpoints, monitoring };
+    const backup = c.backup.enabled ? new ClusterBackup("backup", {
+        cluster: c,
+        hosts,
+        appPassword: secrets.appDbPassword,
+        after: [app.deployed, storage.mounts[c.singleton.name]],
+    }) : undefined;
+    return { endpoints: database.endpoints, backup, monitoring };
 }
 
 const { endpoints, backup, monitoring } = swarm ? swarmTopology(cluster) : classic(cluster);
@@ -146,7 +152,7 @@ export const adminPassword = pulumi.secret(secrets.adminPassword);
 export const caCertificate = pki.caCertPem;
 export const backups = backup
     ? { node: cluster.singleton.name, directory: cluster.backup.directory, schedule: cluster.backup.schedule, keep: cluster.backup.keep, restore: "paperless-ha-restore --yes latest" }
-    : swarm ? "not built for the swarm topology yet" : "disabled";
+    : "disabled";
 export const backupPassphrase = backup?.passphrase ? pulumi.secret(backup.passphrase) : undefined;
 export const metrics = monitoring
     ? { prometheus: cluster.monitoring.prometheus ? prometheusUrl(cluster) : "not run", nodeExporterPort: cluster.monitoring.nodeExporterPort }

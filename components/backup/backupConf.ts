@@ -1,16 +1,19 @@
 import { databaseRoute, HOST_CA_CERT } from "../app/paperlessEnv";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, sharedMount } from "../config";
 import { TEXTFILE_DIR } from "../monitoring/monitoringConf";
 
-/** The database as the singleton's instance reaches it: its node's route to the primary. */
+/**
+ * The database as the singleton's instance reaches it: its node's route to the primary (classic,
+ * TLS checked against the cluster CA) or its PgBouncer on loopback (swarm).
+ */
 const route = (c: ClusterConfig) => {
     const env = databaseRoute(c, c.singleton);
-    return { host: env.PAPERLESS_DBHOST, port: env.PAPERLESS_DBPORT };
+    return { host: env.PAPERLESS_DBHOST, port: env.PAPERLESS_DBPORT, sslMode: env.PAPERLESS_DBSSLMODE };
 };
 
 /** /etc/paperless-ha/backup.env, read by paperless-ha-backup and -restore; no secret in it. Pure. */
 export function renderBackupEnv(c: ClusterConfig): string {
-    const { host, port } = route(c);
+    const { host, port, sslMode } = route(c);
     const vars: Record<string, string> = {
         BACKUP_DIR: c.backup.directory,
         KEEP: String(c.backup.keep),
@@ -18,7 +21,8 @@ export function renderBackupEnv(c: ClusterConfig): string {
         DB_PORT: port,
         DB_NAME: c.database.name,
         DB_USER: c.database.user,
-        MEDIA_DIR: `${c.storage.gluster.mountPoint}/media`,
+        DB_SSLMODE: sslMode,
+        MEDIA_DIR: `${sharedMount(c)}/media`,
         CA_CERT: HOST_CA_CERT,
         ENCRYPT: c.backup.encrypt ? "1" : "0",
         REMOTE: c.backup.remote ?? "",
@@ -40,7 +44,7 @@ export function renderBackupUnits(c: ClusterConfig): { service: string; timer: s
         service: [
             "[Unit]",
             "Description=paperless-ha backup of the database and media",
-            `RequiresMountsFor=${c.storage.gluster.mountPoint}`,
+            `RequiresMountsFor=${sharedMount(c)}`,
             "",
             "[Service]",
             "Type=oneshot",

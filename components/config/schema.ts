@@ -168,7 +168,7 @@ const storageSchema = z
 
 const backupSchema = z
     .strictObject({
-        /** A scheduled backup of the database and the media on the singleton node (classic). Default true. */
+        /** A scheduled backup of the database and the media on the singleton node. Default true. */
         enabled: z.boolean().default(true),
         /** systemd OnCalendar expression. Default daily at 02:30. */
         schedule: nonEmpty("backup.schedule").default("*-*-* 02:30:00"),

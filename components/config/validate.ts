@@ -54,6 +54,10 @@ export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateK
     first: NodeSpec;
 }
 
+/** Where the shared file system is mounted on the nodes (the app's media, consume and export are in it). */
+export const sharedMount = (c: ClusterConfig): string =>
+    c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint;
+
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
     let out = NAMESPACE;
     path.forEach((p, i) => {

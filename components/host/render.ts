@@ -34,7 +34,9 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
     if (c.topology === "swarm") {
         // Everything else runs in containers; FUSE serves the SeaweedFS mount.
         const storage = c.storage.backend === "glusterfs" ? ["attr", "glusterfs-client", "glusterfs-server"] : [];
-        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...storage, ...metrics, ...(c.host.timeSync ? ["chrony"] : [])].sort();
+        // Backups dump through the node's PgBouncer with the distribution's client of the same major version.
+        const backup = c.backup.enabled && node.name === c.singleton.name ? [`postgresql-client-${c.database.postgresVersion}`, "openssl", "rsync"] : [];
+        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...storage, ...metrics, ...backup, ...(c.host.timeSync ? ["chrony"] : [])].sort();
     }
     const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server", ...metrics];
     if (m.enabled && !node.arbiter) pkgs.push("prometheus-postgres-exporter");

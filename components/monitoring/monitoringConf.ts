@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, NodeSpec, sharedMount } from "../config";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
@@ -20,7 +20,6 @@ function postgresExporterPort(c: ClusterConfig): number {
 
 /** /etc/paperless-ha/metrics.env, read by paperless-ha-metrics; no secret in it. Pure. */
 export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
-    const mountPoint = c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint;
     const vars: Record<string, string> = {
         TOPOLOGY: c.topology,
         NODE_NAME: node.name,
@@ -31,7 +30,7 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         PG_PORT: String(c.database.port),
         APP_URL: `http://${node.clusterAddress.includes(":") ? `[${node.clusterAddress}]` : node.clusterAddress}:${c.app.port}/`,
         VOLUME: c.storage.backend === "glusterfs" ? c.storage.gluster.volume : "",
-        MOUNT_POINT: mountPoint,
+        MOUNT_POINT: sharedMount(c),
         TEXTFILE_DIR,
     };
     return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
@@ -127,7 +126,7 @@ export function alertRules(c: ClusterConfig): Rule[] {
             { alert: "PaperlessHaSplitBrain", expr: "max without (instance, node) (paperless_ha_storage_split_brain) > 0", severity: "critical", summary: "{{ $value }} GlusterFS entries are in split-brain" },
         );
     }
-    if (c.topology === "classic" && c.backup.enabled) {
+    if (c.backup.enabled) {
         const maxAge = `${c.backup.maxAgeHours}h`;
         rules.push(
             { alert: "PaperlessHaBackupOverdue", expr: `time() - paperless_ha_backup_last_success_timestamp_seconds > ${Math.round(c.backup.maxAgeHours * 3600)}`, severity: "warning", summary: `the newest backup is older than ${maxAge}` },

@@ -144,6 +144,42 @@ describe("swarm on three bare hosts", () => {
         for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
     });
 
+    it("backs up through the singleton's PgBouncer, and a restore after the data is destroyed brings back every document and row", async () => {
+        const docs = [{ ...uploaded }];
+        for (const h of hosts) {
+            const body = crypto.randomBytes(32 * 1024);
+            const up = await standin(h, "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": `drill ${h.name}` } });
+            expect(up.status).toBe(200);
+            docs.push({ id: (await up.json() as { id: number }).id, sha256: crypto.createHash("sha256").update(body).digest("hex") });
+        }
+        const rows = () => sqlThroughPgbouncer(hosts[1], "SELECT count(*) || ' ' || md5(string_agg(id || ':' || checksum, ',' ORDER BY id)) FROM documents_document");
+        const downloads = async () => Promise.all(docs.map(async (d, i) => {
+            const r = await standin(hosts[i % hosts.length], `/api/documents/${d.id}/download/`, { headers: { Authorization: adminAuth() } });
+            return r.status === 200 ? crypto.createHash("sha256").update(Buffer.from(await r.arrayBuffer())).digest("hex") : `HTTP ${r.status}`;
+        }));
+        const before = rows();
+        expect(before.startsWith(`${docs.length} `)).toBe(true);
+
+        const single = hosts[0].address;
+        let t = Date.now();
+        onHost(single, "systemctl start paperless-ha-backup.service || { journalctl -u paperless-ha-backup.service -n 40 --no-pager >&2; exit 1; }");
+        report("backup (s)", (Date.now() - t) / 1000);
+        const name = onHost(single, "ls /var/backups/paperless-ha | grep '^2' | tail -n 1");
+        expect(onHost(single, `cd /var/backups/paperless-ha/${name} && sha256sum -c SHA256SUMS`).split("\n").sort())
+            .toEqual(["database.dump: OK", "media.tar: OK"]);
+
+        // Disaster: every document row and every media file gone.
+        sqlThroughPgbouncer(hosts[1], "DELETE FROM documents_document");
+        onHost(single, "rm -rf /mnt/paperless/media/documents");
+        expect((await downloads()).every((s) => s.startsWith("HTTP "))).toBe(true);
+
+        t = Date.now();
+        expect(onHost(single, "paperless-ha-restore --yes latest 2>&1")).toContain("checksums verified");
+        report("restore (s)", (Date.now() - t) / 1000);
+        expect(rows()).toBe(before);
+        expect(await downloads()).toEqual(docs.map((d) => d.sha256));
+    });
+
     it("fails over when the leader's host dies: writes resume through the same PgBouncer, every acknowledged write kept", async () => {
         const list = await healthyPatroni(hosts[0], 3);
         const leader = hosts.find((h) => h.name === list.find((m) => m.Role === "Leader")!.Member)!;
@@ -277,10 +313,14 @@ describe("swarm on three bare hosts", () => {
         expect(down.summary.failed).toEqual([]);
         for (const h of hosts) {
             expect(onHost(h.address, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+            expect(onHost(h.address, "systemctl is-active prometheus-node-exporter paperless-ha-metrics.timer paperless-ha-backup.timer || true").split("\n").every((s) => s !== "active")).toBe(true);
             expect(onHost(h.address, "docker ps -aq | wc -l")).toBe("0");
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
             expect(onHost(h.address, "ls -d /srv/paperless-ha/postgres.retained-*/data/PG_VERSION | wc -l")).toBe("1");
             expect(onHost(h.address, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
         }
+        // The backups and the way back stay.
+        expect(onHost(hosts[0].address, "ls /var/backups/paperless-ha | grep -c '^2'")).toBe("1");
+        expect(onHost(hosts[0].address, "test -x /usr/local/sbin/paperless-ha-restore && echo kept")).toBe("kept");
     });
 });

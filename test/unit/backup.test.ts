@@ -9,7 +9,7 @@ const env = (text: string) => Object.fromEntries(text.trim().split("\n").map((l)
 
 describe("backup renderers", () => {
     it("reach the database the way the singleton's instance does", () => {
-        expect(env(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "10.0.0.11", DB_PORT: "5432", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
+        expect(env(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "10.0.0.11", DB_PORT: "5432", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
         const patroni = cfg({ database: { engine: "patroni" }, nodes: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2", roles: ["singleton"] }, { name: "c", address: "10.0.0.3" }] });
         expect(env(renderBackupEnv(patroni))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433" });
         expect(env(renderBackupEnv(cfg({ nodes: baseConfig(3).nodes, backup: { encrypt: true, remote: "bk@vault.example:/srv/bk", keep: 3 } }))))
@@ -54,11 +54,20 @@ describe("backup resources", () => {
         expect(run.outputs.backupPassphrase).toBe("SECRET-password-backup-passphrase");
     });
 
-    it("are absent when disabled, and not yet built for the swarm topology", async () => {
+    it("are absent when disabled", async () => {
         const off = await runProgram({ ...baseConfig(3), backup: { enabled: false } });
         expect(off.resources.filter((r) => r.name.startsWith("backup"))).toEqual([]);
+        expect(off.outputs.backups).toBe("disabled");
+    });
+
+    it("dump through the swarm singleton's PgBouncer on loopback, after the app stack and the mount", async () => {
         const swarm = await runProgram(swarmConfig(3));
-        expect(swarm.resources.filter((r) => r.name.startsWith("backup"))).toEqual([]);
-        expect(swarm.outputs.backups).toBe("not built for the swarm topology yet");
+        expect(swarm.resources.filter((r) => r.name.startsWith("backup-")).map((r) => r.name)).toEqual(["backup-node1-timer"]);
+        expect(swarm.dependsOn("backup-node1-timer", "paperless-app-deploy")).toBe(true);
+        expect(swarm.dependsOn("backup-node1-timer", "seaweedfs-node1-mount")).toBe(true);
+        expect(String(plain(swarm.byName("backup-node1-timer").inputs.stdin))).toContain("export PGPASS='127.0.0.1:6432:paperless:paperless:");
+        expect(env(renderBackupEnv(validateConfig(swarmConfig(3))))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "6432", DB_SSLMODE: "disable", MEDIA_DIR: "/mnt/seaweedfs/media" });
+        expect(String(plain(swarm.byName("node1-base").inputs.stdin))).toMatch(/PACKAGES='[^']*postgresql-client-15/);
+        expect(String(plain(swarm.byName("node2-base").inputs.stdin))).not.toContain("postgresql-client");
     });
 });

@@ -46,7 +46,7 @@ describe("alert rules", () => {
         expect(names({ ...baseConfig(3), database: { engine: "patroni" } })).toContain("PaperlessHaTwoPrimaries");
         expect(names(swarmConfig(3))).toContain("PaperlessHaTwoPrimaries");
         expect(names(swarmConfig(3))).not.toContain("PaperlessHaBrickOffline");
-        expect(names(swarmConfig(3))).not.toContain("PaperlessHaBackupOverdue");
+        expect(names(swarmConfig(3))).toContain("PaperlessHaBackupOverdue");
         expect(names({ ...baseConfig(3), backup: { enabled: false } })).not.toContain("PaperlessHaBackupMissing");
         const overdue = alertRules(cfg({ ...baseConfig(3), backup: { maxAgeHours: 12 } })).find((r) => r.alert === "PaperlessHaBackupOverdue");
         expect(overdue?.expr).toBe("time() - paperless_ha_backup_last_success_timestamp_seconds > 43200");

@@ -8,8 +8,8 @@
 set -euo pipefail
 # shellcheck source=/dev/null
 . /etc/paperless-ha/backup.env
-: "${BACKUP_DIR:?}" "${KEEP:?}" "${DB_HOST:?}" "${DB_PORT:?}" "${DB_NAME:?}" "${DB_USER:?}" "${MEDIA_DIR:?}" "${CA_CERT:?}"
-export PGPASSFILE=/etc/paperless-ha/backup.pgpass PGSSLMODE=verify-full PGSSLROOTCERT=$CA_CERT PGTARGETSESSIONATTRS=read-write
+: "${BACKUP_DIR:?}" "${KEEP:?}" "${DB_HOST:?}" "${DB_PORT:?}" "${DB_NAME:?}" "${DB_USER:?}" "${DB_SSLMODE:?}" "${MEDIA_DIR:?}" "${CA_CERT:?}"
+export PGPASSFILE=/etc/paperless-ha/backup.pgpass PGSSLMODE=$DB_SSLMODE PGSSLROOTCERT=$CA_CERT PGTARGETSESSIONATTRS=read-write
 umask 077
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 work="$BACKUP_DIR/.partial-$stamp"

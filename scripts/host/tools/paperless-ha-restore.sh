@@ -7,8 +7,8 @@
 set -euo pipefail
 # shellcheck source=/dev/null
 . /etc/paperless-ha/backup.env
-: "${BACKUP_DIR:?}" "${DB_HOST:?}" "${DB_PORT:?}" "${DB_NAME:?}" "${DB_USER:?}" "${MEDIA_DIR:?}" "${CA_CERT:?}"
-export PGPASSFILE=/etc/paperless-ha/backup.pgpass PGSSLMODE=verify-full PGSSLROOTCERT=$CA_CERT PGTARGETSESSIONATTRS=read-write
+: "${BACKUP_DIR:?}" "${DB_HOST:?}" "${DB_PORT:?}" "${DB_NAME:?}" "${DB_USER:?}" "${DB_SSLMODE:?}" "${MEDIA_DIR:?}" "${CA_CERT:?}"
+export PGPASSFILE=/etc/paperless-ha/backup.pgpass PGSSLMODE=$DB_SSLMODE PGSSLROOTCERT=$CA_CERT PGTARGETSESSIONATTRS=read-write
 yes=0
 if [ "${1:-}" = "--yes" ]; then yes=1; shift; fi
 want=${1:?usage: paperless-ha-restore [--yes] BACKUP|latest}
