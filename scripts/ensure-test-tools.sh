@@ -17,7 +17,7 @@ command -v docker >/dev/null || need+=(docker.io)
 # Rendered stacks are checked with `docker stack config`, which runs client side only and exists
 # from Docker CLI 23 on (Debian 12's docker.io 20.10 lacks it; its help exits 0 all the same).
 check_docker_cli() {
-    docker stack --help 2>/dev/null | grep -q '^ *config ' && return 0
+    grep -q '^ *config ' <<< "$(docker stack --help 2>/dev/null)" && return 0
     echo "the docker CLI on PATH ($(command -v docker)) has no 'docker stack config'; put a Docker CLI 23 or newer first on PATH" >&2
     return 1
 }

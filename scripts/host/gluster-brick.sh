@@ -15,8 +15,11 @@ fi
 # A brick kept from a destroyed volume still carries that volume's identity and gluster refuses it
 # for a new one. When no volume here uses it, set it aside untouched (nothing is deleted) and start
 # an empty brick; restoring documents is a restore, not a side effect of `up`.
+# (The volume list is captured, not piped to grep -q: a SIGPIPE under pipefail would read as
+# "unused" and set aside a live brick.)
 if getfattr -n trusted.glusterfs.volume-id "$BRICK_DIR" >/dev/null 2>&1 &&
-    ! gluster --mode=script volume info 2>/dev/null | grep -q ":$BRICK_DIR\$"; then
+    volumes=$(gluster --mode=script volume info 2>/dev/null) &&
+    ! grep -q ":$BRICK_DIR\$" <<< "$volumes"; then
     echo "a brick left by a removed volume is set aside" >&2
     set_aside "$BRICK_DIR"
     install -d -m 0755 "$BRICK_DIR"

@@ -9,6 +9,9 @@ PEERS=${PEERS:-}
 OPTIONS=${OPTIONS:-}
 QUORUM_RATIO=${QUORUM_RATIO:-}
 g() { gluster_cli "$@"; }
+# Output is captured before it is searched: under pipefail, `g ... | grep -q` fails whenever grep
+# stops reading first (SIGPIPE), and a failed test here would start a started volume.
+info() { g volume info "$VOLUME"; }
 
 for peer in $PEERS; do
     g peer probe "$peer" >&2
@@ -38,11 +41,12 @@ if ! g volume info "$VOLUME" >/dev/null 2>&1; then
     if [ "$ARBITER" = "1" ]; then layout+=(arbiter 1); fi
     g volume create "$VOLUME" "${layout[@]}" "${bricks[@]}" force >&2
 else
-    existing=$(g volume info "$VOLUME" | sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p')
-    count=$(printf '%s\n' "$existing" | grep -c .)
+    current_info=$(info)
+    existing=$(sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p' <<< "$current_info")
+    count=$(grep -c . <<< "$existing")
     for brick in "${bricks[@]}"; do
-        if ! printf '%s\n' "$existing" | grep -qxF "$brick"; then
-            if [ "$ARBITER" = "1" ] || g volume info "$VOLUME" | grep -q "(arbiter)"; then
+        if ! grep -qxF "$brick" <<< "$existing"; then
+            if [ "$ARBITER" = "1" ] || grep -q "(arbiter)" <<< "$current_info"; then
                 echo "volume $VOLUME has an arbiter; converting it to a larger replica set is not supported here" >&2
                 exit 1
             fi
@@ -62,7 +66,8 @@ if [ -n "$QUORUM_RATIO" ]; then
     g volume set all cluster.server-quorum-ratio "$QUORUM_RATIO" >&2
 fi
 
-if ! g volume info "$VOLUME" | grep -q '^Status: Started'; then
+final_info=$(info)
+if ! grep -q '^Status: Started' <<< "$final_info"; then
     g volume start "$VOLUME" >&2
 fi
 if [ "$added" = "1" ]; then

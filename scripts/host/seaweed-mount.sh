@@ -35,7 +35,7 @@ systemctl enable "$name" >/dev/null 2>&1
 if [ "$changed" = "1" ] || ! systemctl is-active -q "$name"; then
     systemctl restart "$name"
 fi
-is_fuse() { stat -f -c %T "$MOUNT_POINT" 2>/dev/null | grep -q fuse; }
+is_fuse() { [[ $(stat -f -c %T "$MOUNT_POINT" 2>/dev/null) == *fuse* ]]; }
 for _ in $(seq 1 90); do
     is_fuse && break
     sleep 2

@@ -12,12 +12,13 @@ if command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&
     # The heal summary lists every brick's connection without taking glusterd's cluster lock; a
     # volume of one brick has no heal, and no peer to contend for the lock with.
     heal=$(gluster volume heal "$VOLUME" info summary 2>/dev/null)
-    if gluster volume info "$VOLUME" | grep -q '^Type: .*Replicate'; then
+    info=$(gluster volume info "$VOLUME" 2>/dev/null)
+    if grep -q '^Type: .*Replicate' <<< "$info"; then
         say bricks_online "$(printf '%s\n' "$heal" | grep -c '^Status: Connected')"
     else
         say bricks_online "$(gluster volume status "$VOLUME" detail 2>/dev/null | grep -c '^Online.*: Y')"
     fi
-    say bricks_total "$(gluster volume info "$VOLUME" | sed -n 's/^Number of Bricks: .*= //p')"
+    say bricks_total "$(sed -n 's/^Number of Bricks: .*= //p' <<< "$info")"
     say heal_pending "$(printf '%s\n' "$heal" | awk -F: '/Total Number of entries:/ { s += $2 } END { print s + 0 }')"
     say split_brain "$(printf '%s\n' "$heal" | awk -F: '/Number of entries in split-brain:/ { s += $2 } END { print s + 0 }')"
 fi
