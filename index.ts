@@ -4,7 +4,8 @@ import { ClusterBackup } from "./components/backup";
 import { ClusterConfig, loadConfig } from "./components/config";
 import { PatroniCluster, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
-import { Host } from "./components/host";
+import { membershipGuard } from "./components/guard";
+import { Host, hostLogin } from "./components/host";
 import { ClusterMonitoring, prometheusUrl } from "./components/monitoring";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
@@ -17,6 +18,7 @@ const swarm = cluster.topology === "swarm";
 const secrets = new ClusterSecrets("secrets", { swarm });
 const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames });
 
+const guard = membershipGuard(cluster, hostLogin(cluster.first, cluster, sshPrivateKey));
 const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Host(node.name, {
     node,
     cluster,
@@ -24,6 +26,7 @@ const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Hos
     caCertPem: pki.caCertPem,
     nodeTls: pki.nodes[node.name],
     operatorTls: pki.operator,
+    after: [guard],
 })]));
 
 /** What every Paperless instance is given, in either topology. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local test hosts: Debian containers with systemd and sshd on their own Docker network.
 #   sandbox.sh up [--nodes N]   build (cached) images, start N hosts, write .sandbox/hosts.json
+#   sandbox.sh replace NAME     lose host NAME for good; a fresh one takes its name at a new address
 #   sandbox.sh down             remove the hosts, their volumes and the network; nothing else
 #   sandbox.sh images           build (cached) images only
 # Everything is built here from Debian packages: no registry is needed.
@@ -119,6 +120,34 @@ wait_ssh() { # wait_ssh ADDRESS
     exit 1
 }
 
+start_host() { # start_host NAME ADDRESS SANDBOX_ID
+    local container="paperless-ha-$1"
+    log "starting $container at $2"
+    docker run -d --name "$container" --hostname "$1" --label "$label" --label "paperless-ha.sandbox-id=$3" \
+        --network "$net" --ip "$2" \
+        --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+        --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --device /dev/fuse \
+        -v "$container-docker:/var/lib/docker" -v "$container-srv:/srv" \
+        --label "paperless-ha.volumes=$container-docker,$container-srv" \
+        "$host_image" >/dev/null
+}
+
+address_of() { docker inspect -f "{{ (index .NetworkSettings.Networks \"$net\").IPAddress }}" "$1"; }
+
+authorize() { # authorize CONTAINER: the sandbox key logs in as root
+    docker exec -i "$1" sh -c 'mkdir -p /root/.ssh && chmod 700 /root/.ssh && cat > /root/.ssh/authorized_keys' < "$dir/id_ed25519.pub"
+}
+
+seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the locally built images
+    wait_ssh "$2"
+    # There is no registry to pull from.
+    local img
+    for img in "${APP_IMAGES[@]}"; do
+        docker exec "$1" docker image inspect "$img" >/dev/null 2>&1 ||
+            docker exec -i "$1" docker load -q < "$dir/images/$(echo "$img" | tr '/:' '__').tar" >/dev/null
+    done
+}
+
 swarm=0
 
 up() {
@@ -138,7 +167,7 @@ up() {
     id=$(cat "$dir/sandbox-id")
     docker network inspect "$net" >/dev/null 2>&1 ||
         docker network create --label "$label" --subnet "$subnet_prefix.0/24" "$net" >/dev/null
-    local i name container addr hosts=()
+    local i name container addr hosts=() addrs=()
     for i in $(seq 1 "$nodes"); do
         name="node$i"
         container="paperless-ha-$name"
@@ -149,30 +178,18 @@ up() {
             remove_host "$container"
         fi
         if ! docker container inspect "$container" >/dev/null 2>&1; then
-            log "starting $container at $addr"
             fresh=1
-            docker run -d --name "$container" --hostname "$name" --label "$label" --label "paperless-ha.sandbox-id=$id" \
-                --network "$net" --ip "$addr" \
-                --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-                --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --device /dev/fuse \
-                -v "$container-docker:/var/lib/docker" -v "$container-srv:/srv" \
-                --label "paperless-ha.volumes=$container-docker,$container-srv" \
-                "$host_image" >/dev/null
+            start_host "$name" "$addr" "$id"
         else
             docker start "$container" >/dev/null
+            addr=$(address_of "$container")
         fi
-        docker exec -i "$container" sh -c 'mkdir -p /root/.ssh && chmod 700 /root/.ssh && cat > /root/.ssh/authorized_keys' < "$dir/id_ed25519.pub"
+        authorize "$container"
+        addrs+=("$addr")
         hosts+=("$(printf '{"name":"%s","address":"%s","sshPort":22,"keyPath":"%s","container":"%s"}' "$name" "$addr" "$dir/id_ed25519" "$container")")
     done
     for i in $(seq 1 "$nodes"); do
-        addr="$subnet_prefix.$((10 + i))"
-        container="paperless-ha-node$i"
-        wait_ssh "$addr"
-        # Seed the host's engine with the locally built images: there is no registry to pull from.
-        for img in "${APP_IMAGES[@]}"; do
-            docker exec "$container" docker image inspect "$img" >/dev/null 2>&1 ||
-                docker exec -i "$container" docker load -q < "$dir/images/$(echo "$img" | tr '/:' '__').tar" >/dev/null
-        done
+        seed_host "paperless-ha-node$i" "${addrs[$((i - 1))]}"
     done
     if [ "$fresh" = "1" ] && [ -d "$dir/engine" ]; then
         log "new hosts: forgetting the engine state of the old ones"
@@ -180,6 +197,25 @@ up() {
     fi
     (IFS=,; printf '[%s]\n' "${hosts[*]}") > "$dir/hosts.json"
     log "$nodes hosts up; $dir/hosts.json"
+}
+
+# A host lost for good and a new one under the same name: the container and its disks go, a fresh
+# host starts at another address (.3N for nodeN), and hosts.json gives the new address.
+replace() { # replace NAME
+    local name=$1 container="paperless-ha-$1" old new id
+    [[ "$name" =~ ^node([0-9]+)$ ]] || { log "replace takes a node name like node4, not '$name'"; exit 2; }
+    docker container inspect "$container" >/dev/null 2>&1 || { log "no host $name to replace"; exit 1; }
+    old=$(address_of "$container")
+    new="$subnet_prefix.$((30 + BASH_REMATCH[1]))"
+    [ "$old" != "$new" ] || new="$subnet_prefix.$((10 + BASH_REMATCH[1]))"
+    id=$(cat "$dir/sandbox-id")
+    log "losing $container at $old for good"
+    remove_host "$container"
+    start_host "$name" "$new" "$id"
+    authorize "$container"
+    seed_host "$container" "$new"
+    sed -i "s/\"address\":\"$old\"/\"address\":\"$new\"/" "$dir/hosts.json"
+    log "$name replaced: $old -> $new"
 }
 
 remove_host() { # remove_host CONTAINER: the container and the volumes made for it
@@ -203,5 +239,6 @@ case "${1:-}" in
 up) shift; up "$@" ;;
 down) down ;;
 images) images ;;
-*) echo "usage: $0 up [--nodes N] | down | images" >&2; exit 2 ;;
+replace) need_root; replace "$2" ;;
+*) echo "usage: $0 up [--nodes N] | replace NAME | down | images" >&2; exit 2 ;;
 esac

@@ -47,12 +47,17 @@ export class PaperlessApp extends pulumi.ComponentResource {
             .all([args.dbPassword, args.secretKey, args.redisPassword, args.adminPassword])
             .apply(([dbPassword, secretKey, redisPassword, adminPassword]) => ({ dbPassword, secretKey, redisPassword, adminPassword }));
         const envFor = (n: NodeSpec) => secrets.apply((s) => envList(paperlessEnv(c, n, s)));
+        // A node given a new address is a new host (the old one was lost): its image is pulled and
+        // its containers are made again there.
+        const hostTrigger = (n: NodeSpec) => ({ host: n.address });
+        const hostLabel = (n: NodeSpec) => [{ label: "paperless-ha.host", value: n.address }];
 
         const redisData = new docker.Volume(`${name}-redis-data`, { name: "paperless-ha-redis" }, { parent: this, provider: provider(c.redis) });
-        const redisImage = new docker.RemoteImage(`${name}-redis-image`, { name: c.app.redisImage, keepLocally: true }, { parent: this, provider: provider(c.redis) });
+        const redisImage = new docker.RemoteImage(`${name}-redis-image`, { name: c.app.redisImage, keepLocally: true, triggers: hostTrigger(c.redis) }, { parent: this, provider: provider(c.redis) });
         const redis = new docker.Container(`${name}-redis`, {
             name: "paperless-ha-redis",
             image: redisImage.imageId,
+            labels: hostLabel(c.redis),
             networkMode: "host",
             restart: "unless-stopped",
             command: ["redis-server", "/usr/local/etc/redis/paperless-ha.conf"],
@@ -69,6 +74,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
         const images = Object.fromEntries(c.dataNodes.map((n) => [n.name, new docker.RemoteImage(`${name}-${n.name}-image`, {
             name: c.app.image,
             keepLocally: true,
+            triggers: hostTrigger(n),
         }, { parent: this, provider: provider(n) })]));
 
         const single = c.singleton;
@@ -97,6 +103,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
             return new docker.Container(`${name}-${n.name}-paperless`, {
                 name: "paperless-ha-app",
                 image: images[n.name].imageId,
+                labels: hostLabel(n),
                 networkMode: "host",
                 restart: "unless-stopped",
                 envs: envFor(n),

@@ -300,6 +300,12 @@ export const configSchema = z.strictObject({
     /** `classic` (pgactive + GlusterFS + per-node containers) or `swarm`. Default `classic`. */
     topology: z.enum(["classic", "swarm"]).default("classic"),
     nodes: z.array(nodeSchema).min(1, "at least one node is required"),
+    /**
+     * Let `up` take etcd, the volume's replicas or the swarm managers from three or more down to
+     * fewer than three (one more failure then stops the cluster). Default false: such a node list
+     * is refused before anything changes.
+     */
+    forceShrink: z.boolean().default(false),
     ssh: sshSchema,
     /** Secret: the SSH private key itself (`pulumi config set --secret sshPrivateKey < key`). */
     sshPrivateKey: z.string().optional(),

@@ -30,6 +30,8 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 TLS_DIR: ETCD_TLS_DIR,
                 PEER_URL: etcdUrl(n.clusterAddress, 2380),
                 OTHERS: c.nodes.filter((o) => o.name !== n.name).map((o) => etcdUrl(o.clusterAddress, 2379)).join(" "),
+                // One node removes the members of nodes taken off the list.
+                ...(n.name === c.first.name ? { KEEP: c.nodes.map((o) => etcdUrl(o.clusterAddress, 2380)).join(" ") } : {}),
             },
             deleteScript: "etcd-delete",
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] }));

@@ -69,7 +69,13 @@ export class PgactiveGroup extends pulumi.ComponentResource {
         const group = runScript(`${name}-group`, {
             login: hosts[first.name].login,
             script: "pgactive-group",
-            env: { PG_PORT: String(db.port), DB_NAME: db.name, NODE_NAME: first.name, NODE_DSN: nodeDsn(c, first) },
+            env: {
+                PG_PORT: String(db.port),
+                DB_NAME: db.name,
+                NODE_NAME: first.name,
+                NODE_DSN: nodeDsn(c, first),
+                MEMBERS: c.dataNodes.map((n) => n.name).join(" "),
+            },
         }, { parent: this, dependsOn: [access[first.name]] });
 
         this.members = { [first.name]: group };

@@ -16,6 +16,21 @@ export interface HostArgs {
     nodeTls: KeyPair;
     /** Client certificate the Docker provider presents. */
     operatorTls: KeyPair;
+    /** Nothing on the host changes before these (the membership guard). */
+    after?: pulumi.Resource[];
+}
+
+/** How the program logs in to a node. */
+export function hostLogin(node: NodeSpec, c: ClusterConfig, sshPrivateKey: pulumi.Input<string>): HostLogin {
+    const connection: command.types.input.remote.ConnectionArgs = {
+        host: node.address,
+        port: c.ssh.port,
+        user: c.ssh.user,
+        privateKey: sshPrivateKey,
+        dialErrorLimit: c.ssh.dialErrorLimit,
+        perDialTimeout: 10,
+    };
+    return { node: node.name, connection, sudo: c.ssh.user !== "root" };
 }
 
 /**
@@ -37,22 +52,14 @@ export class Host extends pulumi.ComponentResource {
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:host:Host", name, {}, opts);
         const { node, cluster: c } = args;
-        const connection: command.types.input.remote.ConnectionArgs = {
-            host: node.address,
-            port: c.ssh.port,
-            user: c.ssh.user,
-            privateKey: args.sshPrivateKey,
-            dialErrorLimit: c.ssh.dialErrorLimit,
-            perDialTimeout: 10,
-        };
-        this.login = { node: node.name, connection, sudo: c.ssh.user !== "root" };
+        this.login = hostLogin(node, c, args.sshPrivateKey);
         const login = this.login;
 
         // Proves SSH and (for a sudo user) password-less sudo before any real work.
         const reachable = new command.remote.Command(`${name}-ssh`, {
-            connection,
+            connection: login.connection,
             create: login.sudo ? "sudo -n true" : "true",
-        }, { parent: this });
+        }, { parent: this, dependsOn: args.after });
 
         const base = runScript(`${name}-base`, {
             login,

@@ -15,6 +15,12 @@ if ! grep -qxF "$line" /etc/fstab; then
     # running app is never cut off from its media.
     printf '%s\n%s\n' "$others" "$line" > /etc/fstab
 fi
+# A mount whose client lost the volume ("Transport endpoint is not connected") is dropped and made
+# again; until then nothing under it can even be stat'ed.
+if findmnt -n "$MOUNT_POINT" >/dev/null && ! stat -t "$MOUNT_POINT" >/dev/null 2>&1; then
+    echo "remounting $MOUNT_POINT: its client lost the volume" >&2
+    umount -l "$MOUNT_POINT"
+fi
 install -d -m 0755 "$MOUNT_POINT"
 for _ in $(seq 1 30); do
     mountpoint -q "$MOUNT_POINT" && break

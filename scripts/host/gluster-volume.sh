@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Converge the replicated volume from the first node: probe peers, create the volume or add the
-# bricks it lacks (raising the replica count one brick at a time, then a full heal), set options,
-# start it. Reads: VOLUME, PEERS (addresses of the other nodes), BRICKS (one per line, arbiter last),
+# Converge the replicated volume from the first node: probe peers, create the volume, move the
+# bricks of replaced hosts, add the bricks it lacks (raising the replica count one brick at a time,
+# then a full heal), remove the bricks of nodes no longer listed (lowering it again) and detach
+# those peers, set options, start it. Reads: VOLUME, PEERS (addresses of the other nodes), BRICKS (one per line, arbiter last),
 # ARBITER (1|0), OPTIONS (key=value per line), QUORUM_RATIO (empty for none).
 set -euo pipefail
 : "${VOLUME:?}" "${BRICKS:?}" "${ARBITER:?}"
@@ -17,11 +18,13 @@ for peer in $PEERS; do
     g peer probe "$peer" >&2
 done
 # A probed peer takes a moment to be fully "Peer in Cluster"; create and add-brick fail before that.
+# Only listed peers count: one being removed may already be cut off by the others' firewalls.
 in_cluster() {
-    local want have
-    want=$(g peer status | awk '/^Number of Peers:/ { print $4 }')
-    have=$(g peer status | grep -c 'State: Peer in Cluster (Connected)' || true)
-    [ "${want:-0}" = "$have" ]
+    local status peer
+    status=$(g peer status | awk '/^Hostname:/ { h = $2 } /^State:/ { sub(/^State: /, ""); print h " " $0 }')
+    for peer in $PEERS; do
+        grep -qxF "$peer Peer in Cluster (Connected)" <<< "$status" || return 1
+    done
 }
 for _ in $(seq 1 120); do
     in_cluster && break
@@ -44,6 +47,21 @@ else
     current_info=$(info)
     existing=$(sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p' <<< "$current_info")
     count=$(grep -c . <<< "$existing")
+    # A node whose address changed (its host was lost and replaced) moves its brick to the new
+    # host: the unlisted brick is replaced by the missing one, pair by pair in order, and a full
+    # heal fills it. The replica count stays; any bricks left over are added or removed below.
+    mapfile -t missing < <(for b in "${bricks[@]}"; do grep -qxF "$b" <<< "$existing" || echo "$b"; done)
+    mapfile -t unlisted < <(grep -vxF -f <(printf '%s\n' "${bricks[@]}") <<< "$existing" || true)
+    for i in "${!missing[@]}"; do
+        if [ "$i" -ge "${#unlisted[@]}" ]; then break; fi
+        echo "replacing brick ${unlisted[$i]} by ${missing[$i]}" >&2
+        g volume replace-brick "$VOLUME" "${unlisted[$i]}" "${missing[$i]}" commit force >&2
+        added=1
+    done
+    if [ "$added" = "1" ]; then
+        current_info=$(info)
+        existing=$(sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p' <<< "$current_info")
+    fi
     for brick in "${bricks[@]}"; do
         if ! grep -qxF "$brick" <<< "$existing"; then
             if [ "$ARBITER" = "1" ] || grep -q "(arbiter)" <<< "$current_info"; then
@@ -55,7 +73,28 @@ else
             added=1
         fi
     done
+    # A node taken off the list: its brick leaves the replica set (the other replicas hold every
+    # file; the brick's own files stay on its host, set aside when that node is torn down).
+    while read -r brick; do
+        if [ -z "$brick" ] || grep -qxF "$brick" <<< "$BRICKS"; then continue; fi
+        if grep -q "(arbiter)" <<< "$current_info"; then
+            echo "volume $VOLUME has an arbiter; removing brick $brick from it is not supported here" >&2
+            exit 1
+        fi
+        count=$((count - 1))
+        echo "removing brick $brick (replica $count)" >&2
+        g volume remove-brick "$VOLUME" replica "$count" "$brick" force >&2
+    done <<< "$existing"
 fi
+
+# Peers no longer listed and holding no brick of any volume leave the trusted pool.
+all_bricks=$(g volume info all | sed -n 's/^Brick[0-9]*: \([^:]*\):.*$/\1/p')
+for peer in $(g pool list | awk 'NR > 1 && $2 != "localhost" { print $2 }'); do
+    if ! grep -qxF "$peer" <<< "$(tr ' ' '\n' <<< "$PEERS")" && ! grep -qxF "$peer" <<< "$all_bricks"; then
+        echo "detaching peer $peer" >&2
+        g peer detach "$peer" force >&2
+    fi
+done
 
 while IFS='=' read -r key value; do
     [ -n "$key" ] || continue

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Make this node's database the first member of the pgactive group, or confirm it already is.
-# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN.
+# Make this node's database the first member of the pgactive group, or confirm it already is; then
+# detach the members whose nodes are no longer listed (a detached node is never rejoined under its
+# old identity: its database is set aside when the node is torn down).
+# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, MEMBERS (every listed data node's name).
 set -euo pipefail
 cd /
-: "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}"
+: "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${MEMBERS:?}"
 psql_db() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -p "$PG_PORT" -d "$DB_NAME" "$@"; }
 psql_db -c "CREATE EXTENSION IF NOT EXISTS pgactive" >&2
 status=$(psql_db -v name="$NODE_NAME" <<'SQL'
@@ -23,5 +25,16 @@ SQL
 if [ "$status" != "r" ]; then
     echo "pgactive node $NODE_NAME is in state '$status', not ready (r)" >&2
     exit 1
+fi
+gone=$(psql_db -v members="$MEMBERS" <<'SQL'
+SELECT string_agg(node_name, ' ' ORDER BY node_name) FROM pgactive.pgactive_nodes
+WHERE node_status <> 'k' AND node_name <> ALL (string_to_array(:'members', ' '));
+SQL
+)
+if [ -n "$gone" ]; then
+    echo "detaching pgactive nodes no longer listed: $gone" >&2
+    psql_db -v gone="$gone" >&2 <<'SQL'
+SELECT pgactive.pgactive_detach_nodes(string_to_array(:'gone', ' '));
+SQL
 fi
 echo "$NODE_NAME"

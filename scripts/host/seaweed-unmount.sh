@@ -6,5 +6,5 @@ systemctl disable --now "$name" >/dev/null 2>&1 || true
 rm -f "/etc/systemd/system/$name.service"
 systemctl daemon-reload
 if [ -n "${MOUNT_POINT:-}" ]; then
-    while mountpoint -q "$MOUNT_POINT"; do umount -l "$MOUNT_POINT" || break; done
+    while findmnt -n "$MOUNT_POINT" >/dev/null; do umount -l "$MOUNT_POINT" || break; done
 fi

@@ -258,7 +258,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
             ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
-            "gluster-volume", "db-bootstrap",
+            "gluster-volume", "db-bootstrap", "membership-guard",
             // Prometheus learns of node4; every collector of the new peer count.
             ...["node1", "node2", "node3"].map((n) => `monitoring-${n}-metrics`),
         ]);
@@ -336,6 +336,149 @@ describe("classic with Patroni, from bare hosts", () => {
         }
         for (const h of hosts) {
             expect(JSON.parse(onHost(h.address, `curl -fsS http://${h.address}:8000/api/ha/`)).version).toBe("2");
+        }
+    });
+
+    it("refuses, before changing anything, a node list that would leave etcd and the volume below three", async () => {
+        const tooSmall = stackFile("too-small", (c) => {
+            c["paperless-ha:nodes"] = (c["paperless-ha:nodes"] as object[]).slice(0, 1);
+            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+        });
+        const state = fs.readFileSync(statePath(STACK), "utf8");
+        const run = await engine("up", STACK, tooSmall);
+        expect(run.code).toBe(1);
+        expect(run.summary.failed.map((f) => f.name)).toEqual(["membership-guard"]);
+        expect(run.summary.failed[0].error).toContain("etcd members: 4 now, 1 after this change");
+        expect(run.summary.failed[0].error).toContain("bricks of volume paperless: 4 now, 1 after this change");
+        expect(run.summary).toMatchObject({ created: [], updated: [], replaced: [], deleted: [] });
+        expect(fs.readFileSync(statePath(STACK), "utf8")).toBe(state);
+    });
+
+    it("shrinks to three by taking node2 off the list: its etcd member, Patroni member, brick and peer go, nothing is lost", async () => {
+        const shrunk = stackFile("shrunk", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: hosts[3].address }]
+                .filter((n) => n.name !== "node2");
+            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+        });
+        const run = await engine("up", STACK, shrunk);
+        report("shrink 4->3", run.summary.seconds);
+        expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
+        expect(run.summary.created).toEqual([]);
+        expect(run.summary.replaced).toEqual([]);
+        expect(run.summary.deleted.length).toBeGreaterThan(10);
+        expect(run.summary.deleted.filter((n) => !n.includes("node2"))).toEqual([]);
+        grownStack = shrunk;
+        const [node1, node2, , node4] = hosts.map((h) => h.address);
+        const remaining = hosts.filter((h) => h.address !== node2);
+
+        const etcd = onHost(node1, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/paperless-ha-tls/ca.crt " +
+            "--cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+        expect(etcd.split("\n").map((l) => l.split(", ")[2]).sort()).toEqual(["node1", "node3", "node4"]);
+        // A stopped Patroni's member key lapses with its TTL.
+        let members: string[] = [];
+        for (let i = 0; i < 30; i++) {
+            const list = JSON.parse(onHost(node4, "patronictl -c /etc/patroni/config.yml list -f json")) as { Member: string; Role: string; State: string }[];
+            members = list.map((m) => m.Member).sort();
+            if (members.join() === "node1,node3,node4" && list.filter((m) => m.Role === "Leader").length === 1) break;
+            await new Promise((r) => setTimeout(r, 2000));
+        }
+        expect(members).toEqual(["node1", "node3", "node4"]);
+        const volume = onHost(node1, "gluster volume info paperless");
+        expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
+        expect(volume).not.toContain(`${node2}:`);
+        expect(onHost(node1, "gluster pool list")).not.toContain(node2);
+        for (const h of remaining) expect(onHost(h.address, "grep -c 'server node2' /etc/haproxy/haproxy.cfg || true")).toBe("0");
+
+        // Every document stored before is served by every remaining node.
+        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+        for (const h of remaining) {
+            const down = await request(`https://${h.address}/api/documents/${uploaded.id}/download/`, ca, { auth });
+            expect(down.status).toBe(200);
+            expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(uploaded.sha256);
+        }
+        // node2 is torn down and its copies are set aside, not deleted.
+        expect(onHost(node2, "systemctl is-active patroni etcd haproxy || true").split("\n").every((s) => s !== "active")).toBe(true);
+        expect(onHost(node2, "docker ps -a --format '{{.Names}}' | grep -c paperless-ha || true")).toBe("0");
+        expect(onHost(node2, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
+        expect(onHost(node2, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
+    });
+
+    it("replaces node4, lost for good, by a new host under its name at a new address: etcd, Patroni, the volume and HAProxy heal, nothing is lost", async () => {
+        const lost = hosts[3].address;
+        await sandbox("replace", "node4");
+        hosts = sandboxHosts();
+        const [node1, , , node4] = hosts.map((h) => h.address);
+        expect(node4).not.toBe(lost);
+        const patroni = () => JSON.parse(onHost(node1, "patronictl -c /etc/patroni/config.yml list -f json")) as { Member: string; Role: string; State: string; Host: string }[];
+
+        // With one host of three gone the cluster still stores documents (a leader among the two left).
+        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+        const body = crypto.randomBytes(48 * 1024);
+        let stored: { status: number; body: Buffer } = { status: 0, body: Buffer.alloc(0) };
+        for (let i = 0; i < 30 && stored.status !== 200; i++) {
+            const leader = patroni().find((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost);
+            if (leader) {
+                stored = await request(`https://${node1}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": "while node4 is lost" } })
+                    .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+            }
+            if (stored.status !== 200) await new Promise((r) => setTimeout(r, 3000));
+        }
+        expect(stored.status).toBe(200);
+        const docs = [uploaded, { id: JSON.parse(stored.body.toString()).id as number, sha256: crypto.createHash("sha256").update(body).digest("hex") }];
+
+        const replaced = stackFile("replaced", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: node4 }]
+                .filter((n) => n.name !== "node2");
+            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+        });
+        const run = await engine("up", STACK, replaced);
+        report("replace lost node4", run.summary.seconds);
+        report("replace lost node4 changes", run.summary.updated.length + run.summary.replaced.length);
+        expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
+        expect(run.summary.created).toEqual([]);
+        expect(run.summary.deleted).toEqual([]);
+        // Only node4's own resources are made again; the others re-run in place with the new address.
+        expect(run.summary.replaced.filter((n) => !n.includes("node4"))).toEqual([]);
+        expect(run.summary.replaced).toContain("app-node4-paperless");
+        grownStack = replaced;
+
+        const etcd = onHost(node1, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/paperless-ha-tls/ca.crt " +
+            "--cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+        expect(etcd.split("\n").filter((l) => l.includes(", started, ")).map((l) => l.split(", ")[2]).sort()).toEqual(["node1", "node3", "node4"]);
+        expect(etcd).toContain(`https://${node4}:2380`);
+        expect(etcd).not.toContain(lost);
+        // The new node4 is a replica again, cloned from the leader.
+        let list: ReturnType<typeof patroni> = [];
+        for (let i = 0; i < 45; i++) {
+            list = patroni();
+            const n4 = list.find((m) => m.Member === "node4");
+            if (list.length === 3 && n4?.Host === node4 && ["running", "streaming"].includes(n4.State)) break;
+            await new Promise((r) => setTimeout(r, 2000));
+        }
+        expect(list.map((m) => m.Member).sort()).toEqual(["node1", "node3", "node4"]);
+        expect(list.filter((m) => m.Role === "Leader")).toHaveLength(1);
+        expect(list.find((m) => m.Member === "node4")).toMatchObject({ Host: node4 });
+        expect(["running", "streaming"]).toContain(list.find((m) => m.Member === "node4")!.State);
+
+        const volume = onHost(node1, "gluster volume info paperless");
+        expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
+        expect(volume).toContain(`${node4}:`);
+        expect(volume).not.toContain(`${lost}:`);
+        expect(onHost(node1, "gluster pool list")).not.toContain(lost);
+        expect(onHost(node1, `grep -c '${node4}:' /etc/haproxy/haproxy.cfg`)).not.toBe("0");
+
+        // A full heal fills the new brick with every document, the one written while node4 was lost too.
+        for (const d of docs) {
+            const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(d.id).padStart(7, "0")}.pdf`;
+            let onBrick = "";
+            for (let i = 0; i < 45 && onBrick !== d.sha256; i++) {
+                onBrick = onHost(node4, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
+                if (onBrick !== d.sha256) await new Promise((r) => setTimeout(r, 2000));
+            }
+            expect(onBrick).toBe(d.sha256);
+            const down = await request(`https://${node4}/api/documents/${d.id}/download/`, ca, { auth });
+            expect(down.status).toBe(200);
+            expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(d.sha256);
         }
     });
 

@@ -289,7 +289,7 @@ describe("swarm on three bare hosts", () => {
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
             ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `monitoring-${n}-metrics`]),
-            "gluster-volume", "paperless-db-deploy", "paperless-app-deploy",
+            "gluster-volume", "paperless-db-deploy", "paperless-app-deploy", "membership-guard",
         ]);
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
 

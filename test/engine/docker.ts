@@ -69,6 +69,7 @@ export interface ContainerInputs {
     image: string;
     networkMode?: string;
     restart?: string;
+    labels?: { label: string; value: string }[];
     envs?: string[];
     command?: string[];
     entrypoints?: string[];
@@ -108,6 +109,7 @@ export async function createContainer(docker: DockerClient, c: ContainerInputs, 
             "create", "--name", c.name,
             ...(c.networkMode ? ["--network", c.networkMode] : []),
             ...(c.restart ? ["--restart", c.restart] : []),
+            ...(c.labels ?? []).flatMap((l) => ["--label", `${l.label}=${l.value}`]),
             "--env-file", envFile,
             ...volumeFlags,
             ...healthFlags(c.healthcheck),

@@ -21,7 +21,7 @@ function expectedNames(names: string[]): string[] {
         "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
         "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
-        "backup", `backup-${names[0]}-timer`, "monitoring",
+        "backup", `backup-${names[0]}-timer`, "monitoring", "membership-guard",
         ...names.flatMap(perNode),
         ...rest.map((n) => `db-${n}-join`),
     ].sort();
@@ -41,8 +41,8 @@ describe("resource graph", () => {
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
         // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy,
-        // in-service, metrics per node; volume, group, migrate, backup timer once; one join per node after the first.
-        expect(commands).toBe(15 * n + 4 + (n - 1));
+        // in-service, metrics per node; guard, volume, group, migrate, backup timer once; one join per node after the first.
+        expect(commands).toBe(15 * n + 5 + (n - 1));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
@@ -125,7 +125,7 @@ describe("classic with Patroni", () => {
             .map((r) => `${r.type}::${r.name}`).sort();
         const membership = [
             ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
-            "gluster-volume", "db-bootstrap",
+            "gluster-volume", "db-bootstrap", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed).toEqual(membership);
         const added = after.resources.filter((r) => !before.resources.some((b) => key(b) === key(r))).map((r) => r.name);
@@ -276,7 +276,7 @@ describe("growth 3 -> 4", () => {
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(now.get(k)!.inputs));
         const membership = [
             ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
-            "gluster-volume",
+            "gluster-volume", "db-group", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed.sort()).toEqual(membership);
         // Commands carry `update`, so a changed input re-runs the script in place instead of replacing.

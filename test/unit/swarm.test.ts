@@ -39,7 +39,7 @@ function expectedNames(nodes: string[]): string[] {
         "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
-        "app", "app-migrate", "paperless-app", "monitoring", "backup", "backup-node1-timer", "paperless-app-deploy", "paperless-app-config-scheduler_disabled",
+        "app", "app-migrate", "paperless-app", "monitoring", "backup", "membership-guard", "backup-node1-timer", "paperless-app-deploy", "paperless-app-config-scheduler_disabled",
         ...APP_SECRETS.map((s) => `paperless-app-secret-${s}`),
         ...nodes.flatMap(perNode),
     ].sort();

@@ -1,0 +1,29 @@
+import * as command from "@pulumi/command";
+import { ClusterConfig } from "../config";
+import { ETCD_TLS_DIR } from "../database";
+import { HostLogin, runScript } from "../host";
+import { glusterPlan } from "../storage";
+
+/** What the guard counts against: the member counts this node list asks for. Pure. */
+export function guardEnv(c: ClusterConfig): Record<string, string> {
+    const env: Record<string, string> = { FORCE: c.forceShrink ? "1" : "0" };
+    if (c.topology === "classic" && c.database.engine === "patroni") {
+        env.ETCD_TLS = ETCD_TLS_DIR;
+        env.ETCD_WANT = String(c.nodes.length);
+    }
+    if (c.storage.backend === "glusterfs") {
+        env.VOLUME = c.storage.gluster.volume;
+        env.BRICKS_WANT = String(glusterPlan(c).bricks.length);
+    }
+    if (c.topology === "swarm") env.MANAGERS_WANT = String(c.managers.length);
+    return env;
+}
+
+/**
+ * Runs on the first node before anything on any host changes, and refuses a node list that would
+ * take a quorum of three or more below three unless `forceShrink` is set. The counts are read from
+ * the running cluster because the stack config only knows the list it wants.
+ */
+export function membershipGuard(c: ClusterConfig, login: HostLogin): command.remote.Command {
+    return runScript("membership-guard", { login, script: "membership-guard", env: guardEnv(c) }, {});
+}
