@@ -110,7 +110,13 @@ if ! grep -q '^Status: Started' <<< "$final_info"; then
     g volume start "$VOLUME" >&2
 fi
 if [ "$added" = "1" ]; then
-    # New replicas are filled by self-heal, not rebalance.
-    g volume heal "$VOLUME" full >&2
+    # New replicas are filled by self-heal, not rebalance. A new brick's self-heal daemon takes a
+    # moment to start, and until then the heal's commit fails on its host.
+    healed=0
+    for _ in $(seq 1 30); do
+        if g volume heal "$VOLUME" full >&2 2>/dev/null; then healed=1; break; fi
+        sleep 2
+    done
+    if [ "$healed" = "0" ]; then g volume heal "$VOLUME" full >&2; fi
 fi
 g volume info "$VOLUME" | grep -E '^(Status|Number of Bricks):'
