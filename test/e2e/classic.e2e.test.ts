@@ -23,6 +23,21 @@ function report(name: string, seconds: number) {
     timings[name] = Math.round(seconds * 10) / 10;
 }
 
+/** `etcdctl member list` on a node, through its client certificate. */
+const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 " +
+    "--cacert=/etc/etcd/paperless-ha-tls/ca.crt --cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+
+/** The checksum of a document's original on a node's brick, once self-heal wrote it (at most `tries` × 2 s). */
+async function healedOnBrick(address: string, doc: { id: number; sha256: string }, tries: number): Promise<string> {
+    const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(doc.id).padStart(7, "0")}.pdf`;
+    let onBrick = "";
+    for (let i = 0; i < tries && onBrick !== doc.sha256; i++) {
+        onBrick = onHost(address, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
+        if (onBrick !== doc.sha256) await new Promise((r) => setTimeout(r, 2000));
+    }
+    return onBrick;
+}
+
 beforeAll(async () => {
     const t = Date.now();
     await sandbox("down");
@@ -265,8 +280,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
 
         const node4 = hosts[3].address;
-        const etcd = onHost(node4, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/paperless-ha-tls/ca.crt " +
-            "--cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+        const etcd = etcdMembers(node4);
         expect(etcd.split("\n").filter((l) => l.includes(", started, "))).toHaveLength(4);
         const members = JSON.parse(onHost(node4, "patronictl -c /etc/patroni/config.yml list -f json")) as { Role: string; Member: string }[];
         expect(members.map((m) => m.Member).sort()).toEqual(["node1", "node2", "node3", "node4"]);
@@ -278,13 +292,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const down = await request(`https://${node4}/api/documents/${uploaded.id}/download/`, ca, { auth });
         expect(down.status).toBe(200);
         expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(uploaded.sha256);
-        const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
-        let onBrick = "";
-        for (let i = 0; i < 30 && onBrick !== uploaded.sha256; i++) {
-            onBrick = onHost(node4, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
-            if (onBrick !== uploaded.sha256) await new Promise((r) => setTimeout(r, 2000));
-        }
-        expect(onBrick).toBe(uploaded.sha256);
+        expect(await healedOnBrick(node4, uploaded, 30)).toBe(uploaded.sha256);
 
         // Prometheus was reloaded with the new node and scrapes it.
         const prometheus = (grown.summary.outputs.metrics as { prometheus: string }).prometheus;
@@ -371,8 +379,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const [node1, node2, , node4] = hosts.map((h) => h.address);
         const remaining = hosts.filter((h) => h.address !== node2);
 
-        const etcd = onHost(node1, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/paperless-ha-tls/ca.crt " +
-            "--cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+        const etcd = etcdMembers(node1);
         expect(etcd.split("\n").map((l) => l.split(", ")[2]).sort()).toEqual(["node1", "node3", "node4"]);
         // A stopped Patroni's member key lapses with its TTL.
         let members: string[] = [];
@@ -442,8 +449,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(run.summary.replaced).toContain("app-node4-paperless");
         grownStack = replaced;
 
-        const etcd = onHost(node1, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/paperless-ha-tls/ca.crt " +
-            "--cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+        const etcd = etcdMembers(node1);
         expect(etcd.split("\n").filter((l) => l.includes(", started, ")).map((l) => l.split(", ")[2]).sort()).toEqual(["node1", "node3", "node4"]);
         expect(etcd).toContain(`https://${node4}:2380`);
         expect(etcd).not.toContain(lost);
@@ -469,13 +475,7 @@ describe("classic with Patroni, from bare hosts", () => {
 
         // A full heal fills the new brick with every document, the one written while node4 was lost too.
         for (const d of docs) {
-            const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(d.id).padStart(7, "0")}.pdf`;
-            let onBrick = "";
-            for (let i = 0; i < 45 && onBrick !== d.sha256; i++) {
-                onBrick = onHost(node4, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
-                if (onBrick !== d.sha256) await new Promise((r) => setTimeout(r, 2000));
-            }
-            expect(onBrick).toBe(d.sha256);
+            expect(await healedOnBrick(node4, d, 45)).toBe(d.sha256);
             const down = await request(`https://${node4}/api/documents/${d.id}/download/`, ca, { auth });
             expect(down.status).toBe(200);
             expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(d.sha256);
