@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Local test hosts: Debian containers with systemd and sshd on their own Docker network.
-#   sandbox.sh up [--nodes N]   build (cached) images, start N hosts, write .sandbox/hosts.json
-#   sandbox.sh replace NAME     lose host NAME for good; a fresh one takes its name at a new address
-#   sandbox.sh down             remove the hosts, their volumes and the network; nothing else
-#   sandbox.sh images           build (cached) images only
+#   sandbox.sh up [--nodes N] [--swarm]  build (cached) images, start N hosts, write .sandbox/hosts.json
+#   sandbox.sh replace NAME [--swarm]    lose host NAME for good; a fresh one takes its name at a new address
+#   sandbox.sh down                      remove the hosts, their volumes and the network; nothing else
+#   sandbox.sh images                    build (cached) images only
+# --swarm also seeds the hosts with the images the swarm topology needs.
 # Everything is built here from Debian packages: no registry is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -201,8 +202,9 @@ up() {
 
 # A host lost for good and a new one under the same name: the container and its disks go, a fresh
 # host starts at another address (.3N for nodeN), and hosts.json gives the new address.
-replace() { # replace NAME
+replace() { # replace NAME [--swarm]
     local name=$1 container="paperless-ha-$1" old new id
+    [ "${2:-}" != "--swarm" ] || APP_IMAGES+=("${SWARM_IMAGES[@]}")
     [[ "$name" =~ ^node([0-9]+)$ ]] || { log "replace takes a node name like node4, not '$name'"; exit 2; }
     docker container inspect "$container" >/dev/null 2>&1 || { log "no host $name to replace"; exit 1; }
     old=$(address_of "$container")
@@ -239,6 +241,6 @@ case "${1:-}" in
 up) shift; up "$@" ;;
 down) down ;;
 images) images ;;
-replace) need_root; replace "$2" ;;
-*) echo "usage: $0 up [--nodes N] | replace NAME | down | images" >&2; exit 2 ;;
+replace) need_root; shift; replace "$@" ;;
+*) echo "usage: $0 up [--nodes N] [--swarm] | replace NAME [--swarm] | down | images" >&2; exit 2 ;;
 esac

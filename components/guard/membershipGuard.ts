@@ -3,6 +3,7 @@ import { ClusterConfig } from "../config";
 import { ETCD_TLS_DIR } from "../database";
 import { HostLogin, runScript } from "../host";
 import { glusterPlan } from "../storage";
+import { NODE_LABEL } from "../swarm";
 
 /** What the guard counts against: the member counts this node list asks for. Pure. */
 export function guardEnv(c: ClusterConfig): Record<string, string> {
@@ -15,13 +16,18 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
         env.VOLUME = c.storage.gluster.volume;
         env.BRICKS_WANT = String(glusterPlan(c).bricks.length);
     }
-    if (c.topology === "swarm") env.MANAGERS_WANT = String(c.managers.length);
+    if (c.topology === "swarm") {
+        env.MANAGERS_WANT = String(c.managers.length);
+        env.MANAGERS = c.managers.map((m) => `${m.name}=${m.clusterAddress}`).join(" ");
+        env.NODE_LABEL = NODE_LABEL;
+    }
     return env;
 }
 
 /**
  * Runs on the first node before anything on any host changes, and refuses a node list that would
- * take a quorum of three or more below three unless `forceShrink` is set. The counts are read from
+ * take a quorum of three or more below three unless `forceShrink` is set, or (swarm) would move a
+ * manager, whose etcd member the stack cannot move. The counts are read from
  * the running cluster because the stack config only knows the list it wants.
  */
 export function membershipGuard(c: ClusterConfig, login: HostLogin): command.remote.Command {

@@ -13,7 +13,8 @@ export interface SwarmClusterArgs {
 /**
  * Docker Swarm over the hosts' engines: the first node initialises it, the next managers and then
  * workers join with tokens that stay secret, and every node carries the label services are pinned
- * by. Growing the node list joins only the new nodes.
+ * by. Growing the node list joins only the new nodes; a worker taken off it is drained, removed
+ * and leaves; a node given a new host takes its name's label and the lost node's entry goes.
  */
 export class SwarmCluster extends pulumi.ComponentResource {
     /** Per node: joined and labelled, so services pinned to it can be scheduled. */
@@ -55,6 +56,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 login: first.login,
                 script: "swarm-label",
                 env: { NODE_ID: join.stdout, NODE_NAME: n.name, NODE_LABEL },
+                // Taken off the list: drained and removed on the manager before it leaves (its join's delete).
+                deleteScript: "swarm-label",
+                deleteEnv: { NODE_ID: "", NODE_NAME: n.name, NODE_LABEL },
             }, { parent: this });
         }
         this.registerOutputs({});

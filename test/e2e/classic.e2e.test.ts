@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
-import { crashedUp, engine, EngineRun, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
 let hosts: SandboxHost[];
@@ -26,17 +26,6 @@ function report(name: string, seconds: number) {
 /** `etcdctl member list` on a node, through its client certificate. */
 const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 " +
     "--cacert=/etc/etcd/paperless-ha-tls/ca.crt --cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
-
-/** The checksum of a document's original on a node's brick, once self-heal wrote it (at most `tries` × 2 s). */
-async function healedOnBrick(address: string, doc: { id: number; sha256: string }, tries: number): Promise<string> {
-    const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(doc.id).padStart(7, "0")}.pdf`;
-    let onBrick = "";
-    for (let i = 0; i < tries && onBrick !== doc.sha256; i++) {
-        onBrick = onHost(address, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
-        if (onBrick !== doc.sha256) await new Promise((r) => setTimeout(r, 2000));
-    }
-    return onBrick;
-}
 
 beforeAll(async () => {
     const t = Date.now();

@@ -62,6 +62,17 @@ const sshArgs = (address: string, command: string) => ["-i", KEY, "-o", "BatchMo
 export const onHostAsync = (address: string, command: string, input: string, timeoutMs: number) =>
     runAsync("ssh", sshArgs(address, command), timeoutMs, input);
 
+/** The checksum of a document's original on a node's brick, once self-heal wrote it (at most `tries` × 2 s). */
+export async function healedOnBrick(address: string, doc: { id: number; sha256: string }, tries: number): Promise<string> {
+    const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(doc.id).padStart(7, "0")}.pdf`;
+    let onBrick = "";
+    for (let i = 0; i < tries && onBrick !== doc.sha256; i++) {
+        onBrick = onHost(address, `sha256sum ${file} 2>/dev/null | cut -d' ' -f1`);
+        if (onBrick !== doc.sha256) await new Promise((r) => setTimeout(r, 2000));
+    }
+    return onBrick;
+}
+
 export interface EngineRun {
     code: number;
     summary: {

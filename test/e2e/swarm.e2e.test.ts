@@ -1,7 +1,7 @@
 /**
  * The swarm topology on real test hosts, deployed by the real program through the test engine and
  * checked by looking at the hosts: Patroni failover with RTO and RPO measured, Paperless on every
- * node, growth to a fourth host, destroy. SeaweedFS cannot be obtained on this machine (see
+ * node, growth to a fourth host, its loss and replacement, the shrink back to three, destroy. SeaweedFS cannot be obtained on this machine (see
  * README), so these hosts run the swarm on the GlusterFS backend. Order matters.
  */
 import { execFileSync } from "node:child_process";
@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engine, EngineRun, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret } from "./hosts";
+import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "swarm";
 let hosts: SandboxHost[];
@@ -18,6 +18,8 @@ let grown: EngineRun;
 let baseStack: string;
 let grownStack: string;
 const uploaded = { id: 0, sha256: "" };
+/** Documents stored while node4 was lost; read back after its replacement and after the shrink. */
+const storedWhileLost = { id: 0, sha256: "" };
 const figures: Record<string, number> = {};
 const report = (name: string, value: number) => { figures[name] = Math.round(value * 10) / 10; };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -304,6 +306,100 @@ describe("swarm on three bare hosts", () => {
     it("changes nothing on a second run", async () => {
         const again = await engine("up", STACK, grownStack);
         report("no-op re-run", again.summary.seconds);
+        expect({ ...again.summary, seconds: 0, outputs: {}, unchanged: 0 }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
+    });
+
+    it("refuses, before changing anything, a list that drops a swarm manager (its etcd member cannot move)", async () => {
+        const state = fs.readFileSync(statePath(STACK), "utf8");
+        const withoutNode2 = stackFile("swarm-no-node2", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: hosts[3].address }]
+                .filter((n) => n.name !== "node2");
+        }, "swarm");
+        const run = await engine("up", STACK, withoutNode2);
+        expect(run.code).toBe(1);
+        expect(run.summary.failed.map((f) => f.name)).toEqual(["membership-guard"]);
+        expect(run.summary.failed[0].error).toContain(`swarm manager node2 at ${hosts[1].address} is not among the managers this list asks for`);
+        expect(run.summary).toMatchObject({ created: [], updated: [], replaced: [], deleted: [] });
+        expect(fs.readFileSync(statePath(STACK), "utf8")).toBe(state);
+    });
+
+    it("replaces node4, lost for good, by a new host under its name: it rejoins the swarm, Patroni clones it, its brick heals, nothing is lost", async () => {
+        const lost = hosts[3].address;
+        await sandbox("replace", "node4", "--swarm");
+        hosts = sandboxHosts();
+        const node4 = hosts[3];
+        expect(node4.address).not.toBe(lost);
+
+        // With the worker gone the cluster still stores documents.
+        const body = crypto.randomBytes(48 * 1024);
+        for (let i = 0; i < 30 && !storedWhileLost.id; i++) {
+            const r = await standin(hosts[0], "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": "while node4 is lost" } })
+                .catch(() => undefined);
+            if (r?.status === 200) storedWhileLost.id = (await r.json() as { id: number }).id;
+            else await sleep(3000);
+        }
+        expect(storedWhileLost.id).toBeGreaterThan(0);
+        storedWhileLost.sha256 = crypto.createHash("sha256").update(body).digest("hex");
+
+        const replaced = stackFile("swarm-replaced", (c) => {
+            c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: node4.address }];
+        }, "swarm");
+        const run = await engine("up", STACK, replaced);
+        report("replace lost node4", run.summary.seconds);
+        report("replace lost node4 changes", run.summary.updated.length + run.summary.replaced.length);
+        expect(run.summary.failed, run.output.slice(-4000)).toEqual([]);
+        expect(run.summary.created).toEqual([]);
+        expect(run.summary.deleted).toEqual([]);
+        // Only node4's own resources are made again (and the router's config, which lists its address).
+        expect(run.summary.replaced.filter((n) => !n.includes("node4") && n !== "paperless-db-config-router")).toEqual([]);
+        grownStack = replaced;
+
+        // One swarm entry per name: the lost host's went, the new host is a ready worker.
+        const nodes = onHost(hosts[0].address, "docker node inspect -f '{{index .Spec.Labels \"paperless-ha.node\"}} {{.Status.State}} {{.Spec.Role}} {{.Status.Addr}}' $(docker node ls -q)").split("\n").sort();
+        expect(nodes).toHaveLength(4);
+        expect(nodes[3]).toBe(`node4 ready worker ${node4.address}`);
+        const list = await healthyPatroni(hosts[0], 4, 240);
+        expect(list.find((m) => m.Member === "node4")?.Host).toBe(node4.address);
+
+        const volume = onHost(hosts[0].address, "gluster volume info paperless");
+        expect(volume).toMatch(/Number of Bricks: 1 x 4 = 4/);
+        expect(volume).toContain(`${node4.address}:`);
+        expect(volume).not.toContain(`${lost}:`);
+        expect(onHost(hosts[0].address, "gluster pool list")).not.toContain(lost);
+        for (const doc of [uploaded, storedWhileLost]) {
+            expect(await healedOnBrick(node4.address, doc, 60)).toBe(doc.sha256);
+            const got = await standin(node4, `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
+            expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
+        }
+    });
+
+    it("shrinks to three by taking node4 off the list: drained, out of the swarm and Patroni, its brick gone, nothing lost", async () => {
+        const node4 = hosts[3];
+        const run = await engine("up", STACK, baseStack);
+        report("shrink 4->3", run.summary.seconds);
+        expect(run.summary.failed, run.output.slice(-4000)).toEqual([]);
+        expect(run.summary.created).toEqual([]);
+        expect(run.summary.deleted).toContain("swarm-node4-label");
+        expect(run.summary.deleted.filter((n) => !n.includes("node4"))).toEqual([]);
+        expect(run.summary.replaced).toEqual(["paperless-db-config-router"]);
+
+        const nodes = onHost(hosts[0].address, "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'").split("\n").sort();
+        expect(nodes.map((l) => l.replace(/ (Leader|Reachable)$/, " manager"))).toEqual(["node1 Ready manager", "node2 Ready manager", "node3 Ready manager"]);
+        expect(onHost(node4.address, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+        expect(onHost(node4.address, "docker ps -aq | wc -l")).toBe("0");
+        expect(onHost(hosts[0].address, "docker service ls --format '{{.Name}}'")).not.toContain("node4");
+        const list = await healthyPatroni(hosts[0], 3);
+        expect(list.map((m) => m.Member).sort()).toEqual(["node1", "node2", "node3"]);
+
+        const volume = onHost(hosts[0].address, "gluster volume info paperless");
+        expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
+        expect(volume).not.toContain(`${node4.address}:`);
+        expect(onHost(hosts[0].address, "gluster pool list")).not.toContain(node4.address);
+        for (const doc of [uploaded, storedWhileLost]) {
+            const got = await standin(hosts[1], `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
+            expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
+        }
+        const again = await engine("up", STACK, baseStack);
         expect({ ...again.summary, seconds: 0, outputs: {}, unchanged: 0 }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
     });
 

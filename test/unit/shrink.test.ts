@@ -62,14 +62,26 @@ describe("membership guard", () => {
         expect(env(patroni(3))).toEqual({ FORCE: "0", ETCD_TLS: "/etc/etcd/paperless-ha-tls", ETCD_WANT: "3", VOLUME: "paperless", BRICKS_WANT: "3" });
         // pgactive keeps no quorum of its own; the volume does.
         expect(env(baseConfig(4))).toEqual({ FORCE: "0", VOLUME: "paperless", BRICKS_WANT: "4" });
-        expect(env({ ...swarmConfig(5), forceShrink: true })).toEqual({ FORCE: "1", MANAGERS_WANT: "3" });
+        expect(env({ ...swarmConfig(5), forceShrink: true })).toEqual({
+            FORCE: "1", MANAGERS_WANT: "3", MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13", NODE_LABEL: "paperless-ha.node",
+        });
     });
 
     // The script itself, against stand-ins for etcdctl, systemctl, gluster and docker on PATH.
-    const fakes = (etcdMembers: number, bricks: number): string => {
+    const fakes = (etcdMembers: number, bricks: number, managers: string[] = []): string => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "guard-"));
         const tool = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
         tool("systemctl", "exit 0");
+        // docker info / node ls / node inspect, for managers given as "label address".
+        if (managers.length) {
+            tool("docker", [
+                'case "$1 $2" in',
+                '"info -f") echo true ;;',
+                `"node ls") ${managers.map((_, i) => `echo m${i}`).join("; ")} ;;`,
+                `"node inspect") ${managers.map((m) => `echo "${m}:2377"`).join("; ")} ;;`,
+                "esac",
+            ].join("\n"));
+        }
         tool("etcdctl", Array.from({ length: etcdMembers }, (_, i) => `echo "id${i}, started, node${i + 1}, https://10.0.0.1${i}:2380, https://10.0.0.1${i}:2379, false"`).join("\n"));
         tool("gluster", Array.from({ length: bricks }, (_, i) => `echo "Brick${i + 1}: 10.0.0.1${i}:/srv/gluster/paperless/brick"`).join("\n"));
         return dir;
@@ -96,5 +108,81 @@ describe("membership guard", () => {
         expect(forced.stderr).toContain("forceShrink is set");
         const bare = fs.mkdtempSync(path.join(os.tmpdir(), "guard-"));
         expect(guard(bare, { ETCD_WANT: "1", BRICKS_WANT: "1" }).status).toBe(0);
+    });
+
+    it("refuses (swarm) a list that drops or readdresses a running manager, forced or not", () => {
+        const running = ["node1 10.0.0.11", "node2 10.0.0.12", "node3 10.0.0.13"];
+        const swarm = { MANAGERS_WANT: "3", NODE_LABEL: "paperless-ha.node", FORCE: "1" };
+        const moved = guard(fakes(0, 0, running), { ...swarm, MANAGERS: "node1=10.0.0.11 node3=10.0.0.13 node4=10.0.0.14" });
+        expect(moved.status).toBe(1);
+        expect(moved.stderr).toContain("swarm manager node2 at 10.0.0.12 is not among the managers this list asks for");
+        expect(moved.stderr).toContain("refusing to move swarm managers");
+        const readdressed = guard(fakes(0, 0, running), { ...swarm, MANAGERS: "node1=10.0.0.11 node2=10.0.0.32 node3=10.0.0.13" });
+        expect(readdressed.status).toBe(1);
+        expect(readdressed.stderr).toContain("swarm manager node2 at 10.0.0.12");
+        expect(guard(fakes(0, 0, running), { ...swarm, MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13" }).status).toBe(0);
+        // Growth from one manager, and a manager not yet labelled by an interrupted run: its address decides.
+        expect(guard(fakes(0, 0, ["node1 10.0.0.11"]), { ...swarm, MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13" }).status).toBe(0);
+        expect(guard(fakes(0, 0, ["node1 10.0.0.11", " 10.0.0.12"]), { ...swarm, MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13" }).status).toBe(0);
+        expect(guard(fakes(0, 0, ["node1 10.0.0.11", " 10.0.0.19"]), { ...swarm, MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13" }).status).toBe(1);
+    });
+});
+
+describe("swarm: a worker taken off the list, or given a new host", () => {
+    it("has the first manager drain and remove node4 before node4 leaves the swarm", async () => {
+        const before = await runProgram(swarmConfig(4));
+        const after = await runProgram(swarmConfig(3));
+        const label = before.byName("swarm-node4-label");
+        const remove = String((plain(label.inputs) as { delete: string }).delete);
+        expect(remove).toContain("NODE_ID='' NODE_LABEL='paperless-ha.node' NODE_NAME='node4'");
+        expect(remove).toContain("docker node rm --force");
+        expect(JSON.stringify(plain(label.inputs.connection))).toContain("10.0.0.11");
+        // Dependents are deleted first: the manager removes node4, then node4's own join step leaves.
+        expect(before.dependsOn("swarm-node4-label", "swarm-node4-join")).toBe(true);
+        expect(String((plain(before.byName("swarm-node4-join").inputs) as { delete: string }).delete)).toContain("docker swarm leave --force");
+        const gone = before.resources.filter((r) => !after.resources.some((a) => a.type === r.type && a.name === r.name)).map((r) => r.name);
+        expect(gone).toContain("swarm-node4-label");
+        expect(gone.every((n) => n.includes("node4"))).toBe(true);
+    });
+
+    // swarm-label.sh against a stand-in docker whose nodes are given as "id:role:state" and whose
+    // tasks on a drained node stop after one look.
+    const labelScript = (nodes: string[], env: Record<string, string>) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "label-"));
+        const log = path.join(dir, "log");
+        fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
+echo "$*" >> ${log}
+nodes="${nodes.join(" ")}"
+field() { for n in $nodes; do IFS=: read -r id role state <<< "$n"; [ "$id" = "$1" ] && echo "$role $state"; done; }
+case "$1 $2" in
+"info -f") echo true ;;
+"node ls") for n in $nodes; do echo "\${n%%:*}"; done ;;
+"node inspect") id=\${*: -1}; read -r role state < <(field "$id")
+    case "$4" in *Spec.Role*Status.State*) echo "$role $state" ;; *Status.State*) echo "$state" ;; *) echo "$role" ;; esac ;;
+"node ps") if grep -q "drain \${*: -1}" ${log}; then echo "Shutdown 1 second ago"; else echo "Running 5 minutes ago"; fi ;;
+esac
+`, { mode: 0o755 });
+        const r = spawnSync("bash", [path.join(__dirname, "../../scripts/host/swarm-label.sh")], {
+            env: { PATH: `${dir}:/usr/bin:/bin`, NODE_NAME: "node4", NODE_LABEL: "paperless-ha.node", ...env },
+            encoding: "utf8",
+            timeout: 20_000,
+        });
+        return { ...r, calls: fs.readFileSync(log, "utf8").split("\n").filter((l) => l.startsWith("node ") && !/^node (ls|inspect|ps)/.test(l)) };
+    };
+
+    it("labels the new host and removes the lost one's entry under the same name", () => {
+        const r = labelScript(["new:worker:ready", "old:worker:down"], { NODE_ID: "new\n" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.calls).toEqual(["node update --label-add paperless-ha.node=node4 new", "node rm --force old"]);
+    });
+
+    it("drains a worker that left the list until its tasks stop, then removes it; a manager stays", () => {
+        const r = labelScript(["w4:worker:ready"], { NODE_ID: "" });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.calls).toEqual(["node update --availability drain w4", "node rm --force w4"]);
+        const m = labelScript(["m2:manager:ready"], { NODE_ID: "" });
+        expect(m.status, m.stderr).toBe(0);
+        expect(m.calls).toEqual([]);
+        expect(m.stderr).toContain("is a manager: it leaves with the swarm");
     });
 });
