@@ -84,6 +84,8 @@ build_image() {
 # topology also needs the base its Patroni image is built from and the database tools.
 APP_IMAGES=(paperless-ha/standin:1 paperless-ha/standin:2 paperless-ha/redis:1)
 SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
+seeded_images() { printf '%s\n' "${APP_IMAGES[@]}"; if [ "$swarm" = "1" ]; then printf '%s\n' "${SWARM_IMAGES[@]}"; fi; }
+image_tar() { echo "$dir/images/$(echo "$1" | tr '/:' '__').tar"; }
 
 images() {
     need_root
@@ -98,11 +100,10 @@ images() {
     if [ "$swarm" = "1" ]; then
         build_image paperless-ha/pgtools:1 test/sandbox/pgtools
         build_image paperless-ha/pgbouncer:1 test/sandbox/pgbouncer
-        APP_IMAGES+=("${SWARM_IMAGES[@]}")
     fi
     local img file id
-    for img in "${APP_IMAGES[@]}"; do
-        file="$dir/images/$(echo "$img" | tr '/:' '__').tar"
+    for img in $(seeded_images); do
+        file=$(image_tar "$img")
         id=$(docker image inspect -f '{{ .Id }}' "$img")
         if [ ! -f "$file" ] || [ "$(cat "$file.id" 2>/dev/null)" != "$id" ]; then
             docker save -o "$file" "$img"
@@ -143,9 +144,9 @@ seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the locally
     wait_ssh "$2"
     # There is no registry to pull from.
     local img
-    for img in "${APP_IMAGES[@]}"; do
+    for img in $(seeded_images); do
         docker exec "$1" docker image inspect "$img" >/dev/null 2>&1 ||
-            docker exec -i "$1" docker load -q < "$dir/images/$(echo "$img" | tr '/:' '__').tar" >/dev/null
+            docker exec -i "$1" docker load -q < "$(image_tar "$img")" >/dev/null
     done
 }
 
@@ -204,7 +205,7 @@ up() {
 # host starts at another address (.3N for nodeN), and hosts.json gives the new address.
 replace() { # replace NAME [--swarm]
     local name=$1 container="paperless-ha-$1" old new id
-    [ "${2:-}" != "--swarm" ] || APP_IMAGES+=("${SWARM_IMAGES[@]}")
+    if [ "${2:-}" = "--swarm" ]; then swarm=1; fi
     [[ "$name" =~ ^node([0-9]+)$ ]] || { log "replace takes a node name like node4, not '$name'"; exit 2; }
     docker container inspect "$container" >/dev/null 2>&1 || { log "no host $name to replace"; exit 1; }
     old=$(address_of "$container")

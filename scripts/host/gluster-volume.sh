@@ -44,8 +44,11 @@ if ! g volume info "$VOLUME" >/dev/null 2>&1; then
     if [ "$ARBITER" = "1" ]; then layout+=(arbiter 1); fi
     g volume create "$VOLUME" "${layout[@]}" "${bricks[@]}" force >&2
 else
-    current_info=$(info)
-    existing=$(sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p' <<< "$current_info")
+    read_volume() { # current_info, and existing: its bricks, one per line
+        current_info=$(info)
+        existing=$(sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p' <<< "$current_info")
+    }
+    read_volume
     count=$(grep -c . <<< "$existing")
     # A node whose address changed (its host was lost and replaced) moves its brick to the new
     # host: the unlisted brick is replaced by the missing one, pair by pair in order, and a full
@@ -58,10 +61,7 @@ else
         g volume replace-brick "$VOLUME" "${unlisted[$i]}" "${missing[$i]}" commit force >&2
         added=1
     done
-    if [ "$added" = "1" ]; then
-        current_info=$(info)
-        existing=$(sed -n 's/^Brick[0-9]*: \([^ ]*\).*$/\1/p' <<< "$current_info")
-    fi
+    if [ "$added" = "1" ]; then read_volume; fi
     for brick in "${bricks[@]}"; do
         if ! grep -qxF "$brick" <<< "$existing"; then
             if [ "$ARBITER" = "1" ] || grep -q "(arbiter)" <<< "$current_info"; then

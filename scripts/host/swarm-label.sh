@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # On a manager: wait for a joined node to be ready and give it the label services are pinned by;
 # then let go of any other swarm node under that name (a lost host replaced by a new one). With an
-# empty NODE_ID (the node left the list) every worker under the name is drained, its tasks given
-# time to stop, and removed; a manager leaves only with the whole swarm (the guard refuses
-# dropping one). Reads: NODE_ID, NODE_NAME, NODE_LABEL.
+# empty NODE_ID (the node left the list) every one under the name goes. A worker that is up is
+# drained first and its tasks given time to stop; a manager leaves only with the whole swarm.
+# Reads: NODE_ID, NODE_NAME, NODE_LABEL.
 set -euo pipefail
 : "${NODE_NAME:?}" "${NODE_LABEL:?}"
 NODE_ID=$(printf '%s' "${NODE_ID:-}" | tr -d '[:space:]')
@@ -31,10 +31,8 @@ running_tasks() { # running_tasks ID: how many tasks still run there
 for id in $(docker node ls -q --filter "node.label=$NODE_LABEL=$NODE_NAME"); do
     [ "$id" != "$NODE_ID" ] || continue
     read -r role state < <(docker node inspect -f '{{.Spec.Role}} {{.Status.State}}' "$id")
-    if [ "$role" = "manager" ]; then
-        [ -n "$NODE_ID" ] || { echo "$NODE_NAME ($id) is a manager: it leaves with the swarm" >&2; continue; }
-        docker node demote "$id" >&2
-    fi
+    # The guard refuses dropping or readdressing a manager: one under this name stays until the swarm goes.
+    if [ "$role" = "manager" ]; then echo "$NODE_NAME ($id) is a manager: it leaves with the swarm" >&2; continue; fi
     if [ "$state" = "ready" ]; then
         docker node update --availability drain "$id" >/dev/null
         for _ in $(seq 1 45); do
