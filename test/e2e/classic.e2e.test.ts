@@ -357,6 +357,15 @@ describe("classic with Patroni, from bare hosts", () => {
                 .filter((n) => n.name !== "node2");
             (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
         });
+        // The leaving node leads, so the run must hand its leadership over. Patroni switches over only
+        // to the synchronous standby: leadership moves along until node2 has it (bounded).
+        const roles = () => JSON.parse(onHost(hosts[0].address, "patronictl -c /etc/patroni/config.yml list -f json")) as { Member: string; Role: string }[];
+        for (let i = 0; i < 6 && roles().find((m) => m.Role === "Leader")?.Member !== "node2"; i++) {
+            const sync = roles().find((m) => m.Role === "Sync Standby")?.Member;
+            if (sync) onHost(hosts[0].address, `patronictl -c /etc/patroni/config.yml switchover --candidate ${sync} --force >/dev/null`);
+            await new Promise((r) => setTimeout(r, 10_000));
+        }
+        expect(roles().find((m) => m.Role === "Leader")?.Member).toBe("node2");
         const run = await engine("up", STACK, shrunk);
         report("shrink 4->3", run.summary.seconds);
         expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
