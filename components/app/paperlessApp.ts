@@ -5,7 +5,7 @@ import { renderPkOffsetsSql } from "../database";
 import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
-import { CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
+import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;
@@ -116,10 +116,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
                     { hostPath: HOST_CA_CERT, containerPath: CONTAINER.caCert, readOnly: true },
                 ],
                 uploads: isSingleton ? [] : [{ file: CONTAINER.schedulerRun, content: SCHEDULER_DISABLED_RUN, executable: true }],
-                healthcheck: {
-                    tests: ["CMD", "curl", "-fsS", "--max-time", "5", "-o", "/dev/null", `http://localhost:${c.app.port}/`],
-                    interval: "10s", timeout: "6s", retries: 5, startPeriod: "120s",
-                },
+                healthcheck: (({ test, ...timing }) => ({ tests: test, ...timing }))(appHealthcheck(c)),
                 wait: true,
                 waitTimeout: 900,
                 // Stopped, not killed, when replaced or removed: requests in flight finish.

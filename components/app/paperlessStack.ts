@@ -1,6 +1,6 @@
 import { ClusterConfig, NodeSpec } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
-import { AppSecrets, CONTAINER, HOST_CA_CERT, paperlessEnv, SECRET_ENV, withSecretFiles } from "./paperlessEnv";
+import { AppSecrets, appHealthcheck, CONTAINER, HOST_CA_CERT, paperlessEnv, SECRET_ENV, withSecretFiles } from "./paperlessEnv";
 
 export const REDIS_DIR = "/srv/paperless-ha/redis";
 const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";
@@ -48,10 +48,7 @@ export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Re
                 .filter(([k]) => `${k}_FILE` in env)
                 .map(([, source]) => ({ source, target: source })),
             configs: singleton ? [] : [{ source: "scheduler_disabled", target: CONTAINER.schedulerRun, mode: 0o755 }],
-            healthcheck: {
-                test: ["CMD", "curl", "-fsS", "--max-time", "5", "-o", "/dev/null", `http://localhost:${c.app.port}/`],
-                interval: "10s", timeout: "6s", retries: 5, start_period: "120s",
-            },
+            healthcheck: (({ startPeriod, ...probe }) => ({ ...probe, start_period: startPeriod }))(appHealthcheck(c)),
             placement: { node: n },
         };
     }

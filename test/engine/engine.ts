@@ -78,6 +78,7 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
         const provider = providerName(args.provider);
         let result: { id: string; outputs: Record<string, unknown> };
         const inPlace = prev !== undefined && act.update !== undefined && act.canUpdate(inputs);
+        const began = Date.now();
         try {
             if (prev && inPlace) {
                 log(`~ ${args.name}`);
@@ -104,6 +105,8 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
             log(`! ${args.name}: ${error}`);
             throw e;
         }
+        // Start and end offsets let a run's critical path be read back from its log.
+        log(`= ${args.name} ${((began - started) / 1000).toFixed(1)}s +${((Date.now() - began) / 1000).toFixed(1)}s`);
         const outputs: Inputs = { ...result.outputs };
         for (const k of SECRET_OUTPUTS[args.type] ?? []) if (k in outputs) outputs[k] = secretWrapper(outputs[k]);
         const next: ResourceState = {
