@@ -97,6 +97,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
             },
         }, { parent: this, dependsOn: [migrate, args.databaseReady[n.name]] })]));
 
+        const health = appHealthcheck(c);
         const container = (n: NodeSpec, after: pulumi.Resource[]) => {
             const isSingleton = n.name === single.name;
             const shared = (dir: string, containerPath: string) => ({ hostPath: `${args.mountPoint}/${dir}`, containerPath });
@@ -116,7 +117,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
                     { hostPath: HOST_CA_CERT, containerPath: CONTAINER.caCert, readOnly: true },
                 ],
                 uploads: isSingleton ? [] : [{ file: CONTAINER.schedulerRun, content: SCHEDULER_DISABLED_RUN, executable: true }],
-                healthcheck: (({ test, ...timing }) => ({ tests: test, ...timing }))(appHealthcheck(c)),
+                healthcheck: { tests: health.test, interval: health.interval, timeout: health.timeout, retries: health.retries, startPeriod: health.start_period },
                 wait: true,
                 waitTimeout: 900,
                 // Stopped, not killed, when replaced or removed: requests in flight finish.

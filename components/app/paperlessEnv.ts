@@ -15,14 +15,15 @@ export const CONTAINER = {
 export const HOST_CA_CERT = "/etc/paperless-ha/tls/ca.crt";
 
 /**
- * How Docker tells a Paperless instance is up. Docker before 25 probes first one interval after the
- * start, so a short interval lets a new instance count as healthy, and a rolling update move on,
- * within seconds; 15 misses in a row (45 s, about what 5 x 10 s was) still mark it unhealthy.
+ * How Docker tells a Paperless instance is up, in the compose file's terms. Docker before 25 probes
+ * first one interval after the start, so a short interval lets a new instance count as healthy, and
+ * a rolling update move on, within seconds; 15 misses in a row (45 s, about what 5 x 10 s was)
+ * still mark it unhealthy.
  */
 export function appHealthcheck(c: ClusterConfig) {
     return {
         test: ["CMD", "curl", "-fsS", "--max-time", "5", "-o", "/dev/null", `http://localhost:${c.app.port}/`],
-        interval: "3s", timeout: "6s", retries: 15, startPeriod: "120s",
+        interval: "3s", timeout: "6s", retries: 15, start_period: "120s",
     };
 }
 

@@ -48,7 +48,7 @@ export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Re
                 .filter(([k]) => `${k}_FILE` in env)
                 .map(([, source]) => ({ source, target: source })),
             configs: singleton ? [] : [{ source: "scheduler_disabled", target: CONTAINER.schedulerRun, mode: 0o755 }],
-            healthcheck: (({ startPeriod, ...probe }) => ({ ...probe, start_period: startPeriod }))(appHealthcheck(c)),
+            healthcheck: appHealthcheck(c),
             placement: { node: n },
         };
     }

@@ -18,9 +18,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 conf=/etc/sysctl.d/90-paperless-ha.conf
-if ! printf '%s' "$SYSCTL" | cmp -s - "$conf"; then
-    printf '%s' "$SYSCTL" > "$conf"
-fi
+put_file "$conf" 0644 "$SYSCTL"
 # Apply key by key: some keys are read-only inside containers or VMs; say so and go on.
 while IFS= read -r line; do
     [ -n "$line" ] || continue

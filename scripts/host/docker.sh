@@ -4,22 +4,13 @@
 set -euo pipefail
 : "${DAEMON_JSON:?}" "${API_PORT:?}"
 copy_node_tls /etc/docker/tls root
-changed=$TLS_CHANGED
-if ! printf '%s' "$DAEMON_JSON" | cmp -s - /etc/docker/daemon.json; then
-    printf '%s' "$DAEMON_JSON" > /etc/docker/daemon.json
-    changed=1
-fi
+put_file /etc/docker/daemon.json 0644 "$DAEMON_JSON"
 # Keep the packaged socket activation (-H fd://) and add the TLS port beside it.
-dropin=/etc/systemd/system/docker.service.d/paperless-ha.conf
-want=$'[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:'"$API_PORT"$'\n'
-if ! printf '%s' "$want" | cmp -s - "$dropin"; then
-    install -d /etc/systemd/system/docker.service.d
-    printf '%s' "$want" > "$dropin"
-    systemctl daemon-reload
-    changed=1
-fi
+put_file /etc/systemd/system/docker.service.d/paperless-ha.conf 0644 \
+    $'[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:'"$API_PORT"$'\n'
+[ "$FILE_CHANGED" = 0 ] || systemctl daemon-reload
 systemctl enable docker >/dev/null 2>&1
-if [ "$changed" = "1" ] || ! systemctl is-active -q docker; then
+if [ "$TLS_CHANGED$FILE_CHANGED" != "00" ] || ! systemctl is-active -q docker; then
     systemctl restart docker
 fi
 for _ in $(seq 1 60); do

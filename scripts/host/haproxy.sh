@@ -3,10 +3,7 @@
 # then reload without dropping connections. Reads: CONFIG, PEM_PATH, PEM.
 set -euo pipefail
 : "${CONFIG:?}" "${PEM_PATH:?}" "${PEM:?}"
-umask 077
-if ! printf '%s' "$PEM" | cmp -s - "$PEM_PATH"; then
-    printf '%s' "$PEM" > "$PEM_PATH.new" && mv "$PEM_PATH.new" "$PEM_PATH"
-fi
+put_file "$PEM_PATH" 0600 "$PEM"
 cfg=/etc/haproxy/haproxy.cfg
 if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
     tmp=$(mktemp /etc/haproxy/haproxy.cfg.XXXXXX)

@@ -11,22 +11,12 @@ if [ -d "/etc/postgresql/$PG_VERSION/main" ]; then
     systemctl disable "postgresql@$PG_VERSION-main" >/dev/null 2>&1 || true
 fi
 copy_node_tls "$TLS_DIR" postgres
-changed=$TLS_CHANGED
 install -d -o postgres -g postgres -m 0750 /etc/patroni
-cfg=/etc/patroni/config.yml
-if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
-    tmp=$(mktemp /etc/patroni/config.yml.XXXXXX)
-    trap 'rm -f "$tmp"' EXIT
-    printf '%s' "$CONFIG" > "$tmp"
-    chown postgres:postgres "$tmp"
-    chmod 0600 "$tmp"
-    mv "$tmp" "$cfg"
-    changed=1
-fi
+put_file /etc/patroni/config.yml 0600 "$CONFIG" postgres
 systemctl enable patroni >/dev/null 2>&1
 if ! systemctl is-active -q patroni; then
     systemctl start patroni
-elif [ "$changed" = "1" ]; then
+elif [ "$TLS_CHANGED$FILE_CHANGED" != "00" ]; then
     systemctl reload patroni
 fi
 for _ in $(seq 1 150); do

@@ -3,9 +3,5 @@
 set -euo pipefail
 : "${PG_VERSION:?}" "${HBA:?}"
 hba="/etc/postgresql/$PG_VERSION/main/pg_hba.conf"
-if ! printf '%s' "$HBA" | cmp -s - "$hba"; then
-    install -o postgres -g postgres -m 0640 /dev/null "$hba.new"
-    printf '%s' "$HBA" > "$hba.new"
-    mv "$hba.new" "$hba"
-    pg_ctlcluster "$PG_VERSION" main reload >&2
-fi
+put_file "$hba" 0640 "$HBA" postgres
+[ "$FILE_CHANGED" = 0 ] || pg_ctlcluster "$PG_VERSION" main reload >&2

@@ -25,14 +25,10 @@ RestartSec=5
 [Install]
 WantedBy=multi-user.target
 "
-changed=0
-if ! printf '%s' "$want" | cmp -s - "$unit"; then
-    printf '%s' "$want" > "$unit"
-    systemctl daemon-reload
-    changed=1
-fi
+put_file "$unit" 0644 "$want"
+[ "$FILE_CHANGED" = 0 ] || systemctl daemon-reload
 systemctl enable "$name" >/dev/null 2>&1
-if [ "$changed" = "1" ] || ! systemctl is-active -q "$name"; then
+if [ "$FILE_CHANGED" = "1" ] || ! systemctl is-active -q "$name"; then
     systemctl restart "$name"
 fi
 is_fuse() { [[ $(stat -f -c %T "$MOUNT_POINT" 2>/dev/null) == *fuse* ]]; }
