@@ -12,6 +12,8 @@ export interface GlusterVolumeArgs {
 /**
  * A GlusterFS replicated volume across every node (arbiter brick on the arbiter), created from the
  * first node once every brick host is ready, and mounted on every data node after it has started.
+ * A lost host is replaced under its name: the first node probes it in and moves its brick; when
+ * the first node's own host is the new one, the second node lets it into the pool.
  */
 export class GlusterVolume extends pulumi.ComponentResource {
     /** Mounted volume per data node. */
@@ -36,6 +38,15 @@ export class GlusterVolume extends pulumi.ComponentResource {
 
         const first = c.first;
         const peers = c.nodes.filter((n) => n.name !== first.name).map((n) => n.clusterAddress).join(" ");
+        const firewalls = c.nodes.map((n) => hosts[n.name].firewall);
+        // A new host under the first node's name is let into the pool by the second node.
+        const second = c.nodes.find((n) => n.name !== first.name);
+        const firstUuid = bricks[c.nodes.indexOf(first)].stdout.apply((s) => s.trim());
+        const pool = second ? [runScript(`${name}-pool`, {
+            login: hosts[second.name].login,
+            script: "gluster-pool",
+            env: { VOLUME: volumeName, FIRST: first.clusterAddress, FIRST_UUID: firstUuid },
+        }, { parent: this, dependsOn: [...bricks, ...firewalls] })] : [];
         // Peers must admit each other (firewall) before the probe.
         const volume = runScript(`${name}-volume`, {
             login: hosts[first.name].login,
@@ -50,7 +61,7 @@ export class GlusterVolume extends pulumi.ComponentResource {
             },
             deleteScript: "gluster-volume-delete",
             deleteEnv: { VOLUME: volumeName, PEERS: peers },
-        }, { parent: this, dependsOn: [...bricks, ...c.nodes.map((n) => hosts[n.name].firewall)] });
+        }, { parent: this, dependsOn: [...bricks, ...firewalls, ...pool] });
 
         const mount = (n: NodeSpec, makesDirs: boolean, after: pulumi.Resource[]) => runScript(`${name}-${n.name}-mount`, {
             login: hosts[n.name].login,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# glusterd running and this node's brick directory present. Reads: BRICK_DIR.
+# glusterd running and this node's brick directory present; prints glusterd's UUID (by which the
+# pool knows this host). Reads: BRICK_DIR.
 set -euo pipefail
 : "${BRICK_DIR:?}"
 systemctl enable --now glusterd >/dev/null 2>&1 || systemctl enable --now glusterfs-server >/dev/null 2>&1
@@ -24,3 +25,4 @@ if getfattr -n trusted.glusterfs.volume-id "$BRICK_DIR" >/dev/null 2>&1 &&
     set_aside "$BRICK_DIR"
     install -d -m 0755 "$BRICK_DIR"
 fi
+gluster --mode=script system:: uuid get | sed -n 's/^UUID: //p'

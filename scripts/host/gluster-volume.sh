@@ -19,9 +19,11 @@ for peer in $PEERS; do
 done
 # A probed peer takes a moment to be fully "Peer in Cluster"; create and add-brick fail before that.
 # Only listed peers count: one being removed may already be cut off by the others' firewalls.
+# Every name of a peer counts (see gluster_peers).
 in_cluster() {
     local status peer
-    status=$(g peer status | awk '/^Hostname:/ { h = $2 } /^State:/ { sub(/^State: /, ""); print h " " $0 }')
+    status=$(g peer status | awk '/^Hostname:/ { n = $2; other = 0 } /^State:/ { sub(/^State: /, ""); s = $0; print n " " s }
+        /^Other names:/ { other = 1; next } other && NF { print $1 " " s }')
     for peer in $PEERS; do
         grep -qxF "$peer Peer in Cluster (Connected)" <<< "$status" || return 1
     done
@@ -87,14 +89,20 @@ else
     done <<< "$existing"
 fi
 
-# Peers no longer listed and holding no brick of any volume leave the trusted pool.
-all_bricks=$(g volume info all | sed -n 's/^Brick[0-9]*: \([^:]*\):.*$/\1/p')
-for peer in $(g pool list | awk 'NR > 1 && $2 != "localhost" { print $2 }'); do
-    if ! grep -qxF "$peer" <<< "$(tr ' ' '\n' <<< "$PEERS")" && ! grep -qxF "$peer" <<< "$all_bricks"; then
-        echo "detaching peer $peer" >&2
-        g peer detach "$peer" force >&2
+# Peers no longer listed and holding no brick of any volume leave the trusted pool. Bricks are
+# matched by their peer's UUID: a peer may be known here by a name, its bricks by an address.
+brick_uuids=$(g volume info all --xml | sed -n 's/.*<brick uuid="\([^"]*\)".*/\1/p')
+while read -r uuid name others; do
+    if [ -z "$uuid" ] || grep -qxF "$uuid" <<< "$brick_uuids"; then continue; fi
+    listed=0
+    for n in $name $others; do
+        if [[ " $PEERS " == *" $n "* ]]; then listed=1; fi
+    done
+    if [ "$listed" = "0" ]; then
+        echo "detaching peer $name" >&2
+        g peer detach "$name" force >&2
     fi
-done
+done <<< "$(gluster_peers)"
 
 while IFS='=' read -r key value; do
     [ -n "$key" ] || continue

@@ -58,6 +58,17 @@ gluster_cli() {
     return "$rc"
 }
 
+# gluster_peers: one line per peer of this node's trusted pool, "UUID NAME [OTHER NAMES...]". A
+# peer that probed this node is known by the name its address resolved to, the address among its
+# other names.
+gluster_peers() {
+    local status
+    status=$(gluster_cli peer status) || return
+    awk '/^Hostname:/ { if (line) print line; line = $2; other = 0 }
+        /^Uuid:/ { line = $2 " " line } /^Other names:/ { other = 1; next }
+        other && NF { line = line " " $1 } END { if (line) print line }' <<< "$status"
+}
+
 # dpkg_finish: configure what a run cut off mid-install left unpacked (apt refuses until then).
 # That run's apt may still hold dpkg's lock (a dropped SSH session does not stop it), and dpkg does
 # not wait for a lock as apt does: retry, bounded like apt's own wait.

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
-import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { crashedUp, engine, EngineRun, healedOnBrick, HttpReply, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
 let hosts: SandboxHost[];
@@ -26,6 +26,56 @@ function report(name: string, seconds: number) {
 /** `etcdctl member list` on a node, through its client certificate. */
 const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 " +
     "--cacert=/etc/etcd/paperless-ha-tls/ca.crt --cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
+
+type Member = { Member: string; Role: string; State: string; Host: string };
+const patroniList = (on: string) => JSON.parse(onHost(on, "patronictl -c /etc/patroni/config.yml list -f json")) as Member[];
+
+/** A document stored through `via` once a leader runs on a host other than `lost` (bounded). */
+async function storeWhileLost(via: string, lost: string, title: string): Promise<{ id: number; sha256: string }> {
+    const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+    const body = crypto.randomBytes(48 * 1024);
+    let stored: HttpReply = { status: 0, body: Buffer.alloc(0) };
+    for (let i = 0; i < 30 && stored.status !== 200; i++) {
+        if (patroniList(via).some((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost)) {
+            stored = await request(`https://${via}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": title } })
+                .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+        }
+        if (stored.status !== 200) await new Promise((r) => setTimeout(r, 3000));
+    }
+    expect(stored.status).toBe(200);
+    return { id: JSON.parse(stored.body.toString()).id as number, sha256: crypto.createHash("sha256").update(body).digest("hex") };
+}
+
+/** Patroni's members seen from `on`, once three are listed and `name` runs at `address` (bounded). */
+async function memberBack(on: string, name: string, address: string): Promise<Member[]> {
+    let list: Member[] = [];
+    for (let i = 0; i < 45; i++) {
+        list = patroniList(on);
+        const m = list.find((x) => x.Member === name);
+        if (list.length === 3 && m?.Host === address && ["running", "streaming"].includes(m.State)) break;
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+    return list;
+}
+
+/** Seen from `on`: etcd, Patroni and the volume list `name` at its new `address`, three members each, none at `lost`. */
+async function expectRejoined(on: string, name: string, address: string, lost: string) {
+    const etcd = etcdMembers(on);
+    expect(etcd.split("\n").filter((l) => l.includes(", started, ")).map((l) => l.split(", ")[2]).sort()).toEqual(["node1", "node3", "node4"]);
+    expect(etcd).toContain(`https://${address}:2380`);
+    expect(etcd).not.toContain(lost);
+    // A replica again, cloned from the leader.
+    const list = await memberBack(on, name, address);
+    expect(list.map((m) => m.Member).sort()).toEqual(["node1", "node3", "node4"]);
+    expect(list.filter((m) => m.Role === "Leader")).toHaveLength(1);
+    expect(list.find((m) => m.Member === name)).toMatchObject({ Host: address });
+    expect(["running", "streaming"]).toContain(list.find((m) => m.Member === name)!.State);
+    const volume = onHost(on, "gluster volume info paperless");
+    expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
+    expect(volume).toContain(`${address}:`);
+    expect(volume).not.toContain(`${lost}:`);
+    expect(onHost(on, "gluster pool list")).not.toContain(lost);
+}
 
 beforeAll(async () => {
     const t = Date.now();
@@ -317,7 +367,6 @@ describe("classic with Patroni, from bare hosts", () => {
         const readers = [0, 1, 2, 3].map(reader);
         const run = await engine("up", STACK, rolled).finally(() => { load.done = true; });
         await Promise.all(readers);
-        grownStack = rolled;
         report("rolling update (s)", run.summary.seconds);
         report("rolling update requests", load.requests);
         report("rolling update failed requests", load.failures.length);
@@ -373,7 +422,6 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(run.summary.replaced).toEqual([]);
         expect(run.summary.deleted.length).toBeGreaterThan(10);
         expect(run.summary.deleted.filter((n) => !n.includes("node2"))).toEqual([]);
-        grownStack = shrunk;
         const [node1, node2, , node4] = hosts.map((h) => h.address);
         const remaining = hosts.filter((h) => h.address !== node2);
 
@@ -415,22 +463,9 @@ describe("classic with Patroni, from bare hosts", () => {
         hosts = sandboxHosts();
         const [node1, , , node4] = hosts.map((h) => h.address);
         expect(node4).not.toBe(lost);
-        const patroni = () => JSON.parse(onHost(node1, "patronictl -c /etc/patroni/config.yml list -f json")) as { Member: string; Role: string; State: string; Host: string }[];
-
         // With one host of three gone the cluster still stores documents (a leader among the two left).
+        const docs = [uploaded, await storeWhileLost(node1, lost, "while node4 is lost")];
         const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
-        const body = crypto.randomBytes(48 * 1024);
-        let stored: { status: number; body: Buffer } = { status: 0, body: Buffer.alloc(0) };
-        for (let i = 0; i < 30 && stored.status !== 200; i++) {
-            const leader = patroni().find((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost);
-            if (leader) {
-                stored = await request(`https://${node1}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": "while node4 is lost" } })
-                    .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
-            }
-            if (stored.status !== 200) await new Promise((r) => setTimeout(r, 3000));
-        }
-        expect(stored.status).toBe(200);
-        const docs = [uploaded, { id: JSON.parse(stored.body.toString()).id as number, sha256: crypto.createHash("sha256").update(body).digest("hex") }];
 
         const replaced = stackFile("replaced", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: node4 }]
@@ -446,30 +481,8 @@ describe("classic with Patroni, from bare hosts", () => {
         // Only node4's own resources are made again; the others re-run in place with the new address.
         expect(run.summary.replaced.filter((n) => !n.includes("node4"))).toEqual([]);
         expect(run.summary.replaced).toContain("app-node4-paperless");
-        grownStack = replaced;
 
-        const etcd = etcdMembers(node1);
-        expect(etcd.split("\n").filter((l) => l.includes(", started, ")).map((l) => l.split(", ")[2]).sort()).toEqual(["node1", "node3", "node4"]);
-        expect(etcd).toContain(`https://${node4}:2380`);
-        expect(etcd).not.toContain(lost);
-        // The new node4 is a replica again, cloned from the leader.
-        let list: ReturnType<typeof patroni> = [];
-        for (let i = 0; i < 45; i++) {
-            list = patroni();
-            const n4 = list.find((m) => m.Member === "node4");
-            if (list.length === 3 && n4?.Host === node4 && ["running", "streaming"].includes(n4.State)) break;
-            await new Promise((r) => setTimeout(r, 2000));
-        }
-        expect(list.map((m) => m.Member).sort()).toEqual(["node1", "node3", "node4"]);
-        expect(list.filter((m) => m.Role === "Leader")).toHaveLength(1);
-        expect(list.find((m) => m.Member === "node4")).toMatchObject({ Host: node4 });
-        expect(["running", "streaming"]).toContain(list.find((m) => m.Member === "node4")!.State);
-
-        const volume = onHost(node1, "gluster volume info paperless");
-        expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
-        expect(volume).toContain(`${node4}:`);
-        expect(volume).not.toContain(`${lost}:`);
-        expect(onHost(node1, "gluster pool list")).not.toContain(lost);
+        await expectRejoined(node1, "node4", node4, lost);
         expect(onHost(node1, `grep -c '${node4}:' /etc/haproxy/haproxy.cfg`)).not.toBe("0");
 
         // A full heal fills the new brick with every document, the one written while node4 was lost too.
@@ -479,6 +492,55 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(down.status).toBe(200);
             expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(d.sha256);
         }
+    });
+
+    it("replaces node1, the first node, lost for good: the second node lets its new host into the pool, and it takes back its brick, etcd member, Patroni member, backups and Prometheus", async () => {
+        const lost = hosts[0].address;
+        await sandbox("replace", "node1");
+        hosts = sandboxHosts();
+        const [node1, , node3, node4] = hosts.map((h) => h.address);
+        expect(node1).not.toBe(lost);
+        // With node1 gone the database and the volume carry on: a leader among node3 and node4, and
+        // the stored document on node3's mount. (The app answers again once node1 is back: Redis,
+        // shared by every instance, lives there.)
+        let leader: Member | undefined;
+        for (let i = 0; i < 20 && !leader; i++) {
+            leader = patroniList(node3).find((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost);
+            if (!leader) await new Promise((r) => setTimeout(r, 3000));
+        }
+        expect([node3, node4]).toContain(leader?.Host);
+        const original = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
+        expect(onHost(node3, `sha256sum ${original} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+
+        const replaced = stackFile("replaced-first", (c) => {
+            c["paperless-ha:nodes"] = [{ name: "node1", address: node1 }, { name: "node3", address: node3 }, { name: "node4", address: node4 }];
+            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+        });
+        const run = await engine("up", STACK, replaced);
+        report("replace lost node1", run.summary.seconds);
+        expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
+        expect(run.summary.created).toEqual([]);
+        expect(run.summary.deleted).toEqual([]);
+        // node1's own resources are made again, Redis with them; the other instances roll over to its new address.
+        expect(run.summary.replaced.filter((n) => !n.includes("node1") && !n.startsWith("app-redis") && !/^app-node\d-paperless$/.test(n))).toEqual([]);
+        expect(stateSecret(STACK, "gluster-pool", "stderr")).toContain(`probing ${node1} into the trusted pool`);
+
+        await expectRejoined(node3, "node1", node1, lost);
+        const docs = [uploaded, await storeWhileLost(node1, lost, "after node1 is back")];
+        for (const d of docs) {
+            expect(await healedOnBrick(node1, d, 45)).toBe(d.sha256);
+            const down = await request(`https://${node1}/api/documents/${d.id}/download/`, ca, { auth });
+            expect(down.status).toBe(200);
+            expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(d.sha256);
+        }
+
+        // The singleton's duties come back with it: a backup runs there, and its Prometheus sees every node.
+        onHost(node1, "systemctl start paperless-ha-backup.service || { journalctl -u paperless-ha-backup.service -n 40 --no-pager >&2; exit 1; }");
+        const name = onHost(node1, "ls /var/backups/paperless-ha | grep '^2' | tail -n 1");
+        expect(onHost(node1, `cd /var/backups/paperless-ha/${name} && sha256sum -c SHA256SUMS`).split("\n").sort()).toEqual(["database.dump: OK", "media.tar: OK"]);
+        const seen = { "count(paperless_ha_app_up == 1)": "3", "count(paperless_ha_storage_mounted == 1)": "3", "count(paperless_ha_db_up == 1)": "3" };
+        expect(await promExpect(`http://${node1}:9090/`, seen)).toEqual(seen);
     });
 
     it("destroys everything it made and sets the documents and database files aside, kept", async () => {
@@ -507,6 +569,8 @@ describe("classic with Patroni, from bare hosts", () => {
 describe("classic with pgactive, which cannot be obtained here (on the same hosts, after destroy)", () => {
     it("stops at the extension step on every node with a clear message, nothing half-configured", async () => {
         const file = stackFile("pgactive", (c) => {
+            // The hosts as they are now (node1 has a new address since its replacement).
+            c["paperless-ha:nodes"] = hosts.slice(0, 3).map((h) => ({ name: h.name, address: h.address }));
             c["paperless-ha:database"] = { engine: "pgactive", pgactive: { install: "none" } };
         });
         const run = await engine("up", "pgactive", file);

@@ -22,6 +22,7 @@ function expectedNames(names: string[]): string[] {
         "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
         "backup", `backup-${names[0]}-timer`, "monitoring", "membership-guard",
+        ...(names.length > 1 ? ["gluster-pool"] : []),
         ...names.flatMap(perNode),
         ...rest.map((n) => `db-${n}-join`),
     ].sort();
@@ -41,8 +42,9 @@ describe("resource graph", () => {
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
         // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy,
-        // in-service, metrics per node; guard, volume, group, migrate, backup timer once; one join per node after the first.
-        expect(commands).toBe(15 * n + 5 + (n - 1));
+        // in-service, metrics per node; guard, volume, group, migrate, backup timer once; one join per node after the
+        // first; the pool step on the second node.
+        expect(commands).toBe(15 * n + 5 + (n - 1) + (n > 1 ? 1 : 0));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
@@ -195,10 +197,12 @@ describe("ordering", () => {
     it("creates the group before any join, starts the volume before any mount, migrates before any app", async () => {
         const run = await runProgram(baseConfig(3));
         for (const n of ["node2", "node3"]) dependsAfter(run, `db-${n}-join`, "db-group");
+        dependsAfter(run, "gluster-volume", "gluster-pool");
         for (const n of nodeNames(3)) {
             dependsAfter(run, `gluster-${n}-mount`, "gluster-volume");
             dependsAfter(run, "gluster-volume", `gluster-${n}-brick`);
             dependsAfter(run, "gluster-volume", `${n}-firewall`);
+            dependsAfter(run, "gluster-pool", `gluster-${n}-brick`);
             dependsAfter(run, `db-${n}-postgres`, `db-${n}-pgactive`);
             dependsAfter(run, `app-${n}-pk-offsets`, "app-migrate");
             dependsAfter(run, `app-${n}-paperless`, `app-${n}-pk-offsets`);

@@ -34,7 +34,8 @@ describe("shrinking 4 -> 3 (node2 removed)", () => {
             .map((r) => r.name).sort();
         expect(changed).toEqual([
             ...["node1", "node3", "node4"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
-            "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
+            // The second node, which lets a new first host into the pool, is now node3.
+            "gluster-pool", "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
         ].sort());
         expect(before.resources.find((r) => r.name === "gluster-volume")!.type).toBe(COMMAND);
 
