@@ -3,10 +3,11 @@
 # glusterd is no peer here; the old host was lost for good), let it into the trusted pool from
 # here, because a host outside a pool cannot join one by itself. The lost host's peer entry goes
 # first: the other nodes know the first node by the name its address resolved to when it probed
-# them, and that name now leads to the new host, which the entry's UUID would reject. Its bricks leave the replica set (the
-# other replicas hold every file), it is detached, and the new host is probed; the first node's
-# volume step then adds its brick back and heals it. Does nothing while this node holds no volume
-# (bare hosts: the first node creates it) or the first node's glusterd is already a peer.
+# them, and that name now leads to the new host, which the entry's UUID would reject. Its bricks
+# leave the replica set (the other replicas hold every file), it is detached, and the new host is
+# probed; the first node's volume step then adds its brick back and heals it. Does nothing while
+# this node holds no volume (bare hosts: the first node creates it) or the first node's glusterd
+# is already a peer.
 # Reads: VOLUME, FIRST (the first node's cluster address), FIRST_UUID (its glusterd's UUID).
 set -euo pipefail
 : "${VOLUME:?}" "${FIRST:?}" "${FIRST_UUID:?}"
@@ -15,7 +16,7 @@ g volume info "$VOLUME" >/dev/null 2>&1 || exit 0
 peers=$(gluster_peers)
 if grep -q "^$FIRST_UUID " <<< "$peers"; then exit 0; fi
 resolves_to_first() { [ "$1" = "$FIRST" ] || [ "$(getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }')" = "$FIRST" ]; }
-while read -r uuid name others; do
+while read -r uuid _ name others; do
     [ -n "$uuid" ] || continue
     match=
     for n in $name $others; do resolves_to_first "$n" && match=$n && break; done

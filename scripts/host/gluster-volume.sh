@@ -21,11 +21,10 @@ done
 # Only listed peers count: one being removed may already be cut off by the others' firewalls.
 # Every name of a peer counts (see gluster_peers).
 in_cluster() {
-    local status peer
-    status=$(g peer status | awk '/^Hostname:/ { n = $2; other = 0 } /^State:/ { sub(/^State: /, ""); s = $0; print n " " s }
-        /^Other names:/ { other = 1; next } other && NF { print $1 " " s }')
+    local connected peer
+    connected=$(gluster_peers | awk '$2 == "yes" { for (i = 3; i <= NF; i++) print $i }')
     for peer in $PEERS; do
-        grep -qxF "$peer Peer in Cluster (Connected)" <<< "$status" || return 1
+        grep -qxF "$peer" <<< "$connected" || return 1
     done
 }
 for _ in $(seq 1 120); do
@@ -92,7 +91,7 @@ fi
 # Peers no longer listed and holding no brick of any volume leave the trusted pool. Bricks are
 # matched by their peer's UUID: a peer may be known here by a name, its bricks by an address.
 brick_uuids=$(g volume info all --xml | sed -n 's/.*<brick uuid="\([^"]*\)".*/\1/p')
-while read -r uuid name others; do
+while read -r uuid _ name others; do
     if [ -z "$uuid" ] || grep -qxF "$uuid" <<< "$brick_uuids"; then continue; fi
     listed=0
     for n in $name $others; do

@@ -58,15 +58,16 @@ gluster_cli() {
     return "$rc"
 }
 
-# gluster_peers: one line per peer of this node's trusted pool, "UUID NAME [OTHER NAMES...]". A
-# peer that probed this node is known by the name its address resolved to, the address among its
-# other names.
+# gluster_peers: one line per peer of this node's trusted pool, "UUID IN NAME [OTHER NAMES...]",
+# IN being yes for a connected "Peer in Cluster". A peer that probed this node is known by the name
+# its address resolved to, the address among its other names.
 gluster_peers() {
     local status
     status=$(gluster_cli peer status) || return
-    awk '/^Hostname:/ { if (line) print line; line = $2; other = 0 }
-        /^Uuid:/ { line = $2 " " line } /^Other names:/ { other = 1; next }
-        other && NF { line = line " " $1 } END { if (line) print line }' <<< "$status"
+    awk 'function out() { if (name) print uuid " " state " " name }
+        /^Hostname:/ { out(); name = $2; other = 0 } /^Uuid:/ { uuid = $2 }
+        /^State:/ { state = ($0 == "State: Peer in Cluster (Connected)") ? "yes" : "no" }
+        /^Other names:/ { other = 1; next } other && NF { name = name " " $1 } END { out() }' <<< "$status"
 }
 
 # dpkg_finish: configure what a run cut off mid-install left unpacked (apt refuses until then).
