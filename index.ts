@@ -10,7 +10,7 @@ import { ClusterMonitoring, prometheusUrl } from "./components/monitoring";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
 import { GlusterVolume, SeaweedCluster } from "./components/storage";
-import { SwarmCluster } from "./components/swarm";
+import { SwarmCluster, swarmRejoin } from "./components/swarm";
 
 const { cluster, sshPrivateKey } = loadConfig();
 const swarm = cluster.topology === "swarm";
@@ -19,7 +19,9 @@ const secrets = new ClusterSecrets("secrets", { swarm });
 const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames });
 
 const firstLogin = hostLogin(cluster.first, cluster, sshPrivateKey);
-const guard = membershipGuard(cluster, firstLogin);
+// swarm: a new host under the first name joins the running swarm through the second manager.
+const rejoin = swarm ? swarmRejoin(cluster, (n) => hostLogin(n, cluster, sshPrivateKey)) : undefined;
+const guard = membershipGuard(cluster, firstLogin, rejoin);
 const patroni = swarm || cluster.database.engine === "patroni";
 const beforeHosts = patroni ? patroniHandover(cluster, firstLogin, guard) : guard;
 const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Host(node.name, {
@@ -87,7 +89,7 @@ function classic(c: ClusterConfig): Built {
 /** swarm: Patroni, SeaweedFS and Paperless as stacks on a Docker Swarm over the hosts. */
 function swarmTopology(c: ClusterConfig): Built {
     const nameKey = secrets.dockerNameKey!;
-    const cluster = new SwarmCluster("swarm", { cluster: c, hosts });
+    const cluster = new SwarmCluster("swarm", { cluster: c, hosts, rejoin });
     const database = new PatroniSwarm("db", {
         cluster: c,
         hosts,

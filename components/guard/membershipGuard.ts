@@ -1,9 +1,10 @@
 import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { ETCD_TLS_DIR } from "../database";
 import { HostLogin, runScript } from "../host";
 import { glusterPlan } from "../storage";
-import { NODE_LABEL } from "../swarm";
+import { FIRST_LABEL, NODE_LABEL } from "../swarm";
 
 /** What the guard counts against: the member counts this node list asks for. Pure. */
 export function guardEnv(c: ClusterConfig): Record<string, string> {
@@ -20,6 +21,7 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
         env.MANAGERS_WANT = String(c.managers.length);
         env.MANAGERS = c.managers.map((m) => `${m.name}=${m.clusterAddress}`).join(" ");
         env.NODE_LABEL = NODE_LABEL;
+        env.FIRST_LABEL = FIRST_LABEL;
         // A SeaweedFS master's raft peers are addresses in every master's command line.
         env.REPLACE_MANAGERS = c.storage.backend === "seaweedfs" ? "0" : "1";
     }
@@ -29,9 +31,12 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
 /**
  * Runs on the first node before anything on any host changes, and refuses a node list that would
  * take a quorum of three or more below three unless `forceShrink` is set, or (swarm) would drop a
- * manager or move one whose host still answers. The counts are read from
- * the running cluster because the stack config only knows the list it wants.
+ * manager or move one whose host still answers. The counts are read from the running cluster
+ * because the stack config only knows the list it wants. `rejoin` (swarm) tells it whether the
+ * second manager saw the first node's host lost.
  */
-export function membershipGuard(c: ClusterConfig, login: HostLogin): command.remote.Command {
-    return runScript("membership-guard", { login, script: "membership-guard", env: guardEnv(c) }, {});
+export function membershipGuard(c: ClusterConfig, login: HostLogin, rejoin?: command.remote.Command): command.remote.Command {
+    const env: Record<string, pulumi.Input<string>> = { ...guardEnv(c) };
+    if (rejoin) env.FIRST_REJOINS = rejoin.stdout.apply((token) => (token.trim() ? "1" : "0"));
+    return runScript("membership-guard", { login, script: "membership-guard", env }, { dependsOn: rejoin ? [rejoin] : [] });
 }

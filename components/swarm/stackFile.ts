@@ -3,6 +3,8 @@ import { NodeSpec } from "../config";
 
 /** The swarm node label that pins a service to one host. */
 export const NODE_LABEL = "paperless-ha.node";
+/** The swarm node label of the first node: the one whose step made (or rejoined) the swarm. */
+export const FIRST_LABEL = "paperless-ha.first";
 
 /** A file a service reads: a Docker secret or config, by the key its stack knows it under. */
 export interface FileRef {

@@ -84,3 +84,62 @@ dpkg_finish() {
     printf '%s\n' "$out" >&2
     return 1
 }
+
+# swarm_join TOKEN MANAGER ADVERTISE NAME: join node NAME to the swarm through MANAGER (host:port)
+# as the token's role, once; an interrupted join is started over. The token goes to dockerd's API on stdin, never
+# onto a command line. Returns once this node is active in the swarm.
+swarm_join() {
+    local state resp _
+    state=$(docker info -f '{{.Swarm.LocalNodeState}}')
+    if [ "$state" = "error" ] || [ "$state" = "pending" ]; then
+        docker swarm leave --force >&2 || true
+        state=inactive
+    fi
+    if [ "$state" = "inactive" ]; then
+        # A manager's join may outlast dockerd's wait (503, "the attempt to join the swarm will
+        # continue in the background"): the state says how it ends.
+        resp=$(printf '{"ListenAddr":"%s:2377","AdvertiseAddr":"%s","RemoteAddrs":["%s"],"JoinToken":"%s"}' "$3" "$3" "$2" "$1" |
+            curl -sS --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -w '\n%{http_code}' \
+                --data-binary @- http://localhost/swarm/join) || true
+        case ${resp##*$'\n'} in
+            200) echo "$4 joined the swarm through $2" >&2 ;;
+            *) echo "$4 joining the swarm through $2: ${resp:-no answer from dockerd}" | tr '\n' ' ' >&2; echo >&2 ;;
+        esac
+    fi
+    for _ in $(seq 1 120); do
+        state=$(docker info -f '{{.Swarm.LocalNodeState}}')
+        case $state in
+            active) return 0 ;;
+            pending) sleep 1 ;;
+            *) break ;;
+        esac
+    done
+    echo "$4 did not become active in the swarm (state: $state)" >&2
+    return 1
+}
+
+# swarm_release NAME LABEL KEEP: on a manager, let go of every swarm node labelled LABEL=NAME but
+# KEEP (a lost host whose name a new one took; with KEEP empty, a node taken off the list). A
+# worker that is up is drained first and its tasks given time to stop; a manager is demoted first,
+# and only when it is unreachable (a lost host): a reachable one leaves only with the whole swarm.
+swarm_release() {
+    local id role state reach _
+    for id in $(docker node ls -q --filter "node.label=$2=$1"); do
+        [ "$id" != "$3" ] || continue
+        read -r role state reach < <(docker node inspect -f '{{.Spec.Role}} {{.Status.State}} {{with .ManagerStatus}}{{.Reachability}}{{end}}' "$id")
+        if [ "$role" = "manager" ]; then
+            # The guard lets a manager go only when its host is lost and a new one took the name.
+            if [ "$reach" != "unreachable" ]; then echo "$1 ($id) is a reachable manager: it leaves with the swarm" >&2; continue; fi
+            docker node demote "$id" >&2
+        fi
+        if [ "$state" = "ready" ]; then
+            docker node update --availability drain "$id" >/dev/null
+            for _ in $(seq 1 45); do
+                [ "$(docker node ps --format '{{.CurrentState}}' "$id" 2>/dev/null | grep -c '^Running')" = "0" ] && break
+                sleep 2
+            done
+        fi
+        docker node rm --force "$id" >/dev/null
+        echo "removed swarm node $id ($1, was $state)" >&2
+    done
+}

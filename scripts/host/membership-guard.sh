@@ -2,17 +2,18 @@
 # Before anything changes: refuse a node list that would take a quorum of three or more (etcd
 # members, replicas of the volume, swarm managers) below three, unless FORCE=1; and (swarm) one
 # that drops a manager, gives a reachable one a new address or lists another node first: managers
-# change only when a host is lost for good and a new one takes its name (not the first node, which
-# created the swarm and holds its stacks, and not with SeaweedFS, whose masters cannot move;
-# REPLACE_MANAGERS=0). Counts what runs on this
-# (the first) node now; on bare hosts there is nothing to count and nothing to refuse.
+# change only when a host is lost for good and a new one takes its name (not with SeaweedFS, whose
+# masters cannot move; REPLACE_MANAGERS=0). Counts what runs on this (the first) node now; on bare
+# hosts, or on a new host under the first name, there is nothing to count.
 # Reads: ETCD_TLS + ETCD_WANT (classic Patroni), VOLUME + BRICKS_WANT (GlusterFS), MANAGERS_WANT +
-# MANAGERS ("name=address ...", the first node first) + NODE_LABEL + REPLACE_MANAGERS (swarm),
-# LEADER_WAIT (tries 5 s apart for a swarm leader, default 24), FORCE (1|0); an empty *_WANT
-# skips that check.
+# MANAGERS ("name=address ...", the first node first) + NODE_LABEL + FIRST_LABEL + REPLACE_MANAGERS
+# + FIRST_REJOINS (1: the second manager saw the first node's host lost, see swarm-rejoin.sh)
+# (swarm), LEADER_WAIT (tries 5 s apart for a swarm leader, default 24), FORCE (1|0); an empty
+# *_WANT skips that check.
 set -euo pipefail
 ETCD_TLS=${ETCD_TLS:-} ETCD_WANT=${ETCD_WANT:-} VOLUME=${VOLUME:-} BRICKS_WANT=${BRICKS_WANT:-}
-MANAGERS_WANT=${MANAGERS_WANT:-} MANAGERS=${MANAGERS:-} NODE_LABEL=${NODE_LABEL:-} REPLACE_MANAGERS=${REPLACE_MANAGERS:-1}
+MANAGERS_WANT=${MANAGERS_WANT:-} MANAGERS=${MANAGERS:-} NODE_LABEL=${NODE_LABEL:-} FIRST_LABEL=${FIRST_LABEL:-}
+REPLACE_MANAGERS=${REPLACE_MANAGERS:-1} FIRST_REJOINS=${FIRST_REJOINS:-0}
 FORCE=${FORCE:-0}
 problems=()
 moved=()
@@ -40,13 +41,19 @@ if [ -n "$MANAGERS_WANT" ] && command -v docker >/dev/null &&
     [ -n "${ids:-}" ] || { echo "the swarm has no leader seen from this node: more than half of its managers must be online and reach each other" >&2; exit 1; }
     check "swarm managers" "$(grep -c . <<< "$ids")" "$MANAGERS_WANT"
     if [ -n "$MANAGERS" ]; then
-        # The node that created the swarm (its oldest) stays first: with another listed first, that
-        # one would take over the swarm's creation step and the creator's join step would go, making
-        # it leave the swarm.
+        # The first node (labelled so by its step; before that label, the swarm's oldest) stays
+        # first: with another listed first, that one would take over the first node's step and
+        # the first node's join step would go, making it leave the swarm.
+        firsts=$(docker node ls -q --filter "node.label=$FIRST_LABEL" 2>/dev/null || true)
         # shellcheck disable=SC2086 # one ID per word
-        read -r _ creator creator_name < <(docker node inspect -f "{{.CreatedAt.UnixNano}} {{.ID}} {{index .Spec.Labels \"$NODE_LABEL\"}}" $ids | sort -n | head -n 1)
-        if [ "$creator" != "$(docker info -f '{{.Swarm.NodeID}}')" ]; then
-            moved+=("${creator_name:-node $creator} created the swarm and must stay first in the list, where ${MANAGERS%%=*} is now")
+        [ -n "$firsts" ] || firsts=$(docker node inspect -f '{{.CreatedAt.UnixNano}} {{.ID}}' $ids | sort -n | head -n 1 | cut -d' ' -f2)
+        if ! grep -qxF "$(docker info -f '{{.Swarm.NodeID}}')" <<< "$firsts"; then
+            read -r first_name first_reach < <(docker node inspect -f "{{index .Spec.Labels \"$NODE_LABEL\"}} {{.ManagerStatus.Reachability}}" "$(head -n 1 <<< "$firsts")")
+            # Unless it is the lost host whose name this node took (a replace cut off before the
+            # first node's step labelled this one).
+            if [ "$first_name" != "${MANAGERS%%=*}" ] || [ "$first_reach" != "unreachable" ]; then
+                moved+=("${first_name:-node $(head -n 1 <<< "$firsts")} is the swarm's first node and must stay first in the list, where ${MANAGERS%%=*} is now")
+            fi
         fi
         # shellcheck disable=SC2086 # one ID per word
         while read -r name addr reach; do
@@ -70,15 +77,23 @@ if [ -n "$MANAGERS_WANT" ] && command -v docker >/dev/null &&
             moved+=("swarm manager ${name:-(unlabelled)} at $addr is not among the managers this list asks for ($MANAGERS)")
         done < <(docker node inspect -f "{{index .Spec.Labels \"$NODE_LABEL\"}} {{.ManagerStatus.Addr}} {{.ManagerStatus.Reachability}}" $ids)
     fi
+elif [ -n "$MANAGERS" ] && [ "$FIRST_REJOINS" = "1" ]; then
+    # A new host under the first name, its lost predecessor seen unreachable by the second manager.
+    first=${MANAGERS%% *}
+    if [ "$REPLACE_MANAGERS" = "1" ]; then
+        echo "${first%%=*}'s host is lost: the new one at ${first#*=} joins the running swarm" >&2
+    else
+        moved+=("${MANAGERS%%=*}'s host is lost, but with SeaweedFS its master cannot move to a new address")
+    fi
 elif [ -n "$MANAGERS" ]; then
-    # No swarm here: a new host under the first name, or bare hosts. Another listed manager that
-    # answers on the swarm port means the swarm lives on without this node, and a new one made
-    # here would split the cluster.
+    # No swarm here and no lost first node seen: bare hosts, or a split. Another listed manager
+    # that answers on the swarm port means the swarm lives on without this node, and a new one
+    # made here would split the cluster.
     read -r first others <<< "$MANAGERS"
     for m in $others; do
         addr=${m#*=}
         if timeout 3 bash -c "exec 3<>/dev/tcp/$addr/2377" 2>/dev/null; then
-            moved+=("${first%%=*} at ${first#*=} is in no swarm, but ${m%%=*} at $addr runs a swarm manager: the first node creates the swarm and deploys its stacks, and cannot be replaced")
+            moved+=("${first%%=*} at ${first#*=} is in no swarm, but ${m%%=*} at $addr runs a swarm manager that does not see ${first%%=*}'s host lost: the first node joins a running swarm only in place of a lost host")
             break
         fi
     done

@@ -1,8 +1,8 @@
 /**
  * The swarm topology on real test hosts, deployed by the real program through the test engine and
  * checked by looking at the hosts: Patroni failover with RTO and RPO measured, Paperless on every
- * node, growth to a fourth host, the loss and replacement of that worker and then of the manager node2,
- * the shrink back to three, destroy. SeaweedFS cannot be obtained on this machine (see README), so
+ * node, growth to a fourth host, the loss and replacement of that worker, then of the manager node2,
+ * then of the first node, the shrink back to three, destroy. SeaweedFS cannot be obtained on this machine (see README), so
  * these hosts run the swarm on the GlusterFS backend. Order matters.
  */
 import { execFileSync } from "node:child_process";
@@ -23,6 +23,8 @@ const uploaded = { id: 0, sha256: "" };
 const storedWhileLost = { id: 0, sha256: "" };
 /** One stored while the manager node2 was lost. */
 const storedWhileManagerLost = { id: 0, sha256: "" };
+/** One stored through node1's new host. */
+const storedThroughNewFirst = { id: 0, sha256: "" };
 const figures: Record<string, number> = {};
 const report = (name: string, value: number) => { figures[name] = Math.round(value * 10) / 10; };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,15 +73,71 @@ async function loseHost(index: number): Promise<{ lost: string; fresh: SandboxHo
     return { lost, fresh: hosts[index] };
 }
 
-/** A document stored through `via` while `lost`'s host is gone, retried (bounded) while the cluster settles. */
-async function storeWhileLost(via: SandboxHost, lost: string): Promise<{ id: number; sha256: string }> {
+/** A document stored through `via`, retried (bounded) while the cluster settles after a host's loss. */
+async function storeThrough(via: SandboxHost, title: string): Promise<{ id: number; sha256: string }> {
     const body = crypto.randomBytes(48 * 1024);
     for (let i = 0; i < 30; i++, await sleep(3000)) {
-        const r = await standin(via, "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": `while ${lost} is lost` } })
+        const r = await standin(via, "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": title } })
             .catch(() => undefined);
         if (r?.status === 200) return { id: (await r.json() as { id: number }).id, sha256: crypto.createHash("sha256").update(body).digest("hex") };
     }
-    throw new Error(`no document stored through ${via.name} while ${lost} is lost, in 30 tries`);
+    throw new Error(`no document stored through ${via.name} (${title}) in 30 tries`);
+}
+/** Wait, bounded, until the manager `via` sees the manager at `lost` unreachable: only then may its name move. */
+async function seenUnreachable(via: SandboxHost, lost: string): Promise<void> {
+    const reach = () => onHost(via.address, `docker node inspect -f '{{.Status.Addr}} {{.ManagerStatus.Reachability}}' $(docker node ls -q --filter role=manager) | grep '^${lost} ' || true`);
+    for (let i = 0; i < 30 && reach() !== `${lost} unreachable`; i++) await sleep(2000);
+    expect(reach()).toBe(`${lost} unreachable`);
+}
+
+/**
+ * Converge with every host at its address now, the manager `name`'s host replaced (`via`: another
+ * manager): nothing created or deleted, only its own resources, the router's config and
+ * `alsoReplaced` made again; etcd lists the three managers started at their addresses now, Patroni
+ * four healthy members with `name` at its new address, and no other etcd or Patroni task restarted.
+ */
+async function replaceManager(name: string, via: SandboxHost, figure: string, alsoReplaced: string[] = []): Promise<void> {
+    const others = [...hosts.slice(0, 3).map((h) => `etcd-${h.name}`), ...hosts.map((h) => `patroni-${h.name}`)]
+        .filter((s) => !s.endsWith(`-${name}`)).map((s) => `paperless-db_${s}`);
+    const tasks = () => onHost(via.address, `docker service ps -q --no-trunc --filter desired-state=running ${others.join(" ")} | sort`);
+    const before = tasks();
+    grownStack = stackFile(`swarm-${name}-replaced`, (c) => {
+        c["paperless-ha:nodes"] = hosts.map((h) => ({ name: h.name, address: h.address }));
+    }, "swarm");
+    const run = await engine("up", STACK, grownStack);
+    report(figure, run.summary.seconds);
+    expect(run.summary.failed, run.output.slice(-4000)).toEqual([]);
+    expect(run.summary.created).toEqual([]);
+    expect(run.summary.deleted).toEqual([]);
+    expect(run.summary.replaced.filter((n) => !n.includes(name) && n !== "paperless-db-config-router" && !alsoReplaced.includes(n))).toEqual([]);
+
+    const etcd = () => onHost(via.address, `docker exec $(docker ps -qf name=paperless-db_etcd-${via.name}) etcdctl --endpoints=https://${via.address}:2379 ` +
+        "--cacert=/etc/paperless-ha/tls/ca.crt --cert=/etc/paperless-ha/tls/node.crt --key=/etc/paperless-ha/tls/node.key member list").split("\n");
+    let list: string[] = [];
+    for (let i = 0; i < 30; i++, await sleep(2000)) {
+        try {
+            list = etcd();
+            if (list.length === 3 && list.every((m) => m.includes(", started, "))) break;
+        } catch { /* a member is starting */ }
+    }
+    expect(list.map((m) => m.split(", ").slice(1, 4).join(" ")).sort()).toEqual(
+        hosts.slice(0, 3).map((h) => `started ${h.name} https://${h.address}:2380`));
+    const patroni = await healthyPatroni(via, 4, 240);
+    expect(patroni.find((m) => m.Member === name)?.Host).toBe(hosts.find((h) => h.name === name)!.address);
+    expect(tasks()).toBe(before);
+}
+
+/** The volume holds `fresh`'s new brick and not the lost one's, and every document heals onto it and downloads through it. */
+async function expectBrickAndDocuments(fresh: SandboxHost, lost: string, docs: { id: number; sha256: string }[]): Promise<void> {
+    const volume = onHost(fresh.address, "gluster volume info paperless");
+    expect(volume).toMatch(/Number of Bricks: 1 x 4 = 4/);
+    expect(volume).toContain(`${fresh.address}:`);
+    expect(volume).not.toContain(`${lost}:`);
+    for (const doc of docs) {
+        expect(await healedOnBrick(fresh.address, doc, 60)).toBe(doc.sha256);
+        const got = await standin(fresh, `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
+        expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
+    }
 }
 const adminAuth = () => `Basic ${Buffer.from(`admin:${stateSecret(STACK, "secrets-admin", "result")}`).toString("base64")}`;
 
@@ -339,7 +397,11 @@ describe("swarm on three bare hosts", () => {
     });
 
     it("refuses, before changing anything, a list that drops a swarm manager (its etcd member cannot move)", async () => {
-        const state = fs.readFileSync(statePath(STACK), "utf8");
+        // All but the second manager's read-only rejoin check, which runs again: node3 is second in this
+        // list. (Rewriting the state encrypts each secret anew, so those are compared as present only.)
+        const kept = () => JSON.stringify((JSON.parse(fs.readFileSync(statePath(STACK), "utf8")) as { resources: { name: string }[] }).resources
+            .filter((r) => r.name !== "swarm-rejoin"), (k, v: unknown) => (k === "secret" ? "(secret)" : v));
+        const state = kept();
         const withoutNode2 = stackFile("swarm-no-node2", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: hosts[3].address }]
                 .filter((n) => n.name !== "node2");
@@ -348,15 +410,15 @@ describe("swarm on three bare hosts", () => {
         expect(run.code).toBe(1);
         expect(run.summary.failed.map((f) => f.name)).toEqual(["membership-guard"]);
         expect(run.summary.failed[0].error).toContain(`swarm manager node2 at ${hosts[1].address} is not among the managers this list asks for`);
-        expect(run.summary).toMatchObject({ created: [], updated: [], replaced: [], deleted: [] });
-        expect(fs.readFileSync(statePath(STACK), "utf8")).toBe(state);
+        expect(run.summary).toMatchObject({ created: [], updated: ["swarm-rejoin"], replaced: [], deleted: [] });
+        expect(kept()).toEqual(state);
     });
 
     it("replaces node4, lost for good, by a new host under its name: it rejoins the swarm, Patroni clones it, its brick heals, nothing is lost", async () => {
         const { lost, fresh: node4 } = await loseHost(3);
 
         // With the worker gone the cluster still stores documents.
-        Object.assign(storedWhileLost, await storeWhileLost(hosts[0], "node4"));
+        Object.assign(storedWhileLost, await storeThrough(hosts[0], "while node4 is lost"));
 
         const replaced = stackFile("swarm-replaced", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: node4.address }];
@@ -378,66 +440,57 @@ describe("swarm on three bare hosts", () => {
         const list = await healthyPatroni(hosts[0], 4, 240);
         expect(list.find((m) => m.Member === "node4")?.Host).toBe(node4.address);
 
-        const volume = onHost(hosts[0].address, "gluster volume info paperless");
-        expect(volume).toMatch(/Number of Bricks: 1 x 4 = 4/);
-        expect(volume).toContain(`${node4.address}:`);
-        expect(volume).not.toContain(`${lost}:`);
         expect(onHost(hosts[0].address, "gluster pool list")).not.toContain(lost);
-        for (const doc of [uploaded, storedWhileLost]) {
-            expect(await healedOnBrick(node4.address, doc, 60)).toBe(doc.sha256);
-            const got = await standin(node4, `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
-            expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
-        }
+        await expectBrickAndDocuments(node4, lost, [uploaded, storedWhileLost]);
     });
 
     it("replaces node2, a manager lost for good, by a new host under its name: etcd and the swarm take it in, no other etcd or Patroni restarts, nothing is lost", async () => {
         const { lost, fresh: node2 } = await loseHost(1);
-        // The managers left must see it gone before the guard lets its name move.
-        const reach = () => onHost(hosts[0].address, `docker node inspect -f '{{.Status.Addr}} {{.ManagerStatus.Reachability}}' $(docker node ls -q --filter role=manager) | grep '^${lost} ' || true`);
-        for (let i = 0; i < 30 && reach() !== `${lost} unreachable`; i++) await sleep(2000);
-        expect(reach()).toBe(`${lost} unreachable`);
+        await seenUnreachable(hosts[0], lost);
+        Object.assign(storedWhileManagerLost, await storeThrough(hosts[0], "while node2 is lost"));
 
-        Object.assign(storedWhileManagerLost, await storeWhileLost(hosts[0], "node2"));
-
-        const others = ["etcd-node1", "etcd-node3", "patroni-node1", "patroni-node3", "patroni-node4"].map((s) => `paperless-db_${s}`);
-        const tasks = () => onHost(hosts[0].address, `docker service ps -q --no-trunc --filter desired-state=running ${others.join(" ")} | sort`);
-        const before = tasks();
-        grownStack = stackFile("swarm-node2-replaced", (c) => {
-            c["paperless-ha:nodes"] = hosts.map((h) => ({ name: h.name, address: h.address }));
-        }, "swarm");
-        const run = await engine("up", STACK, grownStack);
-        report("replace lost manager node2", run.summary.seconds);
-        expect(run.summary.failed, run.output.slice(-4000)).toEqual([]);
-        expect(run.summary.created).toEqual([]);
-        expect(run.summary.deleted).toEqual([]);
-        expect(run.summary.replaced.filter((n) => !n.includes("node2") && n !== "paperless-db-config-router")).toEqual([]);
-
+        await replaceManager("node2", hosts[0], "replace lost manager node2");
         const nodes = onHost(hosts[0].address, "docker node inspect -f '{{index .Spec.Labels \"paperless-ha.node\"}} {{.Status.State}} {{.Spec.Role}} {{.Status.Addr}}' $(docker node ls -q)").split("\n").sort();
         expect(nodes).toHaveLength(4);
         expect(nodes[1]).toBe(`node2 ready manager ${node2.address}`);
-        // etcd: the lost member removed, the new host's started in its place.
-        const etcd = () => onHost(hosts[0].address, `docker exec $(docker ps -qf name=paperless-db_etcd-node1) etcdctl --endpoints=https://${hosts[0].address}:2379 ` +
-            "--cacert=/etc/paperless-ha/tls/ca.crt --cert=/etc/paperless-ha/tls/node.crt --key=/etc/paperless-ha/tls/node.key member list").split("\n");
-        let list: string[] = [];
-        for (let i = 0; i < 30; i++, await sleep(2000)) {
-            list = etcd();
-            if (list.length === 3 && list.every((m) => m.includes(", started, "))) break;
-        }
-        expect(list.map((m) => m.split(", ").slice(1, 4).join(" ")).sort()).toEqual(
-            [hosts[0], node2, hosts[2]].map((h) => `started ${h.name} https://${h.address}:2380`));
-        const patroni = await healthyPatroni(hosts[0], 4, 240);
-        expect(patroni.find((m) => m.Member === "node2")?.Host).toBe(node2.address);
-        expect(tasks()).toBe(before);
+        await expectBrickAndDocuments(node2, lost, [uploaded, storedWhileLost, storedWhileManagerLost]);
+    });
 
-        const volume = onHost(hosts[0].address, "gluster volume info paperless");
-        expect(volume).toMatch(/Number of Bricks: 1 x 4 = 4/);
-        expect(volume).toContain(`${node2.address}:`);
-        expect(volume).not.toContain(`${lost}:`);
-        for (const doc of [uploaded, storedWhileLost, storedWhileManagerLost]) {
-            expect(await healedOnBrick(node2.address, doc, 60)).toBe(doc.sha256);
-            const got = await standin(node2, `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
-            expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
+    it("replaces node1, the first node, lost for good: its new host joins the running swarm through node2, etcd, Patroni and the volume take it in, nothing is lost", async () => {
+        const { lost, fresh: node1 } = await loseHost(0);
+        const node2 = hosts[1];
+        // The database and the volume carry on meanwhile. (The app answers again once node1 is back:
+        // Redis, shared by every instance, is pinned there.)
+        await seenUnreachable(node2, lost);
+        let leader: Member | undefined;
+        for (let i = 0; i < 20 && !leader; i++, await sleep(3000)) {
+            try {
+                leader = members(node2).find((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost);
+            } catch { /* etcd electing */ }
         }
+        expect(["node2", "node3", "node4"]).toContain(leader?.Member);
+        const original = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
+        expect(onHost(node2.address, `sha256sum ${original} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+
+        // The app's Redis files name node1's address, so the app services move to new ones.
+        await replaceManager("node1", node2, "replace lost first node node1", ["paperless-app-secret-paperless_redis_url", "paperless-app-secret-redis_conf"]);
+        expect(stateSecret(STACK, "swarm-rejoin", "stderr")).toContain(`node1's host at ${lost} is lost: its new host at ${node1.address} joins the swarm as a manager`);
+        expect(stateSecret(STACK, "membership-guard", "stderr")).toContain(`node1's host is lost: the new one at ${node1.address} joins the running swarm`);
+        expect(stateSecret(STACK, "gluster-pool", "stderr")).toContain(`probing ${node1.address} into the trusted pool`);
+        // One node1, a ready manager at the new address and the only node labelled first; the lost entry gone.
+        const nodes = onHost(node1.address, "docker node inspect -f '{{index .Spec.Labels \"paperless-ha.node\"}} {{.Status.State}} {{.Spec.Role}} {{.Status.Addr}} {{index .Spec.Labels \"paperless-ha.first\"}}' $(docker node ls -q)").split("\n").sort();
+        expect(nodes).toHaveLength(4);
+        expect(nodes[0]).toBe(`node1 ready manager ${node1.address} true`);
+        expect(nodes.filter((n) => n.endsWith(" true"))).toHaveLength(1);
+        Object.assign(storedThroughNewFirst, await storeThrough(node1, "through node1's new host"));
+        await expectBrickAndDocuments(node1, lost, [uploaded, storedWhileLost, storedWhileManagerLost, storedThroughNewFirst]);
+
+        // The singleton's duties come back with it: a backup runs there, and its Prometheus sees every node.
+        onHost(node1.address, "systemctl start paperless-ha-backup.service || { journalctl -u paperless-ha-backup.service -n 40 --no-pager >&2; exit 1; }");
+        const name = onHost(node1.address, "ls /var/backups/paperless-ha | grep '^2' | tail -n 1");
+        expect(onHost(node1.address, `cd /var/backups/paperless-ha/${name} && sha256sum -c SHA256SUMS`).split("\n").sort()).toEqual(["database.dump: OK", "media.tar: OK"]);
+        const seen = { "count(paperless_ha_swarm_active == 1)": "4", "count(paperless_ha_app_up == 1)": "4", "count(paperless_ha_storage_mounted == 1)": "4", "count(paperless_ha_db_up == 1)": "4" };
+        expect(await promExpect(`http://${node1.address}:9090/`, seen)).toEqual(seen);
     });
 
     it("shrinks to three by taking node4 off the list: drained, out of the swarm and Patroni, its brick gone, nothing lost", async () => {
@@ -465,7 +518,7 @@ describe("swarm on three bare hosts", () => {
         expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
         expect(volume).not.toContain(`${node4.address}:`);
         expect(onHost(hosts[0].address, "gluster pool list")).not.toContain(node4.address);
-        for (const doc of [uploaded, storedWhileLost, storedWhileManagerLost]) {
+        for (const doc of [uploaded, storedWhileLost, storedWhileManagerLost, storedThroughNewFirst]) {
             const got = await standin(hosts[1], `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
             expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
         }

@@ -118,3 +118,10 @@ export function baseConfig(nodes = 3): Record<string, unknown> {
         database: { pgactive: { maxNodes: Math.max(4, nodes) } },
     };
 }
+
+/** The value a host script receives for VAR, unquoted. */
+export function scriptVar(text: string, v: string): string {
+    const m = new RegExp(`^export ${v}='((?:[^']|'\\\\'')*)'$`, "m").exec(text);
+    if (!m) throw new Error(`no ${v} in script`);
+    return m[1].replace(/'\\''/g, "'");
+}

@@ -8,7 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { baseConfig, plain, ProgramRun, runProgram, swarmConfig } from "./harness";
+import { baseConfig, plain, ProgramRun, runProgram, scriptVar, swarmConfig } from "./harness";
 import { validateConfig } from "../../components/config";
 import { guardEnv } from "../../components/guard";
 import { hostScript, withLib } from "../../components/host/remoteScript";
@@ -18,6 +18,8 @@ const patroni = (nodes: number) => ({ ...baseConfig(nodes), database: { engine: 
 /** node2 of four taken off the list. */
 const withoutNode2 = (c: Record<string, unknown>) => ({ ...c, nodes: (c.nodes as { name: string }[]).filter((n) => n.name !== "node2") });
 const stdin = (run: ProgramRun, name: string) => String((plain(run.byName(name).inputs) as { stdin: string }).stdin);
+/** The named variables a resource's host script receives. */
+const scriptEnv = (run: ProgramRun, name: string, vars: string[]) => Object.fromEntries(vars.map((v) => [v, scriptVar(stdin(run, name), v)]));
 
 describe("shrinking 4 -> 3 (node2 removed)", () => {
     it("drops node2's resources, changes only membership, and has the first node remove node2's etcd member and brick", async () => {
@@ -148,27 +150,31 @@ describe("membership guard", () => {
         expect(env(baseConfig(4))).toEqual({ FORCE: "0", VOLUME: "paperless", BRICKS_WANT: "4" });
         expect(env({ ...swarmConfig(5), forceShrink: true })).toEqual({
             FORCE: "1", MANAGERS_WANT: "3", MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13", NODE_LABEL: "paperless-ha.node",
-            REPLACE_MANAGERS: "0",
+            FIRST_LABEL: "paperless-ha.first", REPLACE_MANAGERS: "0",
         });
         expect(env({ ...swarmConfig(3), storage: { backend: "glusterfs" } }).REPLACE_MANAGERS).toBe("1");
     });
 
     // The script itself, against stand-ins for etcdctl, systemctl, gluster and docker on PATH.
-    const fakes = (etcdMembers: number, bricks: number, managers: string[] = [], creator = 0): string => {
+    const fakes = (etcdMembers: number, bricks: number, managers: string[] = [], creator = 0, labelledFirst?: number): string => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "guard-"));
-        const tool = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        const tool = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
         tool("systemctl", "exit 0");
         // docker info / node ls / node inspect, for managers given as "label address [reachability]"
-        // as seen from the first (m0); managers[creator] created the swarm.
+        // as seen from the first (m0); managers[creator] created the swarm, managers[labelledFirst]
+        // carries the first node's label.
         if (managers.length) {
             const parsed = managers.map((m) => m.split(" "));
+            const list = (f: (m: string[], i: number) => string) => `(${parsed.map((m, i) => `"${f(m, i)}"`).join(" ")})`;
             tool("docker", [
-                'case "$1 $2 $3 $4" in',
-                '"info -f {{.Swarm.NodeID}} ") echo m0 ;;',
-                '"info -f"*) echo true ;;',
-                `"node ls"*) ${managers.map((_, i) => `echo m${i}`).join("; ")} ;;`,
-                `"node inspect -f {{.CreatedAt"*) ${parsed.map(([label], i) => `echo "${i === creator ? 1000 : 2000 + i} m${i} ${label}"`).join("; ")} ;;`,
-                `"node inspect"*) ${parsed.map(([label, addr, reach = "reachable"]) => `echo "${label} ${addr}:2377 ${reach}"`).join("; ")} ;;`,
+                `labels=${list(([label]) => label)}; addrs=${list(([, addr]) => addr)}; reaches=${list(([, , reach = "reachable"]) => reach)}`,
+                `created=${list((_, i) => String(i === creator ? 1000 : 2000 + i))}`,
+                'case "$1 $2" in',
+                '"info -f") if [ "$3" = "{{.Swarm.NodeID}}" ]; then echo m0; else echo true; fi ;;',
+                `"node ls") if [[ "$*" == *node.label=paperless-ha.first* ]]; then ${labelledFirst === undefined ? ":" : `echo m${labelledFirst}`}; else ${managers.map((_, i) => `echo m${i}`).join("; ")}; fi ;;`,
+                '"node inspect") fmt=$4; shift 4; for id in "$@"; do i=${id#m}',
+                '    case "$fmt" in *CreatedAt*) echo "${created[i]} $id" ;; *Addr*) echo "${labels[i]} ${addrs[i]}:2377 ${reaches[i]}" ;; *Reachability*) echo "${labels[i]} ${reaches[i]}" ;; *) echo "${labels[i]}" ;; esac',
+                "done ;;",
                 "esac",
             ].join("\n"));
         }
@@ -225,14 +231,25 @@ describe("membership guard", () => {
         expect(guard(fakes(0, 0, ["node1 10.0.0.11", " 10.0.0.19"]), { ...swarm, MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13" }).status).toBe(1);
     });
 
-    it("refuses (swarm) a list that puts another node first than the one that created the swarm", () => {
-        // node2 is listed first; node1, which created the swarm, is lost and listed after it.
+    it("refuses (swarm) a list that puts another node first than the swarm's first node", () => {
+        // node2 is listed first; node1, the first node, is lost and listed after it.
         const lost = ["node2 10.0.0.12", "node1 10.0.0.11 unreachable", "node3 10.0.0.13"];
-        const r = guard(fakes(0, 0, lost, 1), { MANAGERS_WANT: "3", NODE_LABEL: "paperless-ha.node", MANAGERS: "node2=10.0.0.12 node1=10.0.0.31 node3=10.0.0.13" });
-        expect(r.status).toBe(1);
-        expect(r.stderr).toContain("node1 created the swarm and must stay first in the list, where node2 is now");
-        const kept = guard(fakes(0, 0, lost), { MANAGERS_WANT: "3", NODE_LABEL: "paperless-ha.node", MANAGERS: "node2=10.0.0.12 node1=10.0.0.31 node3=10.0.0.13" });
-        expect(kept.status, kept.stderr).toBe(0);
+        const swarm = { MANAGERS_WANT: "3", NODE_LABEL: "paperless-ha.node", FIRST_LABEL: "paperless-ha.first", MANAGERS: "node2=10.0.0.12 node1=10.0.0.31 node3=10.0.0.13" };
+        for (const [creator, labelled] of [[1, 1], [0, 1], [1, undefined]]) {
+            const r = guard(fakes(0, 0, lost, creator, labelled), swarm);
+            expect(r.status, `${creator} ${labelled}`).toBe(1);
+            expect(r.stderr).toContain("node1 is the swarm's first node and must stay first in the list, where node2 is now");
+        }
+        // The label decides once set (a replaced first node is the swarm's newest); before it, the oldest.
+        const labelled = guard(fakes(0, 0, lost, 1, 0), swarm);
+        expect(labelled.status, labelled.stderr).toBe(0);
+        const oldest = guard(fakes(0, 0, lost, 0), swarm);
+        expect(oldest.status, oldest.stderr).toBe(0);
+        // A replace of node1 cut off after its new host joined, before it took the label: no reorder.
+        const cut = ["node1 10.0.0.31", "node1 10.0.0.11 unreachable", "node2 10.0.0.12", "node3 10.0.0.13"];
+        const resumed = guard(fakes(0, 0, cut, 1, 1), { ...swarm, MANAGERS: "node1=10.0.0.31 node2=10.0.0.12 node3=10.0.0.13" });
+        expect(resumed.status, resumed.stderr).toBe(0);
+        expect(resumed.stderr).toContain("swarm manager node1 at 10.0.0.11 is unreachable: replacing it");
     });
 
     it("lets (swarm) a lost manager's name take a new address, unless SeaweedFS masters would have to move", () => {
@@ -250,7 +267,7 @@ describe("membership guard", () => {
         expect(dropped.stderr).toContain("swarm manager node2 at 10.0.0.12 is not among the managers");
     });
 
-    it("refuses (swarm) a first node in no swarm while another listed manager runs one", async () => {
+    it("refuses (swarm) a first node in no swarm while another listed manager runs one, unless that one saw its host lost", async () => {
         const listener = await new Promise<net.Server>((resolve) => {
             const srv = net.createServer((sock) => sock.destroy()).listen(2377, "127.0.0.77", () => resolve(srv));
         });
@@ -262,6 +279,13 @@ describe("membership guard", () => {
             expect(split.stderr).toContain("node1 at 10.0.0.41 is in no swarm, but node2 at 127.0.0.77 runs a swarm manager");
             // Bare hosts: nobody answers.
             expect(guard(bare, { ...swarm, MANAGERS: "node1=127.0.0.76 node2=127.0.0.78 node3=127.0.0.79" }).status).toBe(0);
+            // The second manager saw the first node's host lost: the new one joins, unless SeaweedFS.
+            const rejoins = guard(bare, { ...swarm, MANAGERS: "node1=10.0.0.41 node2=127.0.0.77 node3=127.0.0.78", FIRST_REJOINS: "1" });
+            expect(rejoins.status, rejoins.stderr).toBe(0);
+            expect(rejoins.stderr).toContain("node1's host is lost: the new one at 10.0.0.41 joins the running swarm");
+            const seaweed = guard(bare, { ...swarm, MANAGERS: "node1=10.0.0.41 node2=127.0.0.77 node3=127.0.0.78", FIRST_REJOINS: "1", REPLACE_MANAGERS: "0" });
+            expect(seaweed.status).toBe(1);
+            expect(seaweed.stderr).toContain("node1's host is lost, but with SeaweedFS its master cannot move");
         } finally {
             listener.close();
         }
@@ -302,7 +326,8 @@ case "$1 $2" in
 "node ps") if grep -q "drain \${*: -1}" ${log}; then echo "Shutdown 1 second ago"; else echo "Running 5 minutes ago"; fi ;;
 esac
 `, { mode: 0o755 });
-        const r = spawnSync("bash", [path.join(__dirname, "../../scripts/host/swarm-label.sh")], {
+        const r = spawnSync("bash", ["-s"], {
+            input: withLib(hostScript("swarm-label")),
             env: { PATH: `${dir}:/usr/bin:/bin`, NODE_NAME: "node4", NODE_LABEL: "paperless-ha.node", ...env },
             encoding: "utf8",
             timeout: 20_000,
@@ -387,5 +412,107 @@ case "$*" in "member list") cat ${list} ;; "member remove "*) sed -i "/^$3, /d" 
         // A host rebuilt at the same address has lost its log too: its member goes and comes back.
         const same = etcdScript({ PEER_URL: "https://10.0.0.12:2380" }, ["https://10.0.0.11:2379"], members);
         expect(same.calls).toEqual(["member list", "member remove b2", "member list", "member add node2 --peer-urls=https://10.0.0.12:2380"]);
+    });
+});
+
+describe("swarm: a new host under the first name", () => {
+    it("asks the second manager, before the guard, whether the first node's host was lost; the first node's step joins with its token", async () => {
+        const run = await runProgram(swarmConfig(4));
+        const rejoin = run.byName("swarm-rejoin");
+        expect(JSON.stringify(plain(rejoin.inputs.connection))).toContain("10.0.0.12");
+        expect(scriptEnv(run, "swarm-rejoin", ["FIRST_NAME", "FIRST_ADDR", "NODE_LABEL"])).toEqual({ FIRST_NAME: "node1", FIRST_ADDR: "10.0.0.11", NODE_LABEL: "paperless-ha.node" });
+        expect(run.dependsOn("membership-guard", "swarm-rejoin")).toBe(true);
+        expect(run.dependsOn("swarm-init", "swarm-rejoin")).toBe(true);
+        expect(scriptEnv(run, "swarm-init", ["JOIN_ADDR", "FIRST_LABEL"])).toEqual({ JOIN_ADDR: "10.0.0.12:2377", FIRST_LABEL: "paperless-ha.first" });
+        // One manager: nobody to rejoin through.
+        const single = await runProgram({ ...swarmConfig(3), swarm: { managers: 1 } });
+        expect(single.resources.some((r) => r.name === "swarm-rejoin")).toBe(false);
+        expect(scriptEnv(single, "swarm-init", ["MANAGER_TOKEN", "JOIN_ADDR"])).toEqual({ MANAGER_TOKEN: "", JOIN_ADDR: "" });
+    });
+
+    // swarm-rejoin.sh and swarm-init.sh against a stand-in docker (and curl, for the join API) over
+    // nodes given as "id:label:role:address:reachability:state"; LOCAL is this host's swarm state.
+    const swarmScript = (script: string, nodes: string[], local: string, env: Record<string, string>) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarm-"));
+        const log = path.join(dir, "log");
+        fs.writeFileSync(path.join(dir, "local"), `${local}\n`);
+        fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
+echo "$*" >> ${log}
+nodes="${nodes.join(" ")}"
+local=$(cat ${dir}/local)
+case "$1 $2" in
+"info -f") case "$3" in *LocalNodeState*) echo "$local"; [ "$local" != pending ] || echo active > ${dir}/local ;; *NodeID*) echo new ;; *) [ "$local" = active ] && echo true || echo false ;; esac ;;
+"swarm init") echo active > ${dir}/local ;;
+"swarm join-token") echo "SWMTKN-$4" ;;
+"node ls") for n in $nodes; do IFS=: read -r id label _ <<< "$n"; [[ "$*" == *"=$label" ]] && echo "$id"; done ;;
+"node inspect") for n in $nodes; do IFS=: read -r id _ role addr reach state <<< "$n"; [ "$id" = "\${*: -1}" ] || continue
+    case "$4" in *Spec.Role*) echo "$role $state $reach" ;; *) echo "$addr:2377 $reach" ;; esac; done ;;
+esac
+`, { mode: 0o755 });
+        // dockerd answers the join at once, or (SLOW_JOIN) gives up waiting while it goes on in the background.
+        fs.writeFileSync(path.join(dir, "curl"), `#!/bin/bash\necho "curl $(cat)" >> ${log}
+if [ -n "\${SLOW_JOIN:-}" ]; then echo pending > ${dir}/local; printf '{"message":"Timeout was reached before node joined."}\\n503'
+else echo active > ${dir}/local; printf '\\n200'; fi\n`, { mode: 0o755 });
+        const r = spawnSync("bash", ["-s"], {
+            input: withLib(hostScript(script)),
+            env: { PATH: `${dir}:/usr/bin:/bin`, NODE_LABEL: "paperless-ha.node", ...env },
+            encoding: "utf8",
+            timeout: 20_000,
+        });
+        const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter((l) => l && !/^(info|node ls|node inspect|node ps)/.test(l)) : [];
+        return { ...r, calls };
+    };
+    const rejoin = (nodes: string[], local = "active") => swarmScript("swarm-rejoin", nodes, local, { FIRST_NAME: "node1", FIRST_ADDR: "10.0.0.31" });
+
+    it("hands out a manager token only when the manager under the first name is unreachable at another address", () => {
+        const lost = rejoin(["a:node1:manager:10.0.0.11:unreachable:down", "b:node2:manager:10.0.0.12:reachable:ready"]);
+        expect(lost.status, lost.stderr).toBe(0);
+        expect(lost.stdout).toBe("SWMTKN-manager\n");
+        expect(lost.stderr).toContain("node1's host at 10.0.0.11 is lost: its new host at 10.0.0.31 joins the swarm as a manager");
+        // In place (also once the new host joined, with the lost entry still there): nothing.
+        const inPlace = rejoin(["a:node1:manager:10.0.0.11:unreachable:down", "n:node1:manager:10.0.0.31:reachable:ready"]);
+        expect([inPlace.status, inPlace.stdout]).toEqual([0, ""]);
+        // Bare hosts: no swarm on the second manager yet.
+        expect([rejoin([], "inactive").status, rejoin([], "inactive").stdout]).toEqual([0, ""]);
+        // The old host still answers: a first node moves only when its host is gone.
+        const alive = rejoin(["a:node1:manager:10.0.0.11:reachable:ready"]);
+        expect(alive.status).toBe(1);
+        expect(alive.stdout).toBe("");
+        expect(alive.stderr).toContain("its swarm manager at 10.0.0.11 still answers");
+    });
+
+    const init = (nodes: string[], local: string, token: string) => swarmScript("swarm-init", nodes, local,
+        { ADVERTISE_ADDR: "10.0.0.31", NODE_NAME: "node1", FIRST_LABEL: "paperless-ha.first", MANAGER_TOKEN: token, JOIN_ADDR: "10.0.0.12:2377" });
+
+    it("joins a new first host with the token, labels it first and lets go of the lost host's entry", () => {
+        const nodes = ["a:node1:manager:10.0.0.11:unreachable:down", "new:node1:manager:10.0.0.31:reachable:ready"];
+        const r = init(nodes, "inactive", "SWMTKN-manager\n");
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.calls).toEqual([
+            'curl {"ListenAddr":"10.0.0.31:2377","AdvertiseAddr":"10.0.0.31","RemoteAddrs":["10.0.0.12:2377"],"JoinToken":"SWMTKN-manager"}',
+            "node update --label-add paperless-ha.node=node1 --label-add paperless-ha.first=true new",
+            "node demote a", "node rm --force a",
+            "swarm join-token -q manager", "swarm join-token -q worker",
+        ]);
+        expect(JSON.parse(r.stdout)).toEqual({ manager: "SWMTKN-manager", worker: "SWMTKN-worker" });
+        expect(r.stderr).toContain("node1 joined the swarm through 10.0.0.12:2377");
+        // A join that outlasts dockerd's wait goes on in the background: the step waits for it.
+        const slow = swarmScript("swarm-init", nodes, "inactive", { ADVERTISE_ADDR: "10.0.0.31", NODE_NAME: "node1", FIRST_LABEL: "paperless-ha.first",
+            MANAGER_TOKEN: "SWMTKN-manager", JOIN_ADDR: "10.0.0.12:2377", SLOW_JOIN: "1" });
+        expect(slow.status, slow.stderr).toBe(0);
+        expect(slow.stderr).toContain("Timeout was reached before node joined.");
+        expect(slow.stderr).not.toContain("SWMTKN");
+        // Re-run once joined: no second join.
+        expect(init(nodes.slice(1), "active", "SWMTKN-manager").calls.filter((c) => /^(curl|swarm init|node (demote|rm))/.test(c))).toEqual([]);
+    });
+
+    it("creates the swarm without a token, and refuses a half-joined state", () => {
+        const r = init([], "inactive", "");
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.calls[0]).toBe("swarm init --advertise-addr 10.0.0.31 --listen-addr 10.0.0.31:2377");
+        expect(r.calls).toContain("node update --label-add paperless-ha.node=node1 --label-add paperless-ha.first=true new");
+        const pending = init([], "pending", "");
+        expect(pending.status).toBe(1);
+        expect(pending.stderr).toContain("swarm state on node1 is 'pending'");
     });
 });

@@ -1,7 +1,7 @@
 /** The swarm topology's resource graph under mocks: names, secrets, ordering and growth. */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { plain, plainStrings, ProgramRun, Recorded, runProgram, swarmConfig } from "./harness";
+import { plain, plainStrings, ProgramRun, Recorded, runProgram, scriptVar, swarmConfig } from "./harness";
 
 const COMMAND = "command:remote:Command";
 const SECRET = "docker:index/secret:Secret";
@@ -9,12 +9,6 @@ const CONFIG = "docker:index/serviceConfig:ServiceConfig";
 const nodeNames = (n: number) => Array.from({ length: n }, (_, i) => `node${i + 1}`);
 const names = (run: ProgramRun) => run.resources.map((r) => r.name).sort();
 const stdin = (run: ProgramRun, name: string) => String((plain(run.byName(name).inputs) as Record<string, unknown>).stdin);
-/** The value a host script receives for VAR, unquoted. */
-const scriptVar = (text: string, v: string) => {
-    const m = new RegExp(`^export ${v}='((?:[^']|'\\\\'')*)'$`, "m").exec(text);
-    if (!m) throw new Error(`no ${v} in script`);
-    return m[1].replace(/'\\''/g, "'");
-};
 const stackOf = (run: ProgramRun, stack: string) => parse(scriptVar(stdin(run, `${stack}-deploy`), "STACK_YAML")) as {
     services: Record<string, { image: string; environment?: Record<string, string>; command?: string[]; secrets?: { source: string }[]; configs?: { source: string; target: string }[]; deploy: { mode: string; placement?: { constraints: string[] } } }>;
     secrets: Record<string, { external: boolean; name: string }>;
@@ -35,7 +29,7 @@ function expectedNames(nodes: string[]): string[] {
     return [
         "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
         "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
-        "swarm", "swarm-init", ...nodes.slice(1).flatMap((n) => [`swarm-${n}-join`, `swarm-${n}-label`]),
+        "swarm", "swarm-rejoin", "swarm-init", ...nodes.slice(1).flatMap((n) => [`swarm-${n}-join`, `swarm-${n}-label`]),
         "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
