@@ -86,8 +86,8 @@ dpkg_finish() {
 }
 
 # swarm_join TOKEN MANAGER ADVERTISE NAME: join node NAME to the swarm through MANAGER (host:port)
-# as the token's role, once; an interrupted join is started over. The token goes to dockerd's API on stdin, never
-# onto a command line. Returns once this node is active in the swarm.
+# as the token's role, once; an interrupted join is started over. The token goes to dockerd's API
+# on stdin, never onto a command line. Returns once this node is active in the swarm.
 swarm_join() {
     local state resp _
     state=$(docker info -f '{{.Swarm.LocalNodeState}}')

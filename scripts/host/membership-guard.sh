@@ -83,7 +83,7 @@ elif [ -n "$MANAGERS" ] && [ "$FIRST_REJOINS" = "1" ]; then
     if [ "$REPLACE_MANAGERS" = "1" ]; then
         echo "${first%%=*}'s host is lost: the new one at ${first#*=} joins the running swarm" >&2
     else
-        moved+=("${MANAGERS%%=*}'s host is lost, but with SeaweedFS its master cannot move to a new address")
+        moved+=("${first%%=*}'s host is lost, but with SeaweedFS its master cannot move to a new address")
     fi
 elif [ -n "$MANAGERS" ]; then
     # No swarm here and no lost first node seen: bare hosts, or a split. Another listed manager

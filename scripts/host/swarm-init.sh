@@ -7,11 +7,11 @@
 set -euo pipefail
 : "${ADVERTISE_ADDR:?}" "${NODE_NAME:?}" "${NODE_LABEL:?}" "${FIRST_LABEL:?}"
 MANAGER_TOKEN=$(printf '%s' "${MANAGER_TOKEN:-}" | tr -d '[:space:]')
-state=$(docker info -f '{{.Swarm.LocalNodeState}}')
 if [ -n "$MANAGER_TOKEN" ]; then
     : "${JOIN_ADDR:?}"
     swarm_join "$MANAGER_TOKEN" "$JOIN_ADDR" "$ADVERTISE_ADDR" "$NODE_NAME"
 else
+    state=$(docker info -f '{{.Swarm.LocalNodeState}}')
     case "$state" in
         active) echo "swarm already active on $NODE_NAME" >&2 ;;
         inactive) docker swarm init --advertise-addr "$ADVERTISE_ADDR" --listen-addr "$ADVERTISE_ADDR:2377" >&2 ;;
