@@ -49,7 +49,12 @@ const fileRef = (f: FileRef) => ({ source: f.source, target: f.target, mode: f.m
 function deploy(s: ServiceSpec): Record<string, unknown> {
     const restart = { condition: "any", delay: "5s" };
     if ("node" in s.placement) {
-        return { mode: "replicated", replicas: 1, placement: { constraints: [`node.labels.${NODE_LABEL} == ${s.placement.node.name}`] }, restart_policy: restart };
+        // One task: an update paused by its first failure (a dependency still starting) would stay
+        // paused, though the restart policy starts the new task again; there is nothing left to hold back.
+        return {
+            mode: "replicated", replicas: 1, placement: { constraints: [`node.labels.${NODE_LABEL} == ${s.placement.node.name}`] },
+            restart_policy: restart, update_config: { failure_action: "continue" },
+        };
     }
     const constraints = s.placement.excludeNode ? [`node.labels.${NODE_LABEL} != ${s.placement.excludeNode.name}`] : [];
     return { mode: "global", ...(constraints.length ? { placement: { constraints } } : {}), restart_policy: restart };

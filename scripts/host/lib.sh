@@ -42,21 +42,25 @@ retire() {
     if [ "$2" = "0" ]; then rm -rf "$1"; else set_aside "$1"; fi
 }
 
-# gluster_cli ARGS...: the gluster CLI in script mode, retried while another transaction (a query
-# from elsewhere in the cluster: a status, a heal) holds glusterd's cluster-wide lock.
-gluster_cli() {
-    local out rc=1 _
+# retry_on REGEX COMMAND...: run COMMAND, its output and errors captured, again every 2 s (30
+# tries at the most) while it fails saying something REGEX matches: a condition that passes.
+# Prints the output; the last failure's on stderr.
+retry_on() {
+    local re=$1 out rc=1 _
+    shift
     for _ in $(seq 1 30); do
-        out=$(gluster --mode=script "$@" 2>&1) && { printf '%s\n' "$out"; return 0; }
+        out=$("$@" 2>&1) && { printf '%s\n' "$out"; return 0; }
         rc=$?
-        case $out in
-            *"Another transaction is in progress"* | *"Locking failed"*) sleep 2 ;;
-            *) break ;;
-        esac
+        [[ $out =~ $re ]] || break
+        sleep 2
     done
     printf '%s\n' "$out" >&2
     return "$rc"
 }
+
+# gluster_cli ARGS...: the gluster CLI in script mode, retried while another transaction (a query
+# from elsewhere in the cluster: a status, a heal) holds glusterd's cluster-wide lock.
+gluster_cli() { retry_on 'Another transaction is in progress|Locking failed' gluster --mode=script "$@"; }
 
 # gluster_peers: one line per peer of this node's trusted pool, "UUID IN NAME [OTHER NAMES...]",
 # IN being yes for a connected "Peer in Cluster". A peer that probed this node is known by the name
@@ -85,9 +89,15 @@ dpkg_finish() {
     return 1
 }
 
+# swarm_cli ARGS...: a docker command the swarm's leader answers, retried while its raft cannot
+# commit in time: a manager that just joined is still catching up (until then every write waits
+# for it), or the managers are electing a leader.
+swarm_cli() { retry_on 'DeadlineExceeded|context deadline exceeded|does not have a leader|code = Unavailable' docker "$@"; }
+
 # swarm_join TOKEN MANAGER ADVERTISE NAME: join node NAME to the swarm through MANAGER (host:port)
 # as the token's role, once; an interrupted join is started over. The token goes to dockerd's API
-# on stdin, never onto a command line. Returns once this node is active in the swarm.
+# on stdin, never onto a command line. Returns once this node is active in the swarm (a manager:
+# once the leader reaches it).
 swarm_join() {
     local state resp _
     state=$(docker info -f '{{.Swarm.LocalNodeState}}')
@@ -109,12 +119,21 @@ swarm_join() {
     for _ in $(seq 1 120); do
         state=$(docker info -f '{{.Swarm.LocalNodeState}}')
         case $state in
-            active) return 0 ;;
             pending) sleep 1 ;;
             *) break ;;
         esac
     done
-    echo "$4 did not become active in the swarm (state: $state)" >&2
+    if [ "$state" != "active" ]; then
+        echo "$4 did not become active in the swarm (state: $state)" >&2
+        return 1
+    fi
+    [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" = "true" ] || return 0
+    # A new manager is a raft member at once, but answers the leader only once it has caught up.
+    for _ in $(seq 1 60); do
+        [ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' self 2>/dev/null)" = "reachable" ] && return 0
+        sleep 2
+    done
+    echo "$4 joined as a manager but the leader does not reach it" >&2
     return 1
 }
 
@@ -130,16 +149,17 @@ swarm_release() {
         if [ "$role" = "manager" ]; then
             # The guard lets a manager go only when its host is lost and a new one took the name.
             if [ "$reach" != "unreachable" ]; then echo "$1 ($id) is a reachable manager: it leaves with the swarm" >&2; continue; fi
-            docker node demote "$id" >&2
+            swarm_cli node demote "$id" >&2
         fi
         if [ "$state" = "ready" ]; then
-            docker node update --availability drain "$id" >/dev/null
+            swarm_cli node update --availability drain "$id" >/dev/null
             for _ in $(seq 1 45); do
                 [ "$(docker node ps --format '{{.CurrentState}}' "$id" 2>/dev/null | grep -c '^Running')" = "0" ] && break
                 sleep 2
             done
         fi
-        docker node rm --force "$id" >/dev/null
+        # A retried removal may find the first one committed after all.
+        if ! swarm_cli node rm --force "$id" >/dev/null && docker node inspect "$id" >/dev/null 2>&1; then return 1; fi
         echo "removed swarm node $id ($1, was $state)" >&2
     done
 }

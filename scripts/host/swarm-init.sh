@@ -23,6 +23,6 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}')" != "true" ]; then
     exit 1
 fi
 self=$(docker info -f '{{.Swarm.NodeID}}')
-docker node update --label-add "$NODE_LABEL=$NODE_NAME" --label-add "$FIRST_LABEL=true" "$self" >/dev/null
+swarm_cli node update --label-add "$NODE_LABEL=$NODE_NAME" --label-add "$FIRST_LABEL=true" "$self" >/dev/null
 swarm_release "$NODE_NAME" "$NODE_LABEL" "$self"
-printf '{"manager":"%s","worker":"%s"}\n' "$(docker swarm join-token -q manager)" "$(docker swarm join-token -q worker)"
+printf '{"manager":"%s","worker":"%s"}\n' "$(swarm_cli swarm join-token -q manager)" "$(swarm_cli swarm join-token -q worker)"

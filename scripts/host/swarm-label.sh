@@ -17,7 +17,7 @@ if [ -n "$NODE_ID" ]; then
         [ "$(docker node inspect -f '{{.Status.State}}' "$NODE_ID" 2>/dev/null)" = "ready" ] && break
         sleep 2
     done
-    docker node update --label-add "$NODE_LABEL=$NODE_NAME" "$NODE_ID" >/dev/null
+    swarm_cli node update --label-add "$NODE_LABEL=$NODE_NAME" "$NODE_ID" >/dev/null
     echo "labelled $NODE_NAME ($NODE_ID) as $(docker node inspect -f '{{.Spec.Role}}' "$NODE_ID")" >&2
 fi
 swarm_release "$NODE_NAME" "$NODE_LABEL" "$NODE_ID"

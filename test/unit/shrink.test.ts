@@ -299,7 +299,7 @@ describe("swarm: a node taken off the list, or given a new host", () => {
         const label = before.byName("swarm-node4-label");
         const remove = String((plain(label.inputs) as { delete: string }).delete);
         expect(remove).toContain("NODE_ID='' NODE_LABEL='paperless-ha.node' NODE_NAME='node4'");
-        expect(remove).toContain("docker node rm --force");
+        expect(remove).toContain("swarm_cli node rm --force");
         expect(JSON.stringify(plain(label.inputs.connection))).toContain("10.0.0.11");
         // Dependents are deleted first: the manager removes node4, then node4's own join step leaves.
         expect(before.dependsOn("swarm-node4-label", "swarm-node4-join")).toBe(true);
@@ -310,18 +310,21 @@ describe("swarm: a node taken off the list, or given a new host", () => {
     });
 
     // swarm-label.sh against a stand-in docker whose nodes are given as "id:role:state[:reachability]" and whose
-    // tasks on a drained node stop after one look.
+    // tasks on a drained node stop after one look. With FAIL_ONCE set, the first call that starts so fails
+    // with FAIL_MSG (a removal takes effect all the same, as one committed after its deadline).
     const labelScript = (nodes: string[], env: Record<string, string>) => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "label-"));
         const log = path.join(dir, "log");
         fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
 echo "$*" >> ${log}
+[ "$1 $2" != "node rm" ] || echo "\${*: -1}" >> ${dir}/removed
+if [ -n "\${FAIL_ONCE:-}" ] && [[ "$*" == "$FAIL_ONCE"* ]] && [ ! -e ${dir}/failed ]; then touch ${dir}/failed; echo "$FAIL_MSG" >&2; exit 1; fi
 nodes="${nodes.join(" ")}"
 field() { for n in $nodes; do IFS=: read -r id role state reach <<< "$n"; [ "$id" = "$1" ] && echo "$role $state $reach"; done; }
 case "$1 $2" in
 "info -f") echo true ;;
 "node ls") for n in $nodes; do echo "\${n%%:*}"; done ;;
-"node inspect") id=\${*: -1}; read -r role state reach < <(field "$id")
+"node inspect") id=\${*: -1}; ! grep -qxF "$id" ${dir}/removed 2>/dev/null || exit 1; read -r role state reach < <(field "$id")
     case "$4" in *Spec.Role*Status.State*) echo "$role $state $reach" ;; *Status.State*) echo "$state" ;; *) echo "$role" ;; esac ;;
 "node ps") if grep -q "drain \${*: -1}" ${log}; then echo "Shutdown 1 second ago"; else echo "Running 5 minutes ago"; fi ;;
 esac
@@ -345,6 +348,21 @@ esac
         const r = labelScript(["new:manager:ready:reachable", "old:manager:down:unreachable"], { NODE_ID: "new" });
         expect(r.status, r.stderr).toBe(0);
         expect(r.calls).toEqual(["node update --label-add paperless-ha.node=node4 new", "node demote old", "node rm --force old"]);
+    });
+
+    it("tries a swarm change again while raft cannot commit it in time, and stops at any other error", () => {
+        const nodes = ["new:manager:ready:reachable", "old:manager:down:unreachable"];
+        const slow = labelScript(nodes, { NODE_ID: "new", FAIL_ONCE: "node update", FAIL_MSG: "Error response from daemon: rpc error: code = DeadlineExceeded desc = context deadline exceeded" });
+        expect(slow.status, slow.stderr).toBe(0);
+        expect(slow.calls).toEqual(["node update --label-add paperless-ha.node=node4 new", "node update --label-add paperless-ha.node=node4 new", "node demote old", "node rm --force old"]);
+        const bad = labelScript(nodes, { NODE_ID: "new", FAIL_ONCE: "node update", FAIL_MSG: "Error response from daemon: node new not found" });
+        expect(bad.status).toBe(1);
+        expect(bad.stderr).toContain("node new not found");
+        expect(bad.calls).toEqual(["node update --label-add paperless-ha.node=node4 new"]);
+        // A removal whose first try was committed after all is done.
+        const gone = labelScript(nodes, { NODE_ID: "new", FAIL_ONCE: "node rm", FAIL_MSG: "Error response from daemon: node old not found" });
+        expect(gone.status, gone.stderr).toBe(0);
+        expect(gone.calls.slice(-1)).toEqual(["node rm --force old"]);
     });
 
     it("drains a worker that left the list until its tasks stop, then removes it; a manager stays", () => {
@@ -445,8 +463,9 @@ case "$1 $2" in
 "swarm init") echo active > ${dir}/local ;;
 "swarm join-token") echo "SWMTKN-$4" ;;
 "node ls") for n in $nodes; do IFS=: read -r id label _ <<< "$n"; [[ "$*" == *"=$label" ]] && echo "$id"; done ;;
-"node inspect") for n in $nodes; do IFS=: read -r id _ role addr reach state <<< "$n"; [ "$id" = "\${*: -1}" ] || continue
-    case "$4" in *Spec.Role*) echo "$role $state $reach" ;; *) echo "$addr:2377 $reach" ;; esac; done ;;
+"node inspect") want=\${*: -1}; [ "$want" != self ] || want=new
+    for n in $nodes; do IFS=: read -r id _ role addr reach state <<< "$n"; [ "$id" = "$want" ] || continue
+    case "$4" in *Spec.Role*) echo "$role $state $reach" ;; *Addr*) echo "$addr:2377 $reach" ;; *) echo "$reach" ;; esac; done ;;
 esac
 `, { mode: 0o755 });
         // dockerd answers the join at once, or (SLOW_JOIN) gives up waiting while it goes on in the background.

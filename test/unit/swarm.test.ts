@@ -10,7 +10,7 @@ const nodeNames = (n: number) => Array.from({ length: n }, (_, i) => `node${i + 
 const names = (run: ProgramRun) => run.resources.map((r) => r.name).sort();
 const stdin = (run: ProgramRun, name: string) => String((plain(run.byName(name).inputs) as Record<string, unknown>).stdin);
 const stackOf = (run: ProgramRun, stack: string) => parse(scriptVar(stdin(run, `${stack}-deploy`), "STACK_YAML")) as {
-    services: Record<string, { image: string; environment?: Record<string, string>; command?: string[]; secrets?: { source: string }[]; configs?: { source: string; target: string }[]; deploy: { mode: string; placement?: { constraints: string[] } } }>;
+    services: Record<string, { image: string; environment?: Record<string, string>; command?: string[]; secrets?: { source: string }[]; configs?: { source: string; target: string }[]; deploy: { mode: string; placement?: { constraints: string[] }; update_config?: { failure_action: string } } }>;
     secrets: Record<string, { external: boolean; name: string }>;
     configs: Record<string, { external: boolean; name: string }>;
 };
@@ -67,6 +67,10 @@ describe("swarm resource graph", () => {
         ].sort());
         expect(db.services["patroni-node4"].deploy.placement?.constraints).toEqual(["node.labels.paperless-ha.node == node4"]);
         for (const s of ["router", "pgbouncer", "exporter"]) expect(db.services[s].deploy.mode).toBe("global");
+        // A one-task service's update goes on past a failed first start; a global one still pauses at its first node.
+        expect(db.services["patroni-node4"].deploy.update_config).toEqual({ failure_action: "continue" });
+        expect(stackOf(run, "paperless-app").services["paperless-node1"].deploy.update_config).toEqual({ failure_action: "continue" });
+        expect(db.services.router.deploy.update_config).toBeUndefined();
         // etcd and Patroni start from host files: no service names another node's address.
         expect(db.services["etcd-node2"].command).toEqual(["--config-file", "/etc/paperless-ha/etcd/etcd.yml"]);
         expect(JSON.stringify(db.services["etcd-node2"])).not.toMatch(/10\.0\.0\.1[13]/);
