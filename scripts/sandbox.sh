@@ -34,16 +34,27 @@ ensure_packages() {
     fi
 }
 
+# A dockerd ended with the session before leaves its pid file, and restores (cleans up) the
+# containers it ran on its next start, which can take minutes; one that exits is tried once more.
 ensure_dockerd() {
     if docker info >/dev/null 2>&1; then return; fi
-    log "starting dockerd"
+    local try pid old
     mkdir -p "$dir"
-    nohup dockerd >"$dir/dockerd.log" 2>&1 &
-    for _ in $(seq 1 60); do
-        docker info >/dev/null 2>&1 && return
-        sleep 1
+    for try in 1 2; do
+        old=$(cat /var/run/docker.pid 2>/dev/null || true)
+        if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" != "dockerd" ]; then rm -f /var/run/docker.pid; fi
+        log "starting dockerd (try $try)"
+        nohup dockerd >>"$dir/dockerd.log" 2>&1 &
+        pid=$!
+        for _ in $(seq 1 240); do
+            docker info >/dev/null 2>&1 && return
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 1
+        done
+        kill -0 "$pid" 2>/dev/null && break
     done
-    log "dockerd did not start; see $dir/dockerd.log"
+    log "dockerd did not start; the end of $dir/dockerd.log:"
+    tail -n 30 "$dir/dockerd.log" >&2
     exit 1
 }
 
