@@ -2,8 +2,8 @@
  * The swarm topology on real test hosts, deployed by the real program through the test engine and
  * checked by looking at the hosts: Patroni failover with RTO and RPO measured, Paperless on every
  * node, growth to a fourth host, the loss and replacement of that worker, then of the manager node2,
- * then of the first node, the shrink back to three, destroy. SeaweedFS cannot be obtained on this
- * machine (see README), so these hosts run the swarm on the GlusterFS backend. Order matters.
+ * then of the first node, the shrink back to three, destroy. No sandbox image runs SeaweedFS yet
+ * (see README), so these hosts run the swarm on the GlusterFS backend. Order matters.
  */
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
