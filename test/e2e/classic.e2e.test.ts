@@ -299,10 +299,14 @@ describe("classic with Patroni, from bare hosts", () => {
         grownStack = stackFile("grown", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
         });
-        // The operator's machine dies mid-run: the engine and its SSH sessions are killed at once.
-        const crashed = await crashedUp(STACK, grownStack, 60_000);
-        expect(crashed).not.toContain("engine-summary");
-        report("grow 3->4 killed after", 60);
+        // The operator's machine dies mid-run, as node4's Patroni step starts (after its base and its
+        // etcd member, before the app): the engine and its SSH sessions are killed at once. (A fixed
+        // 60 s once let the whole run finish first.)
+        const startsPatroni = /^\+ db-node4-patroni$/m;
+        const crashed = await crashedUp(STACK, grownStack, { line: startsPatroni, ms: 300_000 });
+        expect(crashed.output).toMatch(startsPatroni);
+        expect(crashed.output).not.toContain("engine-summary");
+        report("grow 3->4 killed after", crashed.seconds);
         grown = await engine("up", STACK, grownStack);
         report("grow 3->4 re-run to completion", grown.summary.seconds);
         report("grow 3->4 re-run changes", grown.summary.created.length + grown.summary.updated.length);

@@ -17,24 +17,32 @@ export interface SandboxHost {
     container: string;
 }
 
-/**
- * Run a long command without blocking the test worker (it must keep answering its runner). With
- * `killAfterMs` its whole process group is killed then, as a crash of the operator's machine would.
- */
-function runAsync(cmd: string, args: string[], timeoutMs: number, input?: string, killAfterMs?: number): Promise<{ code: number; stdout: string; stderr: string }> {
+/** When a run's whole process group is killed, as a crash of the operator's machine would: once its output shows `line`, or after `ms`. */
+interface Crash { line: RegExp; ms: number }
+
+/** Run a long command without blocking the test worker (it must keep answering its runner), killed as `crash` says. */
+function runAsync(cmd: string, args: string[], timeoutMs: number, input?: string, crash?: Crash): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], detached: killAfterMs !== undefined });
-        const crash = killAfterMs === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, "SIGKILL"), killAfterMs);
+        const child = spawn(cmd, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], detached: crash !== undefined });
+        let killed = false;
+        const kill = () => {
+            if (!killed) process.kill(-child.pid!, "SIGKILL");
+            killed = true;
+        };
+        const deadline = crash === undefined ? undefined : setTimeout(kill, crash.ms);
         child.stdin.end(input ?? "");
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
+        child.stdout.on("data", (d: Buffer) => {
+            stdout += d.toString();
+            if (crash?.line.test(stdout)) kill();
+        });
         child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
         const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
-            clearTimeout(crash);
+            clearTimeout(deadline);
             resolve({ code: code ?? -1, stdout, stderr });
         });
     });
@@ -96,10 +104,11 @@ const engineArgs = (verb: string, stack: string, file?: string) =>
     [path.join(ROOT, "test", "engine", "cli.ts"), verb, "--state", statePath(stack), ...(file ? ["--stack-file", file] : ["--stack", "dev"])];
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
-/** An `up` killed with everything it started (SSH sessions included) after `ms`; returns what it printed. */
-export async function crashedUp(stack: string, file: string, ms: number): Promise<string> {
-    const r = await runAsync(TSX, engineArgs("up", stack, file), ms + 60_000, "", ms);
-    return `${r.stdout}\n${r.stderr}`;
+/** An `up` killed with everything it started (SSH sessions included) as `crash` says; returns what it printed and when it was killed. */
+export async function crashedUp(stack: string, file: string, crash: Crash): Promise<{ output: string; seconds: number }> {
+    const started = Date.now();
+    const r = await runAsync(TSX, engineArgs("up", stack, file), crash.ms + 60_000, "", crash);
+    return { output: `${r.stdout}\n${r.stderr}`, seconds: (Date.now() - started) / 1000 };
 }
 
 /** The engine CLI in its own process, as `pulumi up` would be run. */
