@@ -30,7 +30,7 @@ echo
 if [ "$stack" = "swarm" ]; then
     echo "== endpoints"
     for a in "${addrs[@]}"; do
-        printf '  http://%s:8000/  ->  %s\n' "$a" "$(curl -sS "http://$a:8000/api/ha/" || echo unreachable)"
+        printf '  http://%s:8000/  ->  sign-in page: HTTP %s\n' "$a" "$(curl -sS -o /dev/null -w '%{http_code}' "http://$a:8000/accounts/login/" || echo unreachable)"
     done
     echo "== swarm"
     on "${addrs[0]}" "docker node ls; docker service ls"
@@ -40,7 +40,7 @@ if [ "$stack" = "swarm" ]; then
 else
     echo "== endpoints (CA: .sandbox/ca.crt)"
     for a in "${addrs[@]}"; do
-        printf '  https://%s/  ->  %s\n' "$a" "$(curl -sS --cacert .sandbox/ca.crt "https://$a/api/ha/" || echo unreachable)"
+        printf '  https://%s/  ->  sign-in page: HTTP %s\n' "$a" "$(curl -sS -o /dev/null -w '%{http_code}' --cacert .sandbox/ca.crt "https://$a/accounts/login/" || echo unreachable)"
     done
     echo "== database"
     on "${addrs[0]}" "patronictl -c /etc/patroni/config.yml list 2>/dev/null || runuser -u postgres -- psql -qtAc 'SELECT node_name, node_status FROM pgactive.pgactive_nodes' paperless"

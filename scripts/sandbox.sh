@@ -67,16 +67,17 @@ debian_mirror() {
     echo "$uri"
 }
 
+# build_base SUITE: a minimal Debian image, debootstrapped once and cached as paperless-ha/debian:SUITE.
 build_base() {
-    docker image inspect "$base_image" >/dev/null 2>&1 && return
-    local rootfs mirror
+    local suite=$1 image="paperless-ha/debian:$1" rootfs mirror
+    docker image inspect "$image" >/dev/null 2>&1 && return
     mirror=$(debian_mirror)
     rootfs=$(mktemp -d /var/tmp/paperless-ha-rootfs.XXXXXX)
-    log "debootstrap bookworm from $mirror (once; cached as $base_image)"
-    debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 || {
-        log "debootstrap failed; see $dir/debootstrap.log"; rm -rf "$rootfs"; exit 1; }
+    log "debootstrap $suite from $mirror (once; cached as $image)"
+    debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$dir/debootstrap-$suite.log" 2>&1 || {
+        log "debootstrap failed; see $dir/debootstrap-$suite.log"; rm -rf "$rootfs"; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb
-    tar -C "$rootfs" -c . | docker import - "$base_image" >/dev/null
+    tar -C "$rootfs" -c . | docker import - "$image" >/dev/null
     rm -rf "$rootfs"
 }
 
@@ -91,9 +92,21 @@ build_image() {
     fi
 }
 
+# Paperless-ngx: built here from its source release (scripts/paperless-image.sh), or, where a
+# registry can be reached, the published image named by SANDBOX_PAPERLESS_IMAGE under the same tag.
+PAPERLESS_IMAGE=paperless-ha/paperless:2.20.15
+paperless_image() {
+    if [ -n "${SANDBOX_PAPERLESS_IMAGE:-}" ]; then
+        docker pull -q "$SANDBOX_PAPERLESS_IMAGE" >/dev/null
+        docker tag "$SANDBOX_PAPERLESS_IMAGE" "$PAPERLESS_IMAGE"
+    else
+        bash scripts/paperless-image.sh "$PAPERLESS_IMAGE"
+    fi
+}
+
 # Images the hosts' own Docker engines run; saved once and loaded into every host. The swarm
 # topology also needs the base its Patroni image is built from and the database tools.
-APP_IMAGES=(paperless-ha/standin:1 paperless-ha/standin:2 paperless-ha/redis:1)
+APP_IMAGES=("$PAPERLESS_IMAGE" "$PAPERLESS_IMAGE-next" paperless-ha/redis:1)
 SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
 seeded_images() { printf '%s\n' "${APP_IMAGES[@]}"; if [ "$swarm" = "1" ]; then printf '%s\n' "${SWARM_IMAGES[@]}"; fi; }
 image_tar() { echo "$dir/images/$(echo "$1" | tr '/:' '__').tar"; }
@@ -103,10 +116,11 @@ images() {
     ensure_packages
     ensure_dockerd
     mkdir -p "$dir/images"
-    build_base
+    build_base bookworm
     build_image "$host_image" test/sandbox/host
-    build_image paperless-ha/standin:1 test/sandbox/standin
-    build_image paperless-ha/standin:2 test/sandbox/standin-next paperless-ha/standin:1
+    build_base trixie
+    paperless_image
+    build_image "$PAPERLESS_IMAGE-next" test/sandbox/paperless-next "$PAPERLESS_IMAGE"
     build_image paperless-ha/redis:1 test/sandbox/redis
     if [ "$swarm" = "1" ]; then
         build_image paperless-ha/pgtools:1 test/sandbox/pgtools

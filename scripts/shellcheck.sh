@@ -2,7 +2,7 @@
 # Lint every shell script in the project with shellcheck.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files -co --exclude-standard '*.sh' .ci/run | sort -u)
+mapfile -t files < <(git ls-files -co --exclude-standard '*.sh' .ci/run 'test/sandbox/*/services/*/run' | sort -u)
 shellcheck -x "${files[@]}"
 # Under pipefail `cmd | grep -q` fails whenever grep stops reading before cmd has written everything
 # (SIGPIPE), so a test on a large output flips at random; search captured output instead.

@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { HostLogin, runScript } from "../host";
-import { AppSecrets, envList, HOST_CA_CERT, paperlessEnv } from "./paperlessEnv";
+import { AppSecrets, HOST_CA_CERT, paperlessEnv, renderDotenv } from "./paperlessEnv";
+
+/** Stand-ins for the secrets while rendering what carries only their file names. */
+export const NO_SECRETS: AppSecrets = { dbPassword: "", secretKey: "", redisPassword: "", adminPassword: "" };
 
 /**
  * Django migrations, once, in a throw-away container on the singleton's node, before any instance
- * starts (every Paperless container would otherwise migrate at start, concurrently).
+ * starts (every Paperless container would otherwise migrate at start, concurrently). Its settings,
+ * secrets among them, reach it as a settings file Paperless loads, not as container environment.
  */
 export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, secrets: pulumi.Output<AppSecrets>, opts: pulumi.CustomResourceOptions) {
     return runScript(`${name}-migrate`, {
@@ -15,7 +19,7 @@ export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, se
             IMAGE: c.app.image,
             DATA_DIR: c.app.dataDir,
             CA_CERT: HOST_CA_CERT,
-            PAPERLESS_ENV: secrets.apply((s) => envList(paperlessEnv(c, c.singleton, s)).join("\n") + "\n"),
+            PAPERLESS_CONF: secrets.apply((s) => renderDotenv(paperlessEnv(c, c.singleton, s))),
         },
     }, opts);
 }

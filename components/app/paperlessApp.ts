@@ -4,8 +4,8 @@ import { ClusterConfig, NodeSpec } from "../config";
 import { renderPkOffsetsSql } from "../database";
 import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
-import { migrateOnce } from "./migrate";
-import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
+import { migrateOnce, NO_SECRETS } from "./migrate";
+import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;
@@ -46,7 +46,13 @@ export class PaperlessApp extends pulumi.ComponentResource {
         const secrets = pulumi
             .all([args.dbPassword, args.secretKey, args.redisPassword, args.adminPassword])
             .apply(([dbPassword, secretKey, redisPassword, adminPassword]) => ({ dbPassword, secretKey, redisPassword, adminPassword }));
-        const envFor = (n: NodeSpec) => secrets.apply((s) => envList(paperlessEnv(c, n, s)));
+        // Secrets reach each instance as files uploaded into the container (`PAPERLESS_*_FILE`),
+        // never as environment that `docker inspect` shows.
+        const appFiles = (n: NodeSpec) => withSecretFiles(paperlessEnv(c, n, NO_SECRETS));
+        const secretUploads = (n: NodeSpec) => Object.keys(appFiles(n).files).map((file) => ({
+            file,
+            content: pulumi.secret(secrets.apply((s) => withSecretFiles(paperlessEnv(c, n, s)).files[file])),
+        }));
         // A node given a new address is a new host (the old one was lost): its image is pulled and
         // its containers are made again there.
         const hostTrigger = (n: NodeSpec) => ({ host: n.address });
@@ -107,16 +113,15 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 labels: hostLabel(n),
                 networkMode: "host",
                 restart: "unless-stopped",
-                envs: envFor(n),
+                envs: envList(appFiles(n).env),
                 volumes: [
-                    // The search index lives here: local to each node, never shared between writers.
+                    // Local to each node: migration lock, scheduler state, logs.
                     { hostPath: c.app.dataDir, containerPath: CONTAINER.data },
-                    shared("media", CONTAINER.media),
-                    shared("export", CONTAINER.export),
+                    ...Object.entries(SHARED_MOUNTS).map(([dir, path]) => shared(dir, path)),
                     ...(isSingleton ? [shared("consume", CONTAINER.consume)] : []),
                     { hostPath: HOST_CA_CERT, containerPath: CONTAINER.caCert, readOnly: true },
                 ],
-                uploads: isSingleton ? [] : [{ file: CONTAINER.schedulerRun, content: SCHEDULER_DISABLED_RUN, executable: true }],
+                uploads: secretUploads(n),
                 healthcheck: { tests: health.test, interval: health.interval, timeout: health.timeout, retries: health.retries, startPeriod: health.start_period },
                 wait: true,
                 waitTimeout: 900,

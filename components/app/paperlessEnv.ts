@@ -3,13 +3,32 @@ import { ClusterConfig, hostPort, NodeSpec } from "../config";
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
     data: "/usr/src/paperless/data",
+    /** The search index, inside the data dir where Paperless keeps it. */
+    index: "/usr/src/paperless/data/index",
     media: "/usr/src/paperless/media",
     consume: "/usr/src/paperless/consume",
     export: "/usr/src/paperless/export",
+    scratch: "/usr/src/paperless/scratch",
     caCert: "/run/paperless-ha/ca.crt",
+    secrets: "/run/secrets",
     src: "/usr/src/paperless/src",
-    schedulerRun: "/etc/s6-overlay/s6-rc.d/svc-scheduler/run",
 } as const;
+
+/**
+ * What every instance shares through the cluster file system, by directory on the volume. Uploads
+ * land in the scratch dir on the node that took the request and are consumed by a worker on any
+ * node; the search index is written by every node's workers (whoosh locks it for one writer).
+ */
+export const SHARED_MOUNTS = { media: CONTAINER.media, export: CONTAINER.export, scratch: CONTAINER.scratch, index: CONTAINER.index } as const;
+
+/** Paperless's scheduled tasks, each switched off by its documented `*_TASK_CRON=disable` setting. */
+export const SCHEDULED_TASKS = [
+    "PAPERLESS_EMAIL_TASK_CRON", "PAPERLESS_TRAIN_TASK_CRON", "PAPERLESS_INDEX_TASK_CRON",
+    "PAPERLESS_SANITY_TASK_CRON", "PAPERLESS_EMPTY_TRASH_TASK_CRON", "PAPERLESS_WORKFLOW_SCHEDULED_TASK_CRON",
+] as const;
+
+/** Seconds between the singleton's scans of the consume dir: inotify does not see other nodes' writes to a network file system. */
+export const CONSUMER_POLLING_SECONDS = 10;
 
 /** Where each node keeps the cluster CA (written by the host's tls step). */
 export const HOST_CA_CERT = "/etc/paperless-ha/tls/ca.crt";
@@ -35,14 +54,36 @@ export interface AppSecrets {
 }
 
 
+/** The URL origin of `host` through the edge (HAProxy), in the scheme and port it serves. */
+function edgeOrigin(c: ClusterConfig, host: string): string {
+    const [scheme, port, standard] = c.edge.tls ? ["https", c.edge.httpsPort, 443] : ["http", c.edge.httpPort, 80];
+    return `${scheme}://${host.includes(":") ? `[${host}]` : host}${port === standard ? "" : `:${port}`}`;
+}
+
+/** Where users reach the cluster: the configured URL, else the first edge host name. */
+export function publicUrl(c: ClusterConfig): string | undefined {
+    if (c.app.url) return c.app.url;
+    const [name] = c.edge.hostnames;
+    return name && c.edge.enabled ? edgeOrigin(c, name) : undefined;
+}
+
+/** Origins a browser may sign in from besides the address it asked for (Django compares Origin with Host behind the proxy). */
+export function trustedOrigins(c: ClusterConfig): string[] {
+    const names = c.edge.enabled ? c.edge.hostnames.map((h) => edgeOrigin(c, h)) : [];
+    return [...new Set([...(c.app.url ? [new URL(c.app.url).origin] : []), ...names])];
+}
+
 /**
- * Environment of the Paperless instance on `node`. Every instance shares Redis and the secret key.
- * With pgactive each talks to its own node's database; with Patroni to the primary through the
- * node's HAProxy. Always over verified TLS. Only the singleton consumes, schedules and
- * creates the admin account. Pure.
+ * Environment of the Paperless instance on `node`, in Paperless's documented settings only, so the
+ * published image and the local build both run it unchanged. Every instance shares Redis and the
+ * secret key. With pgactive each talks to its own node's database; with Patroni to the primary
+ * through the node's HAProxy. Always over verified TLS. Only the singleton consumes, has a schedule
+ * and creates the admin account. Pure.
  */
 export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): Record<string, string> {
     const singleton = node.name === c.singleton.name;
+    const url = publicUrl(c);
+    const origins = trustedOrigins(c);
     const env: Record<string, string> = {
         PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
         PAPERLESS_DBENGINE: "postgresql",
@@ -57,17 +98,23 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
         PAPERLESS_DATA_DIR: CONTAINER.data,
         PAPERLESS_MEDIA_ROOT: CONTAINER.media,
         PAPERLESS_CONSUMPTION_DIR: CONTAINER.consume,
-        PAPERLESS_HA_NODE: node.name,
-        PAPERLESS_HA_ROLE: singleton ? "singleton" : "replica",
-        ...(c.app.url ? { PAPERLESS_URL: c.app.url } : {}),
+        PAPERLESS_SCRATCH_DIR: CONTAINER.scratch,
+        // The published image installs these tesseract languages at start when they are missing.
+        PAPERLESS_OCR_LANGUAGES: c.app.ocrLanguage.split("+").map((l) => l.replace(/_/g, "-")).join(" "),
+        ...(c.edge.enabled && c.edge.tls ? { PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]' } : {}),
+        ...(url ? { PAPERLESS_URL: url } : {}),
+        ...(origins.length ? { PAPERLESS_CSRF_TRUSTED_ORIGINS: origins.join(",") } : {}),
         ...c.app.env,
     };
     if (singleton) {
         env.PAPERLESS_ADMIN_USER = c.app.adminUser;
         env.PAPERLESS_ADMIN_PASSWORD = s.adminPassword;
         env.PAPERLESS_ADMIN_MAIL = c.app.adminEmail;
+        env.PAPERLESS_CONSUMER_POLLING = String(CONSUMER_POLLING_SECONDS);
     } else {
         env.PAPERLESS_CONSUMER_DISABLE = "1";
+        // Celery beat still runs here, with nothing to schedule: one schedule per cluster.
+        for (const task of SCHEDULED_TASKS) env[task] = "disable";
     }
     return env;
 }
@@ -86,7 +133,7 @@ export function databaseRoute(c: ClusterConfig, node: NodeSpec): Record<string, 
     return { PAPERLESS_DBHOST: node.clusterAddress, PAPERLESS_DBPORT: String(c.database.port), ...tls };
 }
 
-/** Variables that carry a secret, and the Docker secret each is read from in swarm. */
+/** Variables that carry a secret, and the file (a Docker secret in swarm) each is read from. */
 export const SECRET_ENV: Record<string, string> = {
     PAPERLESS_REDIS: "paperless_redis_url",
     PAPERLESS_DBPASS: "paperless_db_password",
@@ -96,28 +143,32 @@ export const SECRET_ENV: Record<string, string> = {
 
 /**
  * The environment with every secret replaced by its `_FILE` twin pointing into /run/secrets
- * (Paperless's image reads `PAPERLESS_*_FILE`). Pure.
+ * (Paperless's image reads `PAPERLESS_*_FILE`), and the secret files themselves. Pure.
  */
-export function withSecretFiles(env: Record<string, string>): Record<string, string> {
+export function withSecretFiles(env: Record<string, string>): { env: Record<string, string>; files: Record<string, string> } {
     const out: Record<string, string> = {};
+    const files: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) {
-        if (k in SECRET_ENV) out[`${k}_FILE`] = `/run/secrets/${SECRET_ENV[k]}`;
-        else out[k] = v;
+        if (k in SECRET_ENV) {
+            out[`${k}_FILE`] = `${CONTAINER.secrets}/${SECRET_ENV[k]}`;
+            files[`${CONTAINER.secrets}/${SECRET_ENV[k]}`] = v;
+        } else out[k] = v;
     }
-    return out;
+    return { env: out, files };
+}
+
+/**
+ * The environment as a dotenv file that Paperless's settings load (PAPERLESS_CONFIGURATION_PATH):
+ * every value single-quoted, so no character of it is read as syntax. Pure.
+ */
+export function renderDotenv(env: Record<string, string>): string {
+    return Object.keys(env).sort().map((k) => `${k}='${env[k].replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'\n`).join("");
 }
 
 /** `KEY=value` lines, the form Docker's envs and --env-file take. */
 export function envList(env: Record<string, string>): string[] {
     return Object.keys(env).sort().map((k) => `${k}=${env[k]}`);
 }
-
-/** Replaces the image's scheduler service on non-singleton nodes: celery beat must run once per cluster. */
-export const SCHEDULER_DISABLED_RUN = `#!/command/with-contenv /usr/bin/bash
-echo "[svc-scheduler] the scheduler runs on the singleton node only (paperless-ha)"
-s6-svc -Od .
-exit 0
-`;
 
 /** Redis config for the one shared instance; the password stays out of its command line. */
 export function renderRedisConf(c: ClusterConfig, password: string): string {

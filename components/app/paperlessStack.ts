@@ -1,12 +1,10 @@
 import { ClusterConfig, NodeSpec } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
-import { AppSecrets, appHealthcheck, CONTAINER, HOST_CA_CERT, paperlessEnv, SECRET_ENV, withSecretFiles } from "./paperlessEnv";
+import { NO_SECRETS } from "./migrate";
+import { appHealthcheck, CONTAINER, HOST_CA_CERT, paperlessEnv, SECRET_ENV, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export const REDIS_DIR = "/srv/paperless-ha/redis";
 const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";
-
-/** Stand-ins for the secrets while rendering: every one of them is swapped for a `_FILE` path. */
-const NO_SECRETS: AppSecrets = { dbPassword: "", secretKey: "", redisPassword: "", adminPassword: "" };
 
 /** The Redis URL, with its password: it travels as a Docker secret. Pure. */
 export const redisUrl = (c: ClusterConfig, password: string) => paperlessEnv(c, c.redis, { ...NO_SECRETS, redisPassword: password }).PAPERLESS_REDIS;
@@ -15,8 +13,8 @@ export const paperlessService = (n: NodeSpec) => `paperless-${n.name}`;
 
 /**
  * The application stack: the one Redis every instance shares, and one Paperless service pinned to
- * each node. Only the singleton's consumes, schedules and creates the admin; the others serve the
- * web and run workers. Secrets reach Paperless as `PAPERLESS_*_FILE`. Pure.
+ * each node. Only the singleton's consumes, has a schedule and creates the admin; every instance
+ * serves the web and runs workers. Secrets reach Paperless as `PAPERLESS_*_FILE`. Pure.
  */
 export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Record<string, string>, secrets: Record<string, string>): StackSpec {
     const services: Record<string, ServiceSpec> = {
@@ -32,22 +30,20 @@ export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Re
     const shared = (dir: string, target: string) => `${mountPoint}/${dir}:${target}`;
     for (const n of c.nodes) {
         const singleton = n.name === c.singleton.name;
-        const env = withSecretFiles(paperlessEnv(c, n, NO_SECRETS));
+        const { env } = withSecretFiles(paperlessEnv(c, n, NO_SECRETS));
         services[paperlessService(n)] = {
             image: c.app.image,
             environment: env,
             volumes: [
-                // The search index lives here: local to each node, never shared between writers.
+                // Local to each node: migration lock, scheduler state, logs.
                 `${c.app.dataDir}:${CONTAINER.data}`,
-                shared("media", CONTAINER.media),
-                shared("export", CONTAINER.export),
+                ...Object.entries(SHARED_MOUNTS).map(([dir, path]) => shared(dir, path)),
                 ...(singleton ? [shared("consume", CONTAINER.consume)] : []),
                 `${HOST_CA_CERT}:${CONTAINER.caCert}:ro`,
             ],
             secrets: Object.entries(SECRET_ENV)
                 .filter(([k]) => `${k}_FILE` in env)
                 .map(([, source]) => ({ source, target: source })),
-            configs: singleton ? [] : [{ source: "scheduler_disabled", target: CONTAINER.schedulerRun, mode: 0o755 }],
             healthcheck: appHealthcheck(c),
             placement: { node: n },
         };

@@ -5,7 +5,7 @@ import { Host } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { APP_UID } from "../storage/glusterPlan";
 import { migrateOnce } from "./migrate";
-import { renderRedisConf, SCHEDULER_DISABLED_RUN } from "./paperlessEnv";
+import { renderRedisConf } from "./paperlessEnv";
 import { paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
 
 /** The swarm stack this component deploys (its resources are named after it). */
@@ -61,7 +61,7 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
                 paperless_redis_url: args.redisPassword.apply((p) => redisUrl(c, p)),
                 redis_conf: args.redisPassword.apply((p) => renderRedisConf(c, p)),
             },
-            configs: { scheduler_disabled: SCHEDULER_DISABLED_RUN },
+            configs: {},
             nameKey: args.nameKey,
             render: (names) => paperlessStack(c, args.mountPoint, names.configs, names.secrets),
             convergeTimeout: c.swarm.convergeTimeout,

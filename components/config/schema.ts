@@ -208,8 +208,8 @@ const monitoringSchema = z
 
 const appSchema = z
     .strictObject({
-        /** Paperless-ngx image. */
-        image: nonEmpty("app.image").default("ghcr.io/paperless-ngx/paperless-ngx:2.18.4"),
+        /** Paperless-ngx image. Default the published 2.20.15, the last 2.x (a 3.x upgrade starts there). */
+        image: nonEmpty("app.image").default("ghcr.io/paperless-ngx/paperless-ngx:2.20.15"),
         /** Redis image for the one Redis all app instances share. */
         redisImage: nonEmpty("app.redisImage").default("docker.io/library/redis:7.4-bookworm"),
         /** Port Paperless listens on, on every node. Default 8000. */
@@ -220,13 +220,16 @@ const appSchema = z
         url: z.url().optional(),
         /** PAPERLESS_TIME_ZONE. Default `UTC`. */
         timeZone: nonEmpty("app.timeZone").default("UTC"),
-        /** PAPERLESS_OCR_LANGUAGE. Default `eng`. */
-        ocrLanguage: nonEmpty("app.ocrLanguage").default("eng"),
+        /**
+         * PAPERLESS_OCR_LANGUAGE: tesseract languages joined by `+`, e.g. `deu+eng`. Each is installed
+         * in the image at start when missing (Debian's `tesseract-ocr-<lang>`). Default `eng`.
+         */
+        ocrLanguage: z.string().regex(/^[a-z]{3}(_[a-z]+)*(\+[a-z]{3}(_[a-z]+)*)*$/, "must be tesseract language codes joined by '+', e.g. deu+eng").default("eng"),
         /** Admin account created on first start. Default `admin`. */
         adminUser: nonEmpty("app.adminUser").default("admin"),
         /** Admin e-mail. Default `root@localhost`. */
         adminEmail: nonEmpty("app.adminEmail").default("root@localhost"),
-        /** Per-node data dir (search index, classifier): local disk, never shared. */
+        /** Per-node data dir (migration lock, scheduler state, classifier, logs): local disk, never shared. */
         dataDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/var/lib/paperless-ha/data"),
         /** Extra PAPERLESS_* environment for every instance. */
         env: z.record(z.string().regex(/^PAPERLESS_[A-Z0-9_]+$/, "keys must be PAPERLESS_* names"), z.string()).default({}),

@@ -73,7 +73,9 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "",
             "backend paperless",
             "    balance roundrobin",
-            "    option httpchk GET /api/",
+            // With a Host Django always allows (it adds localhost to any PAPERLESS_ALLOWED_HOSTS).
+            "    option httpchk",
+            "    http-check send meth GET uri /api/ ver HTTP/1.1 hdr Host localhost",
             "    http-check expect rstatus ^([23][0-9][0-9]|401|403)$",
             "    default-server inter 2s fall 3 rise 2",
             // An instance that stopped listening (a rolling update, a crash) costs no request until

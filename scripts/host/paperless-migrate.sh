@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Run Django migrations once, in a throw-away container on the singleton node, before any
-# Paperless instance starts. Reads: IMAGE, DATA_DIR, CA_CERT, PAPERLESS_ENV (env-file lines).
+# Paperless instance starts. Reads: IMAGE, DATA_DIR, CA_CERT, PAPERLESS_CONF (a settings file
+# Paperless loads through PAPERLESS_CONFIGURATION_PATH; it holds secrets, so it is never environment).
 set -euo pipefail
-: "${IMAGE:?}" "${DATA_DIR:?}" "${CA_CERT:?}" "${PAPERLESS_ENV:?}"
+: "${IMAGE:?}" "${DATA_DIR:?}" "${CA_CERT:?}" "${PAPERLESS_CONF:?}"
 install -d -o 1000 -g 1000 -m 0750 "$DATA_DIR"
 umask 077
-env_file=$(mktemp /run/paperless-ha-migrate.XXXXXX)
-trap 'rm -f "$env_file"' EXIT
-printf '%s' "$PAPERLESS_ENV" > "$env_file"
+conf=$(mktemp /run/paperless-ha-migrate.XXXXXX)
+trap 'rm -f "$conf"' EXIT
+printf '%s' "$PAPERLESS_CONF" > "$conf"
+chown 1000:1000 "$conf"
 migrate() {
-    docker run --rm --network host --user 1000:1000 --env-file "$env_file" \
+    timeout 900 docker run --rm --network host --user 1000:1000 \
+        -e PAPERLESS_CONFIGURATION_PATH=/run/paperless-ha/paperless.conf \
+        -v "$conf:/run/paperless-ha/paperless.conf:ro" \
         -v "$DATA_DIR:/usr/src/paperless/data" -v "$CA_CERT:/run/paperless-ha/ca.crt:ro" \
         --workdir /usr/src/paperless/src --entrypoint python3 "$IMAGE" manage.py migrate --no-input >&2
 }

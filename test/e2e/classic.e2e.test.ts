@@ -8,9 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
-import { crashedUp, engine, EngineRun, healedOnBrick, HttpReply, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { Call, consumed, content, original, sample, scannedPdf, search, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
+import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
+/** The same build under a new image id: what a change of app.image rolls out. */
+const NEXT_IMAGE = "paperless-ha/paperless:2.20.15-next";
 let hosts: SandboxHost[];
 let first: EngineRun;
 let grown: EngineRun;
@@ -23,6 +26,11 @@ function report(name: string, seconds: number) {
     timings[name] = Math.round(seconds * 10) / 10;
 }
 
+const adminAuth = () => `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+/** Paperless's API through `address`'s HAProxy, as the admin. */
+const via = (address: string): Call => viaBalancer(address, ca, adminAuth());
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** `etcdctl member list` on a node, through its client certificate. */
 const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 " +
     "--cacert=/etc/etcd/paperless-ha-tls/ca.crt --cert=/etc/etcd/paperless-ha-tls/node.crt --key=/etc/etcd/paperless-ha-tls/node.key member list");
@@ -30,20 +38,23 @@ const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl 
 type Member = { Member: string; Role: string; State: string; Host: string };
 const patroniList = (on: string) => JSON.parse(onHost(on, "patronictl -c /etc/patroni/config.yml list -f json")) as Member[];
 
-/** A document stored through `via` once a leader runs on a host other than `lost` (bounded). */
-async function storeWhileLost(via: string, lost: string, title: string): Promise<{ id: number; sha256: string }> {
-    const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
-    const body = crypto.randomBytes(48 * 1024);
-    let stored: HttpReply = { status: 0, body: Buffer.alloc(0) };
-    for (let i = 0; i < 30 && stored.status !== 200; i++) {
-        if (patroniList(via).some((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost)) {
-            stored = await request(`https://${via}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": title } })
-                .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+/** A document uploaded through `address` and consumed, once a leader runs on a host other than `lost` (bounded). */
+async function storeWhileLost(address: string, lost: string, title: string): Promise<{ id: number; sha256: string }> {
+    let last = "no leader";
+    for (let i = 0; i < 20; i++, await sleep(3000)) {
+        if (!patroniList(address).some((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost)) continue;
+        try {
+            return await store(via(address), textPdf(`${title} ${uniqueWord()}`));
+        } catch (e) {
+            last = (e as Error).message;
         }
-        if (stored.status !== 200) await new Promise((r) => setTimeout(r, 3000));
     }
-    expect(stored.status).toBe(200);
-    return { id: JSON.parse(stored.body.toString()).id as number, sha256: crypto.createHash("sha256").update(body).digest("hex") };
+    throw new Error(`no document stored through ${address} (${title}) in 20 tries: ${last}`);
+}
+
+/** Every document downloads through `address` byte for byte as uploaded. */
+async function expectServed(address: string, docs: { id: number; sha256: string }[]) {
+    for (const d of docs) expect(sha256(await original(via(address), d.id))).toBe(d.sha256);
 }
 
 /** Patroni's members seen from `on`, once three are listed and `name` runs at `address` (bounded). */
@@ -138,25 +149,35 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(show("SELECT bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_replication USING (pid)")).toBe("t");
     });
 
-    it("shares one Redis among all instances and runs exactly one consumer and one scheduler", () => {
+    it("shares one Redis; the consumer and the schedule run on the singleton only; secrets are files, never environment", () => {
         const redis = hosts.map((h) => onHost(h.address, "docker ps --format '{{.Names}}' | grep -c paperless-ha-redis || true"));
         expect(redis.map(Number).reduce((a, b) => a + b, 0)).toBe(1);
-        const roles = hosts.map((h) => JSON.parse(onHost(hosts[0].address, `curl -fsS http://${h.address}:8000/api/ha/`)));
-        expect(roles.map((r) => r.node).sort()).toEqual(["node1", "node2", "node3"]);
-        expect(roles.filter((r) => r.consumer)).toHaveLength(1);
-        expect(roles.filter((r) => r.scheduler)).toHaveLength(1);
-        const urls = hosts.map((h) => onHost(h.address, "docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' paperless-ha-app | grep '^PAPERLESS_REDIS=' | sha256sum"));
+        // Processes as the host sees them in each app container, and Paperless's own schedule.
+        const consumers = hosts.map((h) => Number(onHost(h.address, "docker top paperless-ha-app -eo args | grep -c '[m]anage.py document_consumer' || true")));
+        expect(consumers).toEqual([1, 0, 0]);
+        const schedule = "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'paperless.settings'); " +
+            "from django.conf import settings; print(len(settings.CELERY_BEAT_SCHEDULE))";
+        expect(hosts.map((h) => onHost(h.address, `docker exec paperless-ha-app python3 -c "${schedule}" 2>/dev/null | tail -n 1`))).toEqual(["6", "0", "0"]);
+        for (const h of hosts.slice(1)) expect(onHost(h.address, "docker logs paperless-ha-app 2>&1 | grep -ci 'consumer is disabled'")).not.toBe("0");
+        expect(onHost(hosts[0].address, "docker logs paperless-ha-app 2>&1 | grep -c 'Polling directory for changes'")).not.toBe("0");
+        const urls = hosts.map((h) => onHost(h.address, "docker exec paperless-ha-app cat /run/secrets/paperless_redis_url | sha256sum"));
         expect(new Set(urls).size).toBe(1);
+        const secrets = ["secrets-admin", "secrets-db-app", "secrets-paperless-secret-key", "secrets-redis"].map((r) => stateSecret(STACK, r, "result"));
+        for (const h of hosts) {
+            const inspect = onHost(h.address, "docker inspect paperless-ha-app paperless-ha-redis 2>/dev/null || docker inspect paperless-ha-app");
+            expect(secrets.filter((v) => inspect.includes(v))).toEqual([]);
+        }
     });
 
-    it("serves through HAProxy on every node and keeps the app ports closed to the outside", async () => {
+    it("serves through HAProxy on every node, signs a person in on each, and keeps the app ports closed to the outside", async () => {
         for (const h of hosts) {
-            const r = await request(`https://${h.address}/api/ha/`, ca);
-            expect(r.status).toBe(200);
+            expect((await request(`https://${h.address}/api/`, ca, { auth: adminAuth() })).status).toBe(200);
             expect((await request(`https://${h.address}/api/`, ca)).status).toBe(401);
+            // Behind HAProxy's TLS, Django sees https and the browser's Origin matches: no CSRF refusal.
+            expect(await signIn(h.address, ca, "admin", stateSecret(STACK, "secrets-admin", "result"))).toEqual({ form: 200, login: 302, location: "/", api: 200 });
         }
         // Port 8000 answers the other nodes only (this machine is not a node).
-        const direct = await fetch(`http://${hosts[0].address}:8000/api/ha/`, { signal: AbortSignal.timeout(3000) }).then(() => "open", () => "closed");
+        const direct = await fetch(`http://${hosts[0].address}:8000/`, { signal: AbortSignal.timeout(3000) }).then(() => "open", () => "closed");
         expect(direct).toBe("closed");
     });
 
@@ -202,40 +223,37 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(await promExpect(prometheus, { "count(paperless_ha_app_up == 1)": "3" })).toEqual({ "count(paperless_ha_app_up == 1)": "3" });
     });
 
-    it("stores a document uploaded on node2 so node3 serves the same bytes, on every brick", async () => {
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
-        const body = crypto.randomBytes(64 * 1024);
-        const up = await request(`https://${hosts[1].address}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": "e2e" } });
-        expect(up.status).toBe(200);
-        const { id } = JSON.parse(up.body.toString());
-        const down = await request(`https://${hosts[2].address}/api/documents/${id}/download/`, ca, { auth });
-        expect(down.status).toBe(200);
-        expect(down.body.equals(body)).toBe(true);
-        const sum = crypto.createHash("sha256").update(body).digest("hex");
-        Object.assign(uploaded, { id, sha256: sum });
-        const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(id).padStart(7, "0")}.pdf`;
-        for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(sum);
+    it("consumes real documents uploaded through node2: node3 finds them by their words, OCR'd ones too, node1 serves the same bytes, on every brick", async () => {
+        const word = uniqueWord();
+        const docs = { text: textPdf(`Invoice ${word} from the classic cluster`), scanned: scannedPdf(sample("simple.jpg")), image: uniquePng(sample("simple.png")) };
+        const stored: Record<string, { id: number; sha256: string; seconds: number }> = {};
+        for (const [kind, d] of Object.entries(docs)) {
+            stored[kind] = await store(via(hosts[1].address), d);
+            report(`upload to consumed, ${kind} (s)`, stored[kind].seconds);
+        }
+        // The text layer is read as is; the scan and the image have no text but what OCR finds.
+        expect(await search(via(hosts[2].address), word)).toEqual([stored.text.id]);
+        for (const kind of ["scanned", "image"]) {
+            expect((await content(via(hosts[2].address), stored[kind].id)).toLowerCase()).toContain("this is a test document");
+        }
+        expect((await search(via(hosts[2].address), "test")).sort()).toEqual([stored.scanned.id, stored.image.id].sort());
+        await expectServed(hosts[0].address, Object.values(stored));
+        Object.assign(uploaded, { id: stored.text.id, sha256: stored.text.sha256 });
+        const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
+        for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
     });
 
     it("backs up with its systemd unit, and a restore after the data is destroyed brings back every document and row", async () => {
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
         const docs = [{ ...uploaded }];
-        for (const h of hosts) {
-            const body = crypto.randomBytes(32 * 1024);
-            const up = await request(`https://${h.address}/api/documents/post_document/`, ca, { method: "POST", auth, body, headers: { "X-Title": `drill ${h.name}` } });
-            expect(up.status).toBe(200);
-            docs.push({ id: JSON.parse(up.body.toString()).id, sha256: crypto.createHash("sha256").update(body).digest("hex") });
-        }
+        for (const h of hosts) docs.push(await store(via(h.address), textPdf(`drill ${h.name} ${uniqueWord()}`)));
         const single = hosts[0].address; // the singleton: it has the volume mounted and a route to the primary
         const leader = JSON.parse(onHost(single, "patronictl -c /etc/patroni/config.yml list -f json")).find((m: { Role: string }) => m.Role === "Leader").Host;
         const rows = () => onHost(leader, "runuser -u postgres -- psql -qtAX -d paperless -c " +
             "\"SELECT count(*) || ' ' || md5(string_agg(id || ':' || checksum, ',' ORDER BY id)) FROM documents_document\"");
         const before = rows();
-        expect(before.startsWith(`${docs.length} `)).toBe(true);
-        const downloads = async () => Promise.all(docs.map(async (d, i) => {
-            const r = await request(`https://${hosts[i % hosts.length].address}/api/documents/${d.id}/download/`, ca, { auth });
-            return r.status === 200 ? crypto.createHash("sha256").update(r.body).digest("hex") : `HTTP ${r.status}`;
-        }));
+        // The three of the first upload and the three of this drill.
+        expect(before.startsWith(`${docs.length + 2} `)).toBe(true);
+        const downloads = async () => Promise.all(docs.map(async (d, i) => sha256(await original(via(hosts[i % hosts.length].address), d.id))));
 
         expect(onHost(single, "systemctl is-enabled paperless-ha-backup.timer")).toBe("enabled");
         let t = Date.now();
@@ -251,9 +269,9 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(await promExpect(prometheus, fresh, 20)).toEqual(fresh);
 
         // Disaster: every document row and every media file gone.
-        onHost(leader, "runuser -u postgres -- psql -qtAX -d paperless -c 'DELETE FROM documents_document'");
+        onHost(leader, "runuser -u postgres -- psql -qtAX -d paperless -c 'DELETE FROM documents_document_tags; DELETE FROM documents_note; DELETE FROM documents_document'");
         onHost(single, "rm -rf /mnt/paperless/media/documents");
-        expect((await downloads()).every((s) => s.startsWith("HTTP "))).toBe(true);
+        expect((await downloads()).every((d) => d.startsWith("HTTP "))).toBe(true);
 
         t = Date.now();
         const out = onHost(single, "paperless-ha-restore --yes latest 2>&1");
@@ -330,11 +348,9 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(members.filter((m) => m.Role === "Leader")).toHaveLength(1);
         expect(onHost(node4, "gluster volume info paperless")).toMatch(/Number of Bricks: 1 x 4 = 4/);
 
-        // The new node serves documents stored before it existed; self-heal fills its brick.
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
-        const down = await request(`https://${node4}/api/documents/${uploaded.id}/download/`, ca, { auth });
-        expect(down.status).toBe(200);
-        expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(uploaded.sha256);
+        // The new node serves and finds documents stored before it existed; self-heal fills its brick.
+        await expectServed(node4, [uploaded]);
+        expect(await search(via(node4), "test")).toHaveLength(2);
         expect(await healedOnBrick(node4, uploaded, 30)).toBe(uploaded.sha256);
 
         // Prometheus was reloaded with the new node and scrapes it.
@@ -351,33 +367,45 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(again.summary.unchanged).toBe(new StateStore(statePath(STACK)).all().length);
     });
 
-    it("rolls a new app image over the nodes one at a time while a request loop sees no failure", async () => {
+    it("rolls a new app image over the nodes one at a time while readers and an uploader see no failure", async () => {
         const rolled = stackFile("rolled", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
-            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+            (c["paperless-ha:app"] as Record<string, string>).image = NEXT_IMAGE;
         });
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
-        const load = { done: false, requests: 0, failures: [] as string[] };
+        const load = { done: false, reads: 0, uploads: [] as { task: string; sha256: string }[], failures: [] as string[] };
         const started = Date.now();
-        // Bounded: four readers through every node's HAProxy, at most 20000 requests or 15 minutes.
+        const bounded = () => !load.done && Date.now() - started < 900_000;
+        // Bounded: four readers through every node's HAProxy (at most 20000 reads), one uploader
+        // (a document every 2 s, at most 400), 15 minutes at most.
         const reader = async (w: number) => {
-            for (let i = w; !load.done && load.requests < 20_000 && Date.now() - started < 900_000; i++) {
-                load.requests++;
-                const url = `https://${hosts[i % hosts.length].address}/api/documents/${uploaded.id}/download/`;
-                const r = await request(url, ca, { auth }).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
-                if (r.status !== 200) load.failures.push(`${url}: ${r.status} ${r.body.toString().slice(0, 120)}`);
+            for (let i = w; bounded() && load.reads < 20_000; i++) {
+                load.reads++;
+                const h = hosts[i % hosts.length].address;
+                const got = await original(via(h), uploaded.id).catch((e: Error) => e.message);
+                if (typeof got !== "object") load.failures.push(`read through ${h}: ${got}`);
             }
         };
-        const readers = [0, 1, 2, 3].map(reader);
+        const uploader = async () => {
+            for (let i = 0; bounded() && i < 400; i++, await sleep(2000)) {
+                const h = hosts[i % hosts.length].address;
+                const d = textPdf(`rolling ${uniqueWord()}`);
+                await upload(via(h), d).then((task) => load.uploads.push({ task, sha256: d.sha256 }), (e: Error) => load.failures.push(`upload through ${h}: ${e.message}`));
+            }
+        };
+        const workers = [...[0, 1, 2, 3].map(reader), uploader()];
         const run = await engine("up", STACK, rolled).finally(() => { load.done = true; });
-        await Promise.all(readers);
+        await Promise.all(workers);
         report("rolling update (s)", run.summary.seconds);
-        report("rolling update requests", load.requests);
+        report("rolling update reads", load.reads);
+        report("rolling update uploads", load.uploads.length);
         report("rolling update failed requests", load.failures.length);
         expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
         expect(run.summary.replaced.filter((n) => n.endsWith("-paperless")).sort()).toEqual(["node1", "node2", "node3", "node4"].map((n) => `app-${n}-paperless`));
-        expect(load.requests).toBeGreaterThan(100);
+        expect(load.reads).toBeGreaterThan(100);
+        expect(load.uploads.length).toBeGreaterThan(10);
         expect(load.failures.slice(0, 5)).toEqual([]);
+        // Every upload accepted during the rollout is consumed once and served as uploaded.
+        for (const u of load.uploads) expect(sha256(await original(via(hosts[0].address), await consumed(via(hosts[0].address), u.task)))).toBe(u.sha256);
         // One node at a time: each replacement began only after the one before was back in HAProxy's rotation.
         const at = (line: string) => run.output.indexOf(line);
         for (const [prev, next] of [["node1", "node2"], ["node2", "node3"], ["node3", "node4"]]) {
@@ -385,14 +413,14 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(at(`+- app-${next}-paperless`)).toBeGreaterThan(at(`~ app-${prev}-in-service`));
         }
         for (const h of hosts) {
-            expect(JSON.parse(onHost(h.address, `curl -fsS http://${h.address}:8000/api/ha/`)).version).toBe("2");
+            expect(onHost(h.address, "docker inspect -f '{{.Image}}' paperless-ha-app")).toBe(onHost(h.address, `docker image inspect -f '{{.Id}}' ${NEXT_IMAGE}`));
         }
     });
 
     it("refuses, before changing anything, a node list that would leave etcd and the volume below three", async () => {
         const tooSmall = stackFile("too-small", (c) => {
             c["paperless-ha:nodes"] = (c["paperless-ha:nodes"] as object[]).slice(0, 1);
-            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+            (c["paperless-ha:app"] as Record<string, string>).image = NEXT_IMAGE;
         });
         const state = fs.readFileSync(statePath(STACK), "utf8");
         const run = await engine("up", STACK, tooSmall);
@@ -408,7 +436,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const shrunk = stackFile("shrunk", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: hosts[3].address }]
                 .filter((n) => n.name !== "node2");
-            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+            (c["paperless-ha:app"] as Record<string, string>).image = NEXT_IMAGE;
         });
         // The leaving node leads, so the run must hand its leadership over. Patroni switches over only
         // to the synchronous standby: leadership moves along until node2 has it (bounded).
@@ -448,12 +476,7 @@ describe("classic with Patroni, from bare hosts", () => {
         for (const h of remaining) expect(onHost(h.address, "grep -c 'server node2' /etc/haproxy/haproxy.cfg || true")).toBe("0");
 
         // Every document stored before is served by every remaining node.
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
-        for (const h of remaining) {
-            const down = await request(`https://${h.address}/api/documents/${uploaded.id}/download/`, ca, { auth });
-            expect(down.status).toBe(200);
-            expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(uploaded.sha256);
-        }
+        for (const h of remaining) await expectServed(h.address, [uploaded]);
         // node2 is torn down and its copies are set aside, not deleted.
         expect(onHost(node2, "systemctl is-active patroni etcd haproxy || true").split("\n").every((s) => s !== "active")).toBe(true);
         expect(onHost(node2, "docker ps -a --format '{{.Names}}' | grep -c paperless-ha || true")).toBe("0");
@@ -469,12 +492,11 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(node4).not.toBe(lost);
         // With one host of three gone the cluster still stores documents (a leader among the two left).
         const docs = [uploaded, await storeWhileLost(node1, lost, "while node4 is lost")];
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
 
         const replaced = stackFile("replaced", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: node4 }]
                 .filter((n) => n.name !== "node2");
-            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+            (c["paperless-ha:app"] as Record<string, string>).image = NEXT_IMAGE;
         });
         const run = await engine("up", STACK, replaced);
         report("replace lost node4", run.summary.seconds);
@@ -490,12 +512,8 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(onHost(node1, `grep -c '${node4}:' /etc/haproxy/haproxy.cfg`)).not.toBe("0");
 
         // A full heal fills the new brick with every document, the one written while node4 was lost too.
-        for (const d of docs) {
-            expect(await healedOnBrick(node4, d, 45)).toBe(d.sha256);
-            const down = await request(`https://${node4}/api/documents/${d.id}/download/`, ca, { auth });
-            expect(down.status).toBe(200);
-            expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(d.sha256);
-        }
+        for (const d of docs) expect(await healedOnBrick(node4, d, 45)).toBe(d.sha256);
+        await expectServed(node4, docs);
     });
 
     it("replaces node1, the first node, lost for good: the second node lets its new host into the pool, and it takes back its brick, etcd member, Patroni member, backups and Prometheus", async () => {
@@ -513,13 +531,12 @@ describe("classic with Patroni, from bare hosts", () => {
             if (!leader) await new Promise((r) => setTimeout(r, 3000));
         }
         expect([node3, node4]).toContain(leader?.Host);
-        const original = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
-        expect(onHost(node3, `sha256sum ${original} | cut -d' ' -f1`)).toBe(uploaded.sha256);
-        const auth = `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+        const file = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
+        expect(onHost(node3, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
 
         const replaced = stackFile("replaced-first", (c) => {
             c["paperless-ha:nodes"] = [{ name: "node1", address: node1 }, { name: "node3", address: node3 }, { name: "node4", address: node4 }];
-            (c["paperless-ha:app"] as Record<string, string>).image = "paperless-ha/standin:2";
+            (c["paperless-ha:app"] as Record<string, string>).image = NEXT_IMAGE;
         });
         const run = await engine("up", STACK, replaced);
         report("replace lost node1", run.summary.seconds);
@@ -532,12 +549,8 @@ describe("classic with Patroni, from bare hosts", () => {
 
         await expectRejoined(node3, "node1", node1, lost);
         const docs = [uploaded, await storeWhileLost(node1, lost, "after node1 is back")];
-        for (const d of docs) {
-            expect(await healedOnBrick(node1, d, 45)).toBe(d.sha256);
-            const down = await request(`https://${node1}/api/documents/${d.id}/download/`, ca, { auth });
-            expect(down.status).toBe(200);
-            expect(crypto.createHash("sha256").update(down.body).digest("hex")).toBe(d.sha256);
-        }
+        for (const d of docs) expect(await healedOnBrick(node1, d, 45)).toBe(d.sha256);
+        await expectServed(node1, docs);
 
         // The singleton's duties come back with it: a backup runs there, and its Prometheus sees every node.
         onHost(node1, "systemctl start paperless-ha-backup.service || { journalctl -u paperless-ha-backup.service -n 40 --no-pager >&2; exit 1; }");

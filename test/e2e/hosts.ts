@@ -140,6 +140,7 @@ export function stateSecret(stack: string, resource: string, output: string): st
 export interface HttpReply {
     status: number;
     body: Buffer;
+    headers?: Record<string, string | string[] | undefined>;
 }
 
 /** HTTPS to a node's load balancer, verifying its certificate against the cluster CA. */
@@ -157,7 +158,7 @@ export function request(url: string, ca: string, opts: { method?: string; auth?:
         }, (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
         });
         req.on("timeout", () => req.destroy(new Error(`timeout: ${url}`)));
         req.on("error", reject);

@@ -6,10 +6,10 @@
  * (see README), so these hosts run the swarm on the GlusterFS backend. Order matters.
  */
 import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Call, content, original, sample, scannedPdf, search, sha256, store, textPdf, uniquePng, uniqueWord, viaAppPort } from "./documents";
 import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "swarm";
@@ -62,8 +62,14 @@ function sqlThroughPgbouncer(via: SandboxHost, sql: string): string {
     `${stateSecret(STACK, "secrets-db-app", "result")}\n`);
 }
 
-const standin = async (h: SandboxHost, p: string, init: RequestInit = {}) =>
-    fetch(`http://${h.address}:8000${p}`, { ...init, signal: AbortSignal.timeout(15_000) });
+/** Paperless's API on a node's published port, as the admin. */
+const app = (h: SandboxHost): Call => viaAppPort(h.address, 8000, `admin:${stateSecret(STACK, "secrets-admin", "result")}`);
+/** Every document downloads through `h` byte for byte as uploaded. */
+async function expectServed(h: SandboxHost, docs: { id: number; sha256: string }[]) {
+    for (const d of docs) expect(sha256(await original(app(h), d.id))).toBe(d.sha256);
+}
+/** The Paperless container of the app stack on a node (its task's container). */
+const appContainer = "$(docker ps -qf name=paperless-app_paperless-)";
 /** Lose hosts[index] for good: a fresh host starts under its name at a new address. */
 async function loseHost(index: number): Promise<{ lost: string; fresh: SandboxHost }> {
     const lost = hosts[index].address;
@@ -73,15 +79,17 @@ async function loseHost(index: number): Promise<{ lost: string; fresh: SandboxHo
     return { lost, fresh: hosts[index] };
 }
 
-/** A document stored through `via`, retried (bounded) while the cluster settles after a host's loss. */
+/** A document uploaded through `via` and consumed, retried (bounded) while the cluster settles after a host's loss. */
 async function storeThrough(via: SandboxHost, title: string): Promise<{ id: number; sha256: string }> {
-    const body = crypto.randomBytes(48 * 1024);
-    for (let i = 0; i < 30; i++, await sleep(3000)) {
-        const r = await standin(via, "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": title } })
-            .catch(() => undefined);
-        if (r?.status === 200) return { id: (await r.json() as { id: number }).id, sha256: crypto.createHash("sha256").update(body).digest("hex") };
+    let last = "";
+    for (let i = 0; i < 20; i++, await sleep(3000)) {
+        try {
+            return await store(app(via), textPdf(`${title} ${uniqueWord()}`));
+        } catch (e) {
+            last = (e as Error).message;
+        }
     }
-    throw new Error(`no document stored through ${via.name} (${title}) in 30 tries`);
+    throw new Error(`no document stored through ${via.name} (${title}) in 20 tries: ${last}`);
 }
 /** Wait, bounded, until the manager `via` sees the manager at `lost` unreachable: only then may its name move. */
 async function seenUnreachable(via: SandboxHost, lost: string): Promise<void> {
@@ -133,13 +141,9 @@ async function expectBrickAndDocuments(fresh: SandboxHost, lost: string, docs: {
     expect(volume).toMatch(/Number of Bricks: 1 x 4 = 4/);
     expect(volume).toContain(`${fresh.address}:`);
     expect(volume).not.toContain(`${lost}:`);
-    for (const doc of docs) {
-        expect(await healedOnBrick(fresh.address, doc, 60)).toBe(doc.sha256);
-        const got = await standin(fresh, `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
-        expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
-    }
+    for (const doc of docs) expect(await healedOnBrick(fresh.address, doc, 60)).toBe(doc.sha256);
+    await expectServed(fresh, docs);
 }
-const adminAuth = () => `Basic ${Buffer.from(`admin:${stateSecret(STACK, "secrets-admin", "result")}`).toString("base64")}`;
 
 beforeAll(async () => {
     const t = Date.now();
@@ -208,39 +212,37 @@ describe("swarm on three bare hosts", () => {
         report("metrics all in (s)", (Date.now() - t) / 1000);
     });
 
-    it("serves Paperless on every node's published port, with exactly one consumer and scheduler, media on the shared volume", async () => {
-        const roles: { node: string; consumer: boolean; scheduler: boolean }[] = [];
-        for (const h of hosts) roles.push(await (await standin(h, "/api/ha/")).json() as typeof roles[number]);
-        expect(roles.map((r) => r.node).sort()).toEqual(["node1", "node2", "node3"]);
-        expect(roles.filter((r) => r.consumer)).toHaveLength(1);
-        expect(roles.filter((r) => r.scheduler)).toHaveLength(1);
+    it("consumes real documents on every node's published port, OCR'd ones too, with one consumer and one schedule, media on the shared volume", async () => {
+        const consumers = hosts.map((h) => Number(onHost(h.address, `docker top ${appContainer} -eo args | grep -c '[m]anage.py document_consumer' || true`)));
+        expect(consumers).toEqual([1, 0, 0]);
+        const schedule = "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'paperless.settings'); " +
+            "from django.conf import settings; print(len(settings.CELERY_BEAT_SCHEDULE))";
+        expect(hosts.map((h) => onHost(h.address, `docker exec ${appContainer} python3 -c "${schedule}" 2>/dev/null | tail -n 1`))).toEqual(["6", "0", "0"]);
 
-        const body = crypto.randomBytes(64 * 1024);
-        const up = await standin(hosts[1], "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": "e2e" } });
-        expect(up.status).toBe(200);
-        const { id } = await up.json() as { id: number };
-        const down = await standin(hosts[2], `/api/documents/${id}/download/`, { headers: { Authorization: adminAuth() } });
-        expect(Buffer.from(await down.arrayBuffer()).equals(body)).toBe(true);
-        Object.assign(uploaded, { id, sha256: crypto.createHash("sha256").update(body).digest("hex") });
-        const file = `/mnt/paperless/media/documents/originals/${String(id).padStart(7, "0")}.pdf`;
+        const word = uniqueWord();
+        const docs = { text: textPdf(`Invoice ${word} from the swarm`), scanned: scannedPdf(sample("simple.jpg")), image: uniquePng(sample("simple.png")) };
+        const stored: Record<string, { id: number; sha256: string; seconds: number }> = {};
+        for (const [kind, d] of Object.entries(docs)) {
+            stored[kind] = await store(app(hosts[1]), d);
+            report(`upload to consumed, ${kind} (s)`, stored[kind].seconds);
+        }
+        expect(await search(app(hosts[2]), word)).toEqual([stored.text.id]);
+        for (const kind of ["scanned", "image"]) expect((await content(app(hosts[2]), stored[kind].id)).toLowerCase()).toContain("this is a test document");
+        expect((await search(app(hosts[2]), "test")).sort()).toEqual([stored.scanned.id, stored.image.id].sort());
+        await expectServed(hosts[0], Object.values(stored));
+        Object.assign(uploaded, { id: stored.text.id, sha256: stored.text.sha256 });
+        const file = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
         for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
     });
 
     it("backs up through the singleton's PgBouncer, and a restore after the data is destroyed brings back every document and row", async () => {
         const docs = [{ ...uploaded }];
-        for (const h of hosts) {
-            const body = crypto.randomBytes(32 * 1024);
-            const up = await standin(h, "/api/documents/post_document/", { method: "POST", body, headers: { Authorization: adminAuth(), "X-Title": `drill ${h.name}` } });
-            expect(up.status).toBe(200);
-            docs.push({ id: (await up.json() as { id: number }).id, sha256: crypto.createHash("sha256").update(body).digest("hex") });
-        }
+        for (const h of hosts) docs.push(await store(app(h), textPdf(`drill ${h.name} ${uniqueWord()}`)));
         const rows = () => sqlThroughPgbouncer(hosts[1], "SELECT count(*) || ' ' || md5(string_agg(id || ':' || checksum, ',' ORDER BY id)) FROM documents_document");
-        const downloads = async () => Promise.all(docs.map(async (d, i) => {
-            const r = await standin(hosts[i % hosts.length], `/api/documents/${d.id}/download/`, { headers: { Authorization: adminAuth() } });
-            return r.status === 200 ? crypto.createHash("sha256").update(Buffer.from(await r.arrayBuffer())).digest("hex") : `HTTP ${r.status}`;
-        }));
+        const downloads = async () => Promise.all(docs.map(async (d, i) => sha256(await original(app(hosts[i % hosts.length]), d.id))));
         const before = rows();
-        expect(before.startsWith(`${docs.length} `)).toBe(true);
+        // The three of the first upload and the three of this drill.
+        expect(before.startsWith(`${docs.length + 2} `)).toBe(true);
 
         const single = hosts[0].address;
         let t = Date.now();
@@ -251,7 +253,7 @@ describe("swarm on three bare hosts", () => {
             .toEqual(["database.dump: OK", "media.tar: OK"]);
 
         // Disaster: every document row and every media file gone.
-        sqlThroughPgbouncer(hosts[1], "DELETE FROM documents_document");
+        sqlThroughPgbouncer(hosts[1], "DELETE FROM documents_document_tags; DELETE FROM documents_note; DELETE FROM documents_document");
         onHost(single, "rm -rf /mnt/paperless/media/documents");
         expect((await downloads()).every((s) => s.startsWith("HTTP "))).toBe(true);
 
@@ -386,8 +388,7 @@ describe("swarm on three bare hosts", () => {
         expect(nodes.map((l) => l.replace(/=(Leader|Reachable)$/, "=manager"))).toEqual(["node1=manager", "node2=manager", "node3=manager", "node4="]);
         const list = await healthyPatroni(hosts[3], 4);
         expect(list.map((m) => m.Member).sort()).toEqual(["node1", "node2", "node3", "node4"]);
-        const got = await standin(hosts[3], `/api/documents/${uploaded.id}/download/`, { headers: { Authorization: adminAuth() } });
-        expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(uploaded.sha256);
+        await expectServed(hosts[3], [uploaded]);
     });
 
     it("changes nothing on a second run", async () => {
@@ -469,8 +470,8 @@ describe("swarm on three bare hosts", () => {
             } catch { /* etcd electing */ }
         }
         expect(["node2", "node3", "node4"]).toContain(leader?.Member);
-        const original = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
-        expect(onHost(node2.address, `sha256sum ${original} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+        const file = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
+        expect(onHost(node2.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
 
         // The app's Redis files name node1's address, so the app services move to new ones.
         await replaceManager("node1", node2, "replace lost first node node1", ["paperless-app-secret-paperless_redis_url", "paperless-app-secret-redis_conf"]);
@@ -518,10 +519,7 @@ describe("swarm on three bare hosts", () => {
         expect(volume).toMatch(/Number of Bricks: 1 x 3 = 3/);
         expect(volume).not.toContain(`${node4.address}:`);
         expect(onHost(hosts[0].address, "gluster pool list")).not.toContain(node4.address);
-        for (const doc of [uploaded, storedWhileLost, storedWhileManagerLost, storedThroughNewFirst]) {
-            const got = await standin(hosts[1], `/api/documents/${doc.id}/download/`, { headers: { Authorization: adminAuth() } });
-            expect(crypto.createHash("sha256").update(Buffer.from(await got.arrayBuffer())).digest("hex")).toBe(doc.sha256);
-        }
+        await expectServed(hosts[1], [uploaded, storedWhileLost, storedWhileManagerLost, storedThroughNewFirst]);
         const again = await engine("up", STACK, shrunkStack);
         expect({ ...again.summary, seconds: 0, outputs: {}, unchanged: 0 }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
     });

@@ -218,7 +218,7 @@ describe("ordering", () => {
             dependsAfter(run, `gluster-${n}-mount`, "gluster-node1-mount");
             expect(String((plain(run.byName(`gluster-${n}-mount`).inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS=''");
         }
-        expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export'");
+        expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export scratch index'");
         // A joiner waits for the first node to admit it.
         dependsAfter(run, "db-node3-join", "db-node1-access");
     });
@@ -229,14 +229,20 @@ describe("ordering", () => {
         const run = await runProgram(cfg);
         const envs = (n: string) => plain(run.byName(`app-${n}-paperless`).inputs.envs) as string[];
         const uploads = (n: string) => JSON.stringify(plain(run.byName(`app-${n}-paperless`).inputs.uploads ?? []));
-        expect(envs("node2")).toContain("PAPERLESS_HA_ROLE=singleton");
         expect(envs("node2").some((e) => e.startsWith("PAPERLESS_ADMIN_USER="))).toBe(true);
+        expect(envs("node2")).toContain("PAPERLESS_ADMIN_PASSWORD_FILE=/run/secrets/paperless_admin_password");
+        expect(uploads("node2")).toContain("/run/secrets/paperless_admin_password");
+        // Roles by Paperless's documented settings only: no file of the image is replaced.
         for (const n of ["node1", "node3"]) {
             expect(envs(n)).toContain("PAPERLESS_CONSUMER_DISABLE=1");
+            expect(envs(n)).toContain("PAPERLESS_TRAIN_TASK_CRON=disable");
+            expect(envs(n).filter((e) => e.endsWith("_TASK_CRON=disable"))).toHaveLength(6);
             expect(envs(n).some((e) => e.startsWith("PAPERLESS_ADMIN_"))).toBe(false);
-            expect(uploads(n)).toContain("svc-scheduler");
+            expect(uploads(n)).not.toContain("/run/secrets/paperless_admin_password");
+            expect(uploads(n)).not.toContain("s6");
         }
         expect(envs("node2")).not.toContain("PAPERLESS_CONSUMER_DISABLE=1");
+        expect(envs("node2").some((e) => e.includes("_TASK_CRON="))).toBe(false);
         // Migrations run on the singleton, which starts before the others.
         const migrate = plain(run.byName("app-migrate").inputs) as { connection: { host: string } };
         expect(migrate.connection.host).toBe("10.0.0.12");
@@ -248,18 +254,24 @@ describe("ordering", () => {
         expect(volumes("node1")).not.toContain("consume");
     });
 
-    it("shares one Redis and keeps each index on local disk", async () => {
+    it("shares one Redis, the index and the upload scratch dir, and keeps each data dir on local disk", async () => {
         const run = await runProgram(baseConfig(3));
         expect(run.resources.filter((r) => r.type === "docker:index/container:Container" && r.name.includes("redis"))).toHaveLength(1);
-        const redisUrls = nodeNames(3).map((n) => (plain(run.byName(`app-${n}-paperless`).inputs.envs) as string[]).find((e) => e.startsWith("PAPERLESS_REDIS=")));
+        const app = (n: string) => plain(run.byName(`app-${n}-paperless`).inputs) as { envs: string[]; uploads: { file: string; content: string }[] };
+        const redisUrls = nodeNames(3).map((n) => app(n).uploads.find((u) => u.file === "/run/secrets/paperless_redis_url")?.content);
         expect(new Set(redisUrls).size).toBe(1);
         expect(redisUrls[0]).toMatch(/@10\.0\.0\.11:6379\/0$/);
         for (const n of nodeNames(3)) {
+            expect(app(n).envs).toContain("PAPERLESS_REDIS_FILE=/run/secrets/paperless_redis_url");
+            expect(app(n).envs.some((e) => e.startsWith("PAPERLESS_REDIS="))).toBe(false);
+            expect(app(n).envs).toContain("PAPERLESS_SCRATCH_DIR=/usr/src/paperless/scratch");
             const volumes = plain(run.byName(`app-${n}-paperless`).inputs.volumes) as { hostPath: string; containerPath: string }[];
             const data = volumes.find((v) => v.containerPath === "/usr/src/paperless/data");
             expect(data?.hostPath).toBe("/var/lib/paperless-ha/data");
             expect(data?.hostPath.startsWith("/mnt/paperless")).toBe(false);
             expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/media")?.hostPath).toBe("/mnt/paperless/media");
+            expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/data/index")?.hostPath).toBe("/mnt/paperless/index");
+            expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/scratch")?.hostPath).toBe("/mnt/paperless/scratch");
         }
     });
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { envList, paperlessEnv, renderRedisConf } from "../../components/app";
+import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
 import { validateConfig } from "../../components/config";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
 import { renderHaproxyCfg } from "../../components/edge";
@@ -147,11 +147,45 @@ describe("app renderers", () => {
         const env = paperlessEnv(c, c.nodes[2], secrets);
         expect(env).toMatchObject({
             PAPERLESS_DBHOST: "10.0.0.13", PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_REDIS: "redis://:rpw@10.0.0.12:6379/0",
-            PAPERLESS_CONSUMER_DISABLE: "1", PAPERLESS_HA_ROLE: "replica",
+            PAPERLESS_CONSUMER_DISABLE: "1", PAPERLESS_EMAIL_TASK_CRON: "disable",
+            PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]', PAPERLESS_OCR_LANGUAGES: "eng",
         });
         expect(env.PAPERLESS_ADMIN_PASSWORD).toBeUndefined();
-        expect(paperlessEnv(c, c.nodes[0], secrets)).toMatchObject({ PAPERLESS_HA_ROLE: "singleton", PAPERLESS_ADMIN_PASSWORD: "apw" });
+        expect(paperlessEnv(c, c.nodes[0], secrets)).toMatchObject({ PAPERLESS_ADMIN_PASSWORD: "apw", PAPERLESS_CONSUMER_POLLING: "10" });
+        expect(paperlessEnv(c, c.nodes[0], secrets).PAPERLESS_EMAIL_TASK_CRON).toBeUndefined();
         expect(envList({ B: "2", A: "1" })).toEqual(["A=1", "B=2"]);
+    });
+
+    it("moves every secret into a file and leaves its name in the environment", () => {
+        const c = cluster(3);
+        const { env, files } = withSecretFiles(paperlessEnv(c, c.nodes[0], secrets));
+        expect(Object.values(env).some((v) => ["dbpw", "sk", "apw"].includes(v) || v.includes("rpw"))).toBe(false);
+        expect(env.PAPERLESS_DBPASS_FILE).toBe("/run/secrets/paperless_db_password");
+        expect(files).toEqual({
+            "/run/secrets/paperless_db_password": "dbpw", "/run/secrets/paperless_secret_key": "sk",
+            "/run/secrets/paperless_admin_password": "apw", "/run/secrets/paperless_redis_url": "redis://:rpw@10.0.0.11:6379/0",
+        });
+    });
+
+    it("names the public URL and the origins a sign-in may come from", () => {
+        expect(publicUrl(cluster(3))).toBeUndefined();
+        expect(trustedOrigins(cluster(3))).toEqual([]);
+        const named = cluster(3, { edge: { hostnames: ["docs.example.com", "fd00::9"], httpsPort: 8443 } });
+        expect(publicUrl(named)).toBe("https://docs.example.com:8443");
+        expect(trustedOrigins(named)).toEqual(["https://docs.example.com:8443", "https://[fd00::9]:8443"]);
+        const url = cluster(3, { app: { url: "https://paperless.example.com/" }, edge: { hostnames: ["paperless.example.com"] } });
+        expect(publicUrl(url)).toBe("https://paperless.example.com/");
+        expect(trustedOrigins(url)).toEqual(["https://paperless.example.com"]);
+        expect(paperlessEnv(url, url.nodes[1], secrets)).toMatchObject({
+            PAPERLESS_URL: "https://paperless.example.com/", PAPERLESS_CSRF_TRUSTED_ORIGINS: "https://paperless.example.com",
+        });
+    });
+
+    it("writes a settings file python-dotenv reads back byte for byte", () => {
+        const env = { PAPERLESS_A: "it's $HOME `x` \\n #no-comment", PAPERLESS_B: "two\nlines", PAPERLESS_C: "" };
+        const read = execFileSync("/usr/bin/python3", ["-c", "import json, sys; from dotenv import dotenv_values; print(json.dumps(dotenv_values(stream=sys.stdin)))"],
+            { input: renderDotenv(env), encoding: "utf8" });
+        expect(JSON.parse(read)).toEqual(env);
     });
 
     it("brackets IPv6 Redis addresses and binds Redis to the cluster address", () => {
@@ -164,7 +198,7 @@ describe("app renderers", () => {
 describe("load balancer", () => {
     it("balances over every data node with an /api/ health check", () => {
         const cfg = renderHaproxyCfg(cluster(3));
-        expect(cfg).toContain("option httpchk GET /api/");
+        expect(cfg).toContain("http-check send meth GET uri /api/ ver HTTP/1.1 hdr Host localhost");
         expect(cfg.match(/^ {4}server /gm)).toHaveLength(3);
         expect(cfg).toContain("server node2 10.0.0.12:8000 check");
         expect(cfg).toContain("bind :443 ssl crt /etc/haproxy/paperless-ha.pem");

@@ -40,7 +40,7 @@ function stacks(): Record<string, StackSpec> {
         db: patroniStack(c, named([...c.nodes.map((n) => `patroni-${n.name}`), "router", "pgbouncer"]),
             named(["pg_superuser_password", "pg_replication_password", "pg_metrics_password", "pgbouncer_userlist"])),
         storage: seaweedStack(c, named(["filer"]), named(["seaweedfs_db_password"])),
-        app: paperlessStack(c, "/mnt/seaweedfs", named(["scheduler_disabled"]),
+        app: paperlessStack(c, "/mnt/seaweedfs", named([]),
             named(["paperless_db_password", "paperless_secret_key", "paperless_admin_password", "paperless_redis_url", "redis_conf"])),
     };
 }

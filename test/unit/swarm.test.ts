@@ -33,7 +33,7 @@ function expectedNames(nodes: string[]): string[] {
         "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
-        "app", "app-migrate", "paperless-app", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy", "paperless-app-config-scheduler_disabled",
+        "app", "app-migrate", "paperless-app", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
         ...APP_SECRETS.map((s) => `paperless-app-secret-${s}`),
         ...nodes.flatMap(perNode),
     ].sort();
@@ -191,7 +191,7 @@ describe("swarm ordering", () => {
         for (const n of ["node2", "node3"]) after(run, `seaweedfs-${n}-mount`, "seaweedfs-node1-mount");
         after(run, "app-migrate", "db-bootstrap");
         after(run, "paperless-app-deploy", "app-migrate");
-        expect(stdin(run, "seaweedfs-node1-mount")).toContain("export MAKE_DIRS='media consume export'");
+        expect(stdin(run, "seaweedfs-node1-mount")).toContain("export MAKE_DIRS='media consume export scratch index'");
         expect(stdin(run, "seaweedfs-node2-mount")).toContain("export MAKE_DIRS=''");
     });
 
@@ -201,9 +201,11 @@ describe("swarm ordering", () => {
         const s = app.services;
         expect(s["paperless-node1"].environment?.PAPERLESS_ADMIN_PASSWORD_FILE).toBe("/run/secrets/paperless_admin_password");
         expect(s["paperless-node1"].environment).not.toHaveProperty("PAPERLESS_CONSUMER_DISABLE");
+        expect(s["paperless-node1"].environment).not.toHaveProperty("PAPERLESS_TRAIN_TASK_CRON");
         for (const n of ["node2", "node3"]) {
             expect(s[`paperless-${n}`].environment?.PAPERLESS_CONSUMER_DISABLE).toBe("1");
-            expect(s[`paperless-${n}`].configs).toContainEqual(expect.objectContaining({ source: "scheduler_disabled", target: "/etc/s6-overlay/s6-rc.d/svc-scheduler/run" }));
+            expect(s[`paperless-${n}`].environment?.PAPERLESS_TRAIN_TASK_CRON).toBe("disable");
+            expect(s[`paperless-${n}`].configs ?? []).toEqual([]);
             expect(s[`paperless-${n}`].environment?.PAPERLESS_DBPORT).toBe("6432");
         }
         expect(s.redis.deploy.placement?.constraints).toEqual(["node.labels.paperless-ha.node == node1"]);
