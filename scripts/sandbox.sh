@@ -108,8 +108,11 @@ paperless_image() {
 # topology also needs the base its Patroni image is built from and the database tools.
 APP_IMAGES=("$PAPERLESS_IMAGE" "$PAPERLESS_IMAGE-next" paperless-ha/redis:1)
 SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
-seeded_images() { printf '%s\n' "${APP_IMAGES[@]}"; if [ "$swarm" = "1" ]; then printf '%s\n' "${SWARM_IMAGES[@]}"; fi; }
-image_tar() { echo "$dir/images/$(echo "$1" | tr '/:' '__').tar"; }
+# Each group is one tar, so the layers its images share (the two Paperless builds) are saved,
+# copied and loaded once.
+seed_groups() { echo app; if [ "$swarm" = "1" ]; then echo swarm; fi; }
+group_images() { if [ "$1" = app ]; then printf '%s\n' "${APP_IMAGES[@]}"; else printf '%s\n' "${SWARM_IMAGES[@]}"; fi; }
+group_tar() { echo "$dir/images/$1.tar"; }
 
 images() {
     need_root
@@ -126,13 +129,15 @@ images() {
         build_image paperless-ha/pgtools:1 test/sandbox/pgtools
         build_image paperless-ha/pgbouncer:1 test/sandbox/pgbouncer
     fi
-    local img file id
-    for img in $(seeded_images); do
-        file=$(image_tar "$img")
-        id=$(docker image inspect -f '{{ .Id }}' "$img")
-        if [ ! -f "$file" ] || [ "$(cat "$file.id" 2>/dev/null)" != "$id" ]; then
-            docker save -o "$file" "$img"
-            echo "$id" > "$file.id"
+    local group file ids
+    for group in $(seed_groups); do
+        file=$(group_tar "$group")
+        mapfile -t imgs < <(group_images "$group")
+        ids=$(docker image inspect -f '{{ .Id }}' "${imgs[@]}" | tr '\n' ' ')
+        if [ ! -f "$file" ] || [ "$(cat "$file.id" 2>/dev/null)" != "$ids" ]; then
+            docker save -o "$file.part" "${imgs[@]}"
+            mv "$file.part" "$file"
+            echo "$ids" > "$file.id"
         fi
     done
 }
@@ -168,10 +173,11 @@ authorize() { # authorize CONTAINER: the sandbox key logs in as root
 seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the locally built images
     wait_ssh "$2"
     # There is no registry to pull from.
-    local img
-    for img in $(seeded_images); do
-        docker exec "$1" docker image inspect "$img" >/dev/null 2>&1 ||
-            docker exec -i "$1" docker load -q < "$(image_tar "$img")" >/dev/null
+    local group
+    for group in $(seed_groups); do
+        mapfile -t imgs < <(group_images "$group")
+        docker exec "$1" docker image inspect "${imgs[@]}" >/dev/null 2>&1 ||
+            docker exec -i "$1" docker load -q < "$(group_tar "$group")" >/dev/null
     done
 }
 

@@ -60,16 +60,19 @@ function edgeOrigin(c: ClusterConfig, host: string): string {
     return `${scheme}://${host.includes(":") ? `[${host}]` : host}${port === standard ? "" : `:${port}`}`;
 }
 
+/** HAProxy in front of the app: the classic topology's edge. */
+const behindEdge = (c: ClusterConfig) => c.topology === "classic" && c.edge.enabled;
+
 /** Where users reach the cluster: the configured URL, else the first edge host name. */
 export function publicUrl(c: ClusterConfig): string | undefined {
     if (c.app.url) return c.app.url;
     const [name] = c.edge.hostnames;
-    return name && c.edge.enabled ? edgeOrigin(c, name) : undefined;
+    return name && behindEdge(c) ? edgeOrigin(c, name) : undefined;
 }
 
 /** Origins a browser may sign in from besides the address it asked for (Django compares Origin with Host behind the proxy). */
 export function trustedOrigins(c: ClusterConfig): string[] {
-    const names = c.edge.enabled ? c.edge.hostnames.map((h) => edgeOrigin(c, h)) : [];
+    const names = behindEdge(c) ? c.edge.hostnames.map((h) => edgeOrigin(c, h)) : [];
     return [...new Set([...(c.app.url ? [new URL(c.app.url).origin] : []), ...names])];
 }
 
@@ -101,7 +104,8 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
         PAPERLESS_SCRATCH_DIR: CONTAINER.scratch,
         // The published image installs these tesseract languages at start when they are missing.
         PAPERLESS_OCR_LANGUAGES: c.app.ocrLanguage.split("+").map((l) => l.replace(/_/g, "-")).join(" "),
-        ...(c.edge.enabled && c.edge.tls ? { PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]' } : {}),
+        // Only behind HAProxy, which sets the header: elsewhere a client could claim https itself.
+        ...(behindEdge(c) && c.edge.tls ? { PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]' } : {}),
         ...(url ? { PAPERLESS_URL: url } : {}),
         ...(origins.length ? { PAPERLESS_CSRF_TRUSTED_ORIGINS: origins.join(",") } : {}),
         ...c.app.env,

@@ -6,9 +6,28 @@ import { HostLogin, runScript } from "../host";
 import { glusterPlan } from "../storage";
 import { FIRST_LABEL, NODE_LABEL } from "../swarm";
 
+/** The release an image reference names by its tag (`…:2.20.15`, `…:v3.0`), if it names one. Pure. */
+export function imageVersion(image: string): string | undefined {
+    if (image.includes("@")) return undefined;
+    const tag = /:([^:/]+)$/.exec(image)?.[1];
+    return tag && /^v?\d+\.\d+(\.\d+)?$/.test(tag) ? tag.replace(/^v/, "") : undefined;
+}
+
+/**
+ * Paperless-ngx migrates its database forward only, and each major release starts from the last
+ * release of the one before: major => the release an upgrade to it must start from.
+ */
+export const MAJOR_UPGRADE_FROM: Record<number, string> = { 3: "2.20.15" };
+
 /** What the guard counts against: the member counts this node list asks for. Pure. */
 export function guardEnv(c: ClusterConfig): Record<string, string> {
     const env: Record<string, string> = { FORCE: c.forceShrink ? "1" : "0" };
+    const version = imageVersion(c.app.image);
+    if (version) {
+        env.APP_VERSION_WANT = version;
+        env.APP_CONTAINER = c.topology === "swarm" ? "paperless-app_paperless-" : "paperless-ha-app";
+        env.MAJOR_UPGRADE_FROM = Object.entries(MAJOR_UPGRADE_FROM).map(([major, from]) => `${major}=${from}`).join(" ");
+    }
     if (c.topology === "classic" && c.database.engine === "patroni") {
         env.ETCD_TLS = ETCD_TLS_DIR;
         env.ETCD_WANT = String(c.nodes.length);
@@ -31,7 +50,8 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
 /**
  * Runs on the first node before anything on any host changes, and refuses a node list that would
  * take a quorum of three or more below three unless `forceShrink` is set, or (swarm) would drop a
- * manager or move one whose host still answers. The counts are read from the running cluster
+ * manager or move one whose host still answers; and an `app.image` whose release the running
+ * Paperless-ngx cannot migrate to. The counts are read from the running cluster
  * because the stack config only knows the list it wants. `rejoin` (swarm) tells it whether the
  * second manager saw the first node's host lost.
  */

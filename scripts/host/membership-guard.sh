@@ -9,14 +9,42 @@
 # MANAGERS ("name=address ...", the first node first) + NODE_LABEL + FIRST_LABEL + REPLACE_MANAGERS
 # + FIRST_REJOINS (1: the second manager saw the first node's host lost, see swarm-rejoin.sh)
 # (swarm), LEADER_WAIT (tries 5 s apart for a swarm leader, default 24), FORCE (1|0); an empty
-# *_WANT skips that check.
+# *_WANT skips that check. Also refuses an app image Paperless-ngx cannot migrate to from the
+# release running here: APP_VERSION_WANT (the release app.image names), APP_CONTAINER (name of the
+# app container here), MAJOR_UPGRADE_FROM ("3=2.20.15 ...": where each major's upgrade starts).
 set -euo pipefail
 ETCD_TLS=${ETCD_TLS:-} ETCD_WANT=${ETCD_WANT:-} VOLUME=${VOLUME:-} BRICKS_WANT=${BRICKS_WANT:-}
 MANAGERS_WANT=${MANAGERS_WANT:-} MANAGERS=${MANAGERS:-} NODE_LABEL=${NODE_LABEL:-} FIRST_LABEL=${FIRST_LABEL:-}
 REPLACE_MANAGERS=${REPLACE_MANAGERS:-1} FIRST_REJOINS=${FIRST_REJOINS:-0}
 FORCE=${FORCE:-0}
+APP_VERSION_WANT=${APP_VERSION_WANT:-} APP_CONTAINER=${APP_CONTAINER:-} MAJOR_UPGRADE_FROM=${MAJOR_UPGRADE_FROM:-}
 problems=()
 moved=()
+# version_lt A B: release A comes before release B.
+version_lt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]; }
+# Paperless-ngx migrates its database forward only, and a major release starts from the last
+# release of the one before: the running release is the version label of the app's image here.
+if [ -n "$APP_VERSION_WANT" ] && [ -n "$APP_CONTAINER" ] && command -v docker >/dev/null &&
+    running=$(docker ps -q --filter "name=$APP_CONTAINER" 2>/dev/null | head -n 1) && [ -n "$running" ]; then
+    have=$(docker image inspect -f '{{ index .Config.Labels "org.opencontainers.image.version" }}' \
+        "$(docker inspect -f '{{.Image}}' "$running")" 2>/dev/null || true)
+    have=${have#v}
+    if [[ "$have" =~ ^[0-9]+\.[0-9]+ ]]; then
+        want_major=${APP_VERSION_WANT%%.*} have_major=${have%%.*}
+        start=
+        for m in $MAJOR_UPGRADE_FROM; do [ "${m%%=*}" = "$want_major" ] && start=${m#*=}; done
+        if [ "$want_major" -lt "$have_major" ]; then
+            echo "app.image: Paperless-ngx $APP_VERSION_WANT is a major release older than the $have running now: its database cannot go back" >&2
+            exit 1
+        elif [ "$want_major" -gt "$have_major" ] && [ -n "$start" ] && version_lt "$have" "$start"; then
+            echo "app.image: Paperless-ngx $have cannot be upgraded straight to $APP_VERSION_WANT: upgrade to $start first (set app.image to its $start image and run up), then to $APP_VERSION_WANT" >&2
+            exit 1
+        elif [ "$want_major" -gt "$have_major" ]; then
+            echo "app.image: the major upgrade from Paperless-ngx $have to $APP_VERSION_WANT needs every instance stopped while one migrates, which paperless-ha does not do yet; the README says how to do it by hand" >&2
+            exit 1
+        fi
+    fi
+fi
 check() { # what, now, wanted
     if [ "$2" -ge 3 ] && [ "$3" -lt 3 ]; then
         problems+=("$1: $2 now, $3 after this change")

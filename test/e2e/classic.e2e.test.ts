@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
+import { browserSignIn } from "./browser";
 import { Call, consumed, content, original, sample, scannedPdf, search, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
@@ -20,6 +21,8 @@ let grown: EngineRun;
 let ca: string;
 let grownStack: string;
 const uploaded = { id: 0, sha256: "" };
+/** The text PDF, the scan and the image of the first upload. */
+const firstDocs: number[] = [];
 const timings: Record<string, number> = {};
 
 function report(name: string, seconds: number) {
@@ -239,8 +242,17 @@ describe("classic with Patroni, from bare hosts", () => {
         expect((await search(via(hosts[2].address), "test")).sort()).toEqual([stored.scanned.id, stored.image.id].sort());
         await expectServed(hosts[0].address, Object.values(stored));
         Object.assign(uploaded, { id: stored.text.id, sha256: stored.text.sha256 });
+        firstDocs.push(...Object.values(stored).map((d) => d.id));
         const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
         for (const h of hosts) expect(onHost(h.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+    });
+
+    it("lets a person sign in with a browser through node3's HTTPS address, the cluster CA trusted, and see the documents", async () => {
+        const titles = await Promise.all(firstDocs.map(async (id) => String(JSON.parse((await via(hosts[2].address)(`/api/documents/${id}/?fields=title`)).body.toString()).title)));
+        const shot = path.join(SANDBOX, "screenshots", "classic-documents.png");
+        const text = await browserSignIn(`https://${hosts[2].address}/`, ca, "admin", stateSecret(STACK, "secrets-admin", "result"), titles, shot);
+        for (const t of titles) expect(text).toContain(t);
+        expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
     });
 
     it("backs up with its systemd unit, and a restore after the data is destroyed brings back every document and row", async () => {

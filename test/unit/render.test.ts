@@ -179,6 +179,10 @@ describe("app renderers", () => {
         expect(paperlessEnv(url, url.nodes[1], secrets)).toMatchObject({
             PAPERLESS_URL: "https://paperless.example.com/", PAPERLESS_CSRF_TRUSTED_ORIGINS: "https://paperless.example.com",
         });
+        // The swarm has no HAProxy in front of Paperless: no proxy header to trust, no edge names.
+        const swarm = cluster(3, { topology: "swarm", edge: { hostnames: ["docs.example.com"] } });
+        expect(paperlessEnv(swarm, swarm.nodes[0], secrets)).not.toHaveProperty("PAPERLESS_PROXY_SSL_HEADER");
+        expect(publicUrl(swarm)).toBeUndefined();
     });
 
     it("writes a settings file python-dotenv reads back byte for byte", () => {

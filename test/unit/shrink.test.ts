@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { baseConfig, plain, ProgramRun, runProgram, scriptVar, swarmConfig } from "./harness";
 import { validateConfig } from "../../components/config";
-import { guardEnv } from "../../components/guard";
+import { guardEnv, imageVersion } from "../../components/guard";
 import { hostScript, withLib } from "../../components/host/remoteScript";
 
 const COMMAND = "command:remote:Command";
@@ -145,13 +145,16 @@ describe("membership guard", () => {
 
     it("counts what each topology holds a quorum in", () => {
         const env = (config: Record<string, unknown>) => guardEnv(validateConfig(config));
-        expect(env(patroni(3))).toEqual({ FORCE: "0", ETCD_TLS: "/etc/etcd/paperless-ha-tls", ETCD_WANT: "3", VOLUME: "paperless", BRICKS_WANT: "3" });
+        const app = { APP_VERSION_WANT: "2.20.15", APP_CONTAINER: "paperless-ha-app", MAJOR_UPGRADE_FROM: "3=2.20.15" };
+        expect(env(patroni(3))).toEqual({ FORCE: "0", ETCD_TLS: "/etc/etcd/paperless-ha-tls", ETCD_WANT: "3", VOLUME: "paperless", BRICKS_WANT: "3", ...app });
         // pgactive keeps no quorum of its own; the volume does.
-        expect(env(baseConfig(4))).toEqual({ FORCE: "0", VOLUME: "paperless", BRICKS_WANT: "4" });
+        expect(env(baseConfig(4))).toEqual({ FORCE: "0", VOLUME: "paperless", BRICKS_WANT: "4", ...app });
         expect(env({ ...swarmConfig(5), forceShrink: true })).toEqual({
             FORCE: "1", MANAGERS_WANT: "3", MANAGERS: "node1=10.0.0.11 node2=10.0.0.12 node3=10.0.0.13", NODE_LABEL: "paperless-ha.node",
-            FIRST_LABEL: "paperless-ha.first", REPLACE_MANAGERS: "0",
+            FIRST_LABEL: "paperless-ha.first", REPLACE_MANAGERS: "0", ...app, APP_CONTAINER: "paperless-app_paperless-",
         });
+        // An image named by no release (latest, a digest) is not checked.
+        expect(env({ ...baseConfig(3), app: { image: "ghcr.io/paperless-ngx/paperless-ngx:latest" } })).not.toHaveProperty("APP_VERSION_WANT");
         expect(env({ ...swarmConfig(3), storage: { backend: "glusterfs" } }).REPLACE_MANAGERS).toBe("1");
     });
 
@@ -185,6 +188,40 @@ describe("membership guard", () => {
     const guard = (dir: string, env: Record<string, string>) => spawnSync("bash", [path.join(__dirname, "../../scripts/host/membership-guard.sh")], {
         env: { PATH: `${dir}:/usr/bin:/bin`, ETCD_TLS: "/x", VOLUME: "paperless", ...env },
         encoding: "utf8",
+    });
+
+    it("reads the release an image tag names", () => {
+        expect(imageVersion("ghcr.io/paperless-ngx/paperless-ngx:2.20.15")).toBe("2.20.15");
+        expect(imageVersion("registry.local:5000/paperless:v3.0")).toBe("3.0");
+        expect(imageVersion("registry.local:5000/paperless")).toBeUndefined();
+        expect(imageVersion("paperless:latest")).toBeUndefined();
+        expect(imageVersion("paperless:2.20.15@sha256:0123")).toBeUndefined();
+    });
+
+    describe("refuses an app image the running Paperless-ngx cannot migrate to", () => {
+        // docker ps / inspect / image inspect: one app container running an image labelled `running`.
+        const running = (version: string) => {
+            const dir = fakes(0, 0);
+            fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
+case "$1" in ps) echo c1 ;; inspect) echo sha256:img ;; image) echo "${version}" ;; esac
+`, { mode: 0o755 });
+            return dir;
+        };
+        const want = (version: string) => ({ APP_VERSION_WANT: version, APP_CONTAINER: "paperless-ha-app", MAJOR_UPGRADE_FROM: "3=2.20.15" });
+        it.each([
+            ["2.18.4", "3.0.1", "Paperless-ngx 2.18.4 cannot be upgraded straight to 3.0.1: upgrade to 2.20.15 first"],
+            ["3.0.1", "2.20.15", "Paperless-ngx 2.20.15 is a major release older than the 3.0.1 running now"],
+            ["2.20.15", "3.0.1", "the major upgrade from Paperless-ngx 2.20.15 to 3.0.1 needs every instance stopped"],
+        ])("%s -> %s", (from, to, message) => {
+            const r = guard(running(from), want(to));
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain(message);
+        });
+        it.each([["2.18.4", "2.20.15"], ["2.20.15", "2.20.15"], ["v2.20.15", "2.20.16"], ["", "3.0.1"]])("lets %s -> %s pass", (from, to) => {
+            const r = guard(running(from), want(to));
+            expect(r.stderr).toBe("");
+            expect(r.status).toBe(0);
+        });
     });
 
     it("says so when the swarm has no leader, after waiting for one", () => {

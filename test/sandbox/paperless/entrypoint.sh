@@ -5,6 +5,9 @@
 # With arguments, the same start-up runs and then the command in place of the services.
 set -euo pipefail
 log() { echo "[init] $*"; }
+# The paperless user's home, for every process started from here as that user: libpq, for one,
+# looks for client certificates under $HOME and fails on one it may not read (root's).
+export HOME=/usr/src/paperless
 as_paperless() { setpriv --reuid paperless --regid paperless --init-groups "$@"; }
 cd "$PAPERLESS_SRC_DIR"
 
