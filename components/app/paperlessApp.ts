@@ -115,7 +115,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 restart: "unless-stopped",
                 envs: envList(appFiles(n).env),
                 volumes: [
-                    // Local to each node: migration lock, scheduler state, logs.
+                    // Local to each node: the search index (one writer), scheduler state, logs.
                     { hostPath: c.app.dataDir, containerPath: CONTAINER.data },
                     ...Object.entries(SHARED_MOUNTS).map(([dir, path]) => shared(dir, path)),
                     ...(isSingleton ? [shared("consume", CONTAINER.consume)] : []),

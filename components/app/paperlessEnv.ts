@@ -3,8 +3,6 @@ import { ClusterConfig, hostPort, NodeSpec } from "../config";
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
     data: "/usr/src/paperless/data",
-    /** The search index, inside the data dir where Paperless keeps it. */
-    index: "/usr/src/paperless/data/index",
     media: "/usr/src/paperless/media",
     consume: "/usr/src/paperless/consume",
     export: "/usr/src/paperless/export",
@@ -15,11 +13,12 @@ export const CONTAINER = {
 } as const;
 
 /**
- * What every instance shares through the cluster file system, by directory on the volume. Uploads
- * land in the scratch dir on the node that took the request and are consumed by a worker on any
- * node; the search index is written by every node's workers (whoosh locks it for one writer).
+ * What every instance shares through the cluster file system, by directory on the volume. An
+ * upload lands in the scratch dir of the node that took the request and is consumed by a worker
+ * on any node. The search index is not among them: whoosh takes one writer, and its lock (flock)
+ * does not reach across GlusterFS clients, so each node keeps its own in its data dir.
  */
-export const SHARED_MOUNTS = { media: CONTAINER.media, export: CONTAINER.export, scratch: CONTAINER.scratch, index: CONTAINER.index } as const;
+export const SHARED_MOUNTS = { media: CONTAINER.media, export: CONTAINER.export, scratch: CONTAINER.scratch } as const;
 
 /** Paperless's scheduled tasks, each switched off by its documented `*_TASK_CRON=disable` setting. */
 export const SCHEDULED_TASKS = [

@@ -35,7 +35,7 @@ export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Re
             image: c.app.image,
             environment: env,
             volumes: [
-                // Local to each node: migration lock, scheduler state, logs.
+                // Local to each node: the search index (one writer), scheduler state, logs.
                 `${c.app.dataDir}:${CONTAINER.data}`,
                 ...Object.entries(SHARED_MOUNTS).map(([dir, path]) => shared(dir, path)),
                 ...(singleton ? [shared("consume", CONTAINER.consume)] : []),

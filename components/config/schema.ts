@@ -229,7 +229,7 @@ const appSchema = z
         adminUser: nonEmpty("app.adminUser").default("admin"),
         /** Admin e-mail. Default `root@localhost`. */
         adminEmail: nonEmpty("app.adminEmail").default("root@localhost"),
-        /** Per-node data dir (migration lock, scheduler state, classifier, logs): local disk, never shared. */
+        /** Per-node data dir (search index, scheduler state, classifier, logs): local disk, never shared. */
         dataDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/var/lib/paperless-ha/data"),
         /** Extra PAPERLESS_* environment for every instance. */
         env: z.record(z.string().regex(/^PAPERLESS_[A-Z0-9_]+$/, "keys must be PAPERLESS_* names"), z.string()).default({}),

@@ -3,10 +3,10 @@ import { ClusterConfig, NodeSpec } from "../config";
 /** Paperless runs as uid 1000 in its image; its shared directories belong to that uid. */
 export const APP_UID = 1000;
 /**
- * Directories on the volume: media, export, the upload scratch dir and the search index are shared
- * by every instance; consume is watched by the singleton only.
+ * Directories on the volume: media, export and the upload scratch dir are shared by every
+ * instance; consume is watched by the singleton only.
  */
-export const SHARED_DIRS = ["media", "consume", "export", "scratch", "index"];
+export const SHARED_DIRS = ["media", "consume", "export", "scratch"];
 
 export interface GlusterPlan {
     /** `address:path`, data bricks first, the arbiter's last. */

@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
 import { browserSignIn } from "./browser";
-import { Call, consumed, content, original, sample, scannedPdf, search, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
-import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { Call, consumed, content, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
+import { crashedUp, engine, EngineRun, healedOnBrick, onHost, onHostAsync, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -33,6 +33,17 @@ const adminAuth = () => `admin:${stateSecret(STACK, "secrets-admin", "result")}`
 /** Paperless's API through `address`'s HAProxy, as the admin. */
 const via = (address: string): Call => viaBalancer(address, ca, adminAuth());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Paperless's API on `address`'s own instance (port 8000, open to cluster nodes only), called from
+ * that host, the password on curl's stdin: its search reads that node's own index, where a call
+ * through HAProxy could reach any node's.
+ */
+const onNode = (address: string): Call => async (p) => {
+    const r = await onHostAsync(address, `curl -sS -K - -w '\\n%{http_code}' 'http://${address}:8000${p}'`, `user = "${adminAuth().replace(/[\\"]/g, "\\$&")}"\n`, 30_000);
+    const at = r.stdout.lastIndexOf("\n");
+    return { status: Number(r.stdout.slice(at + 1)) || 0, body: Buffer.from(r.stdout.slice(0, at)) };
+};
 
 /** `etcdctl member list` on a node, through its client certificate. */
 const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 " +
@@ -226,7 +237,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(await promExpect(prometheus, { "count(paperless_ha_app_up == 1)": "3" })).toEqual({ "count(paperless_ha_app_up == 1)": "3" });
     });
 
-    it("consumes real documents uploaded through node2: node3 finds them by their words, OCR'd ones too, node1 serves the same bytes, on every brick", async () => {
+    it("consumes real documents uploaded through node2: their words, OCR'd ones too, are found and read through the nodes, node1 serves the same bytes, on every brick", async () => {
         const word = uniqueWord();
         const docs = { text: textPdf(`Invoice ${word} from the classic cluster`), scanned: scannedPdf(sample("simple.jpg")), image: uniquePng(sample("simple.png")) };
         const stored: Record<string, { id: number; sha256: string; seconds: number }> = {};
@@ -235,11 +246,13 @@ describe("classic with Patroni, from bare hosts", () => {
             report(`upload to consumed, ${kind} (s)`, stored[kind].seconds);
         }
         // The text layer is read as is; the scan and the image have no text but what OCR finds.
-        expect(await search(via(hosts[2].address), word)).toEqual([stored.text.id]);
+        // Search runs on each node's own index (the node whose worker consumed a document has it).
+        const nodes = hosts.map((h) => onNode(h.address));
+        expect(await searchAll(nodes, word)).toEqual([stored.text.id]);
         for (const kind of ["scanned", "image"]) {
             expect((await content(via(hosts[2].address), stored[kind].id)).toLowerCase()).toContain("this is a test document");
         }
-        expect((await search(via(hosts[2].address), "test")).sort()).toEqual([stored.scanned.id, stored.image.id].sort());
+        expect(await searchAll(nodes, "test")).toEqual([stored.scanned.id, stored.image.id].sort((a, b) => a - b));
         await expectServed(hosts[0].address, Object.values(stored));
         Object.assign(uploaded, { id: stored.text.id, sha256: stored.text.sha256 });
         firstDocs.push(...Object.values(stored).map((d) => d.id));
@@ -360,9 +373,10 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(members.filter((m) => m.Role === "Leader")).toHaveLength(1);
         expect(onHost(node4, "gluster volume info paperless")).toMatch(/Number of Bricks: 1 x 4 = 4/);
 
-        // The new node serves and finds documents stored before it existed; self-heal fills its brick.
+        // The new node serves documents stored before it existed, and finds them: its first start
+        // built its index from the database. Self-heal fills its brick.
         await expectServed(node4, [uploaded]);
-        expect(await search(via(node4), "test")).toHaveLength(2);
+        expect(await search(onNode(node4), "test")).toHaveLength(2);
         expect(await healedOnBrick(node4, uploaded, 30)).toBe(uploaded.sha256);
 
         // Prometheus was reloaded with the new node and scrapes it.

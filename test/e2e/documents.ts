@@ -168,6 +168,16 @@ export async function search(call: Call, query: string): Promise<number[]> {
     return (r.results as { id: number }[]).map((x) => x.id);
 }
 
+/**
+ * Ids the full-text search finds for `query` through any of `nodes`: each node searches the index
+ * its own workers wrote (whoosh is single-writer and node-local).
+ */
+export async function searchAll(nodes: Call[], query: string): Promise<number[]> {
+    const found = new Set<number>();
+    for (const n of nodes) for (const id of await search(n, query)) found.add(id);
+    return [...found].sort((a, b) => a - b);
+}
+
 /** The document's text content as Paperless stored it (the text layer or OCR). */
 export async function content(call: Call, id: number): Promise<string> {
     return String(json(await call(`/api/documents/${id}/?fields=content`), `document ${id}`).content);

@@ -218,7 +218,7 @@ describe("ordering", () => {
             dependsAfter(run, `gluster-${n}-mount`, "gluster-node1-mount");
             expect(String((plain(run.byName(`gluster-${n}-mount`).inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS=''");
         }
-        expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export scratch index'");
+        expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export scratch'");
         // A joiner waits for the first node to admit it.
         dependsAfter(run, "db-node3-join", "db-node1-access");
     });
@@ -254,7 +254,7 @@ describe("ordering", () => {
         expect(volumes("node1")).not.toContain("consume");
     });
 
-    it("shares one Redis, the index and the upload scratch dir, and keeps each data dir on local disk", async () => {
+    it("shares one Redis and the upload scratch dir, and keeps each data dir (the search index) on local disk", async () => {
         const run = await runProgram(baseConfig(3));
         expect(run.resources.filter((r) => r.type === "docker:index/container:Container" && r.name.includes("redis"))).toHaveLength(1);
         const app = (n: string) => plain(run.byName(`app-${n}-paperless`).inputs) as { envs: string[]; uploads: { file: string; content: string }[] };
@@ -270,7 +270,7 @@ describe("ordering", () => {
             expect(data?.hostPath).toBe("/var/lib/paperless-ha/data");
             expect(data?.hostPath.startsWith("/mnt/paperless")).toBe(false);
             expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/media")?.hostPath).toBe("/mnt/paperless/media");
-            expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/data/index")?.hostPath).toBe("/mnt/paperless/index");
+            expect(volumes.filter((v) => v.containerPath.startsWith("/usr/src/paperless/data/"))).toEqual([]);
             expect(volumes.find((v) => v.containerPath === "/usr/src/paperless/scratch")?.hostPath).toBe("/mnt/paperless/scratch");
         }
     });

@@ -191,7 +191,7 @@ describe("swarm ordering", () => {
         for (const n of ["node2", "node3"]) after(run, `seaweedfs-${n}-mount`, "seaweedfs-node1-mount");
         after(run, "app-migrate", "db-bootstrap");
         after(run, "paperless-app-deploy", "app-migrate");
-        expect(stdin(run, "seaweedfs-node1-mount")).toContain("export MAKE_DIRS='media consume export scratch index'");
+        expect(stdin(run, "seaweedfs-node1-mount")).toContain("export MAKE_DIRS='media consume export scratch'");
         expect(stdin(run, "seaweedfs-node2-mount")).toContain("export MAKE_DIRS=''");
     });
 
