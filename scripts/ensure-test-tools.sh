@@ -24,16 +24,5 @@ check_docker_cli() {
     echo "the docker CLI on PATH ($(command -v docker)) has no 'docker stack config'; put a Docker CLI 23 or newer first on PATH" >&2
     return 1
 }
-if [ "${#need[@]}" -eq 0 ]; then
-    check_docker_cli
-    exit 0
-fi
-if [ "$(id -u)" != "0" ]; then
-    echo "missing test tools: ${need[*]} (run as root, or install them: apt-get install ${need[*]})" >&2
-    exit 1
-fi
-echo "installing test tools: ${need[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get -q -o DPkg::Lock::Timeout=300 update >&2
-apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >&2
+bash "$(dirname "$0")/install-missing.sh" "test tools" "${need[@]}"
 check_docker_cli

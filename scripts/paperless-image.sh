@@ -61,13 +61,7 @@ fetch_source() {
 # packages PyPI has only as source (pure Python) are built here.
 build_wheels() {
     [ -f "$work/wheels-cp313/.done" ] && return
-    local need=()
-    /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
-    if [ "${#need[@]}" -gt 0 ]; then
-        log "installing ${need[*]}"
-        apt-get -q -o DPkg::Lock::Timeout=300 update >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >&2
-    fi
+    /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || bash scripts/install-missing.sh "Python's venv" python3-venv
     [ -x "$cache/tools/bin/uv" ] || {
         rm -rf "$cache/tools"
         /usr/bin/python3 -m venv "$cache/tools"

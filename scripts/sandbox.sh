@@ -221,8 +221,14 @@ up() {
         addrs+=("$addr")
         hosts+=("$(printf '{"name":"%s","address":"%s","sshPort":22,"keyPath":"%s","container":"%s"}' "$name" "$addr" "$dir/id_ed25519" "$container")")
     done
+    # Seeded side by side: each host loads the same tars from this machine.
+    local pids=()
     for i in $(seq 1 "$nodes"); do
-        seed_host "paperless-ha-node$i" "${addrs[$((i - 1))]}"
+        seed_host "paperless-ha-node$i" "${addrs[$((i - 1))]}" &
+        pids+=("$!")
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || { log "seeding node$((i + 1)) failed"; exit 1; }
     done
     if [ "$fresh" = "1" ] && [ -d "$dir/engine" ]; then
         log "new hosts: forgetting the engine state of the old ones"

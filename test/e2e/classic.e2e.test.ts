@@ -167,7 +167,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const redis = hosts.map((h) => onHost(h.address, "docker ps --format '{{.Names}}' | grep -c paperless-ha-redis || true"));
         expect(redis.map(Number).reduce((a, b) => a + b, 0)).toBe(1);
         // Processes as the host sees them in each app container, and Paperless's own schedule.
-        const consumers = hosts.map((h) => Number(onHost(h.address, "docker top paperless-ha-app -eo args | grep -c '[m]anage.py document_consumer' || true")));
+        const consumers = hosts.map((h) => Number(onHost(h.address, "docker top paperless-ha-app -eo pid,args | grep -c '[m]anage.py document_consumer' || true")));
         expect(consumers).toEqual([1, 0, 0]);
         const schedule = "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'paperless.settings'); " +
             "from django.conf import settings; print(len(settings.CELERY_BEAT_SCHEDULE))";
@@ -185,8 +185,8 @@ describe("classic with Patroni, from bare hosts", () => {
 
     it("serves through HAProxy on every node, signs a person in on each, and keeps the app ports closed to the outside", async () => {
         for (const h of hosts) {
-            expect((await request(`https://${h.address}/api/`, ca, { auth: adminAuth() })).status).toBe(200);
-            expect((await request(`https://${h.address}/api/`, ca)).status).toBe(401);
+            expect((await request(`https://${h.address}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
+            expect((await request(`https://${h.address}/api/documents/?page_size=1`, ca)).status).toBe(401);
             // Behind HAProxy's TLS, Django sees https and the browser's Origin matches: no CSRF refusal.
             expect(await signIn(h.address, ca, "admin", stateSecret(STACK, "secrets-admin", "result"))).toEqual({ form: 200, login: 302, location: "/", api: 200 });
         }

@@ -213,7 +213,7 @@ describe("swarm on three bare hosts", () => {
     });
 
     it("consumes real documents on every node's published port, OCR'd ones too, with one consumer and one schedule, media on the shared volume", async () => {
-        const consumers = hosts.map((h) => Number(onHost(h.address, `docker top ${appContainer} -eo args | grep -c '[m]anage.py document_consumer' || true`)));
+        const consumers = hosts.map((h) => Number(onHost(h.address, `docker top ${appContainer} -eo pid,args | grep -c '[m]anage.py document_consumer' || true`)));
         expect(consumers).toEqual([1, 0, 0]);
         const schedule = "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'paperless.settings'); " +
             "from django.conf import settings; print(len(settings.CELERY_BEAT_SCHEDULE))";
