@@ -3,9 +3,6 @@ import { ClusterConfig, hostPort } from "../config";
 import { HostLogin, runScript } from "../host";
 import { AppSecrets, HOST_CA_CERT, paperlessEnv, renderDotenv } from "./paperlessEnv";
 
-/** Stand-ins for the secrets while rendering what carries only their file names. */
-export const NO_SECRETS: AppSecrets = { dbPassword: "", secretKey: "", redisPassword: "", adminPassword: "" };
-
 /**
  * Django migrations, once, in a throw-away container on the singleton's node, before any instance
  * starts (every Paperless container would otherwise migrate at start, concurrently). Its settings,

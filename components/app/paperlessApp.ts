@@ -4,8 +4,8 @@ import { ClusterConfig, NodeSpec } from "../config";
 import { renderPkOffsetsSql } from "../database";
 import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
-import { migrateOnce, NO_SECRETS } from "./migrate";
-import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { migrateOnce } from "./migrate";
+import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;

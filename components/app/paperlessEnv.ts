@@ -52,6 +52,9 @@ export interface AppSecrets {
     adminPassword: string;
 }
 
+/** Stand-ins for the secrets while rendering what carries only their file names. */
+export const NO_SECRETS: AppSecrets = { dbPassword: "", secretKey: "", redisPassword: "", adminPassword: "" };
+
 
 /** The URL origin of `host` through the edge (HAProxy), in the scheme and port it serves. */
 function edgeOrigin(c: ClusterConfig, host: string): string {

@@ -1,7 +1,6 @@
 import { ClusterConfig, NodeSpec } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
-import { NO_SECRETS } from "./migrate";
-import { appHealthcheck, CONTAINER, HOST_CA_CERT, paperlessEnv, SECRET_ENV, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { appHealthcheck, CONTAINER, HOST_CA_CERT, NO_SECRETS, paperlessEnv, SECRET_ENV, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export const REDIS_DIR = "/srv/paperless-ha/redis";
 const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";
