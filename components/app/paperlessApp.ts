@@ -1,11 +1,13 @@
+import { createHash } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { renderPkOffsetsSql } from "../database";
+import { DRAIN_AGENT_INTERVAL_S, DRAIN_STATE_FILE } from "../edge/drainAgent";
 import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
-import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { APP_CONTAINER, appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;
@@ -104,11 +106,11 @@ export class PaperlessApp extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [migrate, args.databaseReady[n.name]] })]));
 
         const health = appHealthcheck(c);
-        const container = (n: NodeSpec, after: pulumi.Resource[]) => {
+        const containerArgs = (n: NodeSpec): docker.ContainerArgs => {
             const isSingleton = n.name === single.name;
             const shared = (dir: string, containerPath: string) => ({ hostPath: `${args.mountPoint}/${dir}`, containerPath });
-            return new docker.Container(`${name}-${n.name}-paperless`, {
-                name: "paperless-ha-app",
+            return {
+                name: APP_CONTAINER,
                 image: images[n.name].imageId,
                 labels: hostLabel(n),
                 networkMode: "host",
@@ -127,20 +129,35 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 waitTimeout: 900,
                 // Stopped, not killed, when replaced or removed: requests in flight finish.
                 destroyGraceSeconds: 30,
-                // Container names are fixed per host, so the old one must go before its replacement starts.
-            }, { parent: this, provider: provider(n), dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...routeOf(n), ...after], deleteBeforeReplace: true });
+            };
         };
-        // Waits until this node's HAProxy sends traffic to the new instance again.
-        const inService = (n: NodeSpec, ctr: docker.Container) => args.balancers ? runScript(`${name}-${n.name}-in-service`, {
+        // Behind HAProxy an instance about to be replaced is drained from every balancer first, and
+        // put back once its successor is healthy: no request reaches an instance that is stopping.
+        // `NEXT` fingerprints what the instance becomes, so the drain runs exactly when it changes.
+        const stats = { SERVER: "", STATS_URL: HAPROXY_STATS_URL, STATE_FILE: DRAIN_STATE_FILE };
+        const drain = (n: NodeSpec, next: pulumi.Output<string>, after: pulumi.Resource[]) => runScript(`${name}-${n.name}-drain`, {
+            login: hosts[n.name].login,
+            script: "app-drain",
+            env: { ...stats, SERVER: n.name, APP_CONTAINER, NEXT: next, SETTLE: String(3 * DRAIN_AGENT_INTERVAL_S), TIMEOUT: "60" },
+        }, { parent: this, dependsOn: [args.balancers![n.name], ...after] });
+        const inService = (n: NodeSpec, ctr: docker.Container, next: pulumi.Output<string>) => runScript(`${name}-${n.name}-in-service`, {
             login: hosts[n.name].login,
             script: "app-in-service",
-            env: { SERVER: n.name, STATS_URL: HAPROXY_STATS_URL, CONTAINER: ctr.id, TIMEOUT: "120" },
-        }, { parent: this, dependsOn: [ctr, args.balancers[n.name]] }) : ctr;
+            env: { ...stats, SERVER: n.name, CONTAINER: ctr.id, NEXT: next, TIMEOUT: "120" },
+        }, { parent: this, dependsOn: [ctr, args.balancers![n.name]] });
+
         this.containers = {};
         let previous: pulumi.Resource[] = [];
         for (const n of [single, ...c.dataNodes.filter((d) => d.name !== single.name)]) {
-            const ctr = this.containers[n.name] = container(n, previous);
-            previous = [inService(n, ctr)];
+            const ctrArgs = containerArgs(n);
+            const next = pulumi.output(ctrArgs).apply((a) => createHash("sha256").update(JSON.stringify(a)).digest("hex"));
+            const before = args.balancers ? [drain(n, next, previous)] : previous;
+            // Container names are fixed per host, so the old one must go before its replacement starts.
+            const ctr = this.containers[n.name] = new docker.Container(`${name}-${n.name}-paperless`, ctrArgs, {
+                parent: this, provider: provider(n), deleteBeforeReplace: true,
+                dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...routeOf(n), ...before],
+            });
+            previous = [args.balancers ? inService(n, ctr, next) : ctr];
         }
         this.registerOutputs({});
     }

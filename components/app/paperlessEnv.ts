@@ -1,5 +1,8 @@
 import { ClusterConfig, hostPort, NodeSpec } from "../config";
 
+/** The app's container on each classic node (its name is fixed, so a replacement waits for the old one to go). */
+export const APP_CONTAINER = "paperless-ha-app";
+
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
     data: "/usr/src/paperless/data",

@@ -8,7 +8,7 @@ const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";
 /** The Redis URL, with its password: it travels as a Docker secret. Pure. */
 export const redisUrl = (c: ClusterConfig, password: string) => paperlessEnv(c, c.redis, { ...NO_SECRETS, redisPassword: password }).PAPERLESS_REDIS;
 
-export const paperlessService = (n: NodeSpec) => `paperless-${n.name}`;
+export const paperlessService = (n: Pick<NodeSpec, "name">) => `paperless-${n.name}`;
 
 /**
  * The application stack: the one Redis every instance shares, and one Paperless service pinned to

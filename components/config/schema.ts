@@ -248,6 +248,12 @@ const edgeSchema = z
         tls: z.boolean().default(true),
         /** Extra DNS names for the HAProxy certificate (the public name of the cluster). */
         hostnames: z.array(z.string().refine(isAddress, "must be a DNS host name or IP")).default([]),
+        /**
+         * Port of each node's drain agent on its cluster address: every HAProxy asks it whether the
+         * node's app takes new requests, so a rolling update drains an instance before stopping it.
+         * Default 8405.
+         */
+        agentPort: port.default(8405),
     })
     .prefault({});
 

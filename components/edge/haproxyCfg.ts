@@ -1,5 +1,6 @@
 import { ClusterConfig, hostPort } from "../config";
 import { HOST_CA_CERT } from "../app/paperlessEnv";
+import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
 /** HAProxy's CSV statistics on loopback: a rolling update waits there for a server to be back in service. */
@@ -34,7 +35,8 @@ function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fal
 
 /**
  * haproxy.cfg for every node: one frontend, every app instance as a backend server, health from
- * `/api/` (any answer short of a server error means the instance serves requests); with Patroni
+ * `/api/` (any answer short of a server error means the instance serves requests), new requests
+ * only while the node's drain agent says `ready`; with Patroni
  * also the database router. Pure.
  */
 export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT): string {
@@ -77,7 +79,9 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "    option httpchk",
             "    http-check send meth GET uri /api/ ver HTTP/1.1 hdr Host localhost",
             "    http-check expect rstatus ^([23][0-9][0-9]|401|403)$",
-            "    default-server inter 2s fall 3 rise 2",
+            // Each node's drain agent takes its instance out of every balancer before a rolling
+            // update stops it; an agent that does not answer changes nothing.
+            `    default-server inter 2s fall 3 rise 2 agent-check agent-port ${e.agentPort} agent-inter ${DRAIN_AGENT_INTERVAL_S}s`,
             // An instance that stopped listening (a rolling update, a crash) costs no request until
             // its check fails: a refused connection is retried on another server. Only reads are
             // also retried after a dropped response; a write could have been applied.

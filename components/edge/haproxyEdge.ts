@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { Host, runScript } from "../host";
 import { KeyPair } from "../pki";
+import { DRAIN_AGENT_UNIT, DRAIN_STATE_FILE, renderDrainAgentService, renderDrainAgentSocket } from "./drainAgent";
 import { HAPROXY_PEM, renderHaproxyCfg } from "./haproxyCfg";
 
 export interface HaproxyEdgeArgs {
@@ -12,7 +13,10 @@ export interface HaproxyEdgeArgs {
     nodeTls: Record<string, KeyPair>;
 }
 
-/** HAProxy on every data node balancing over every app instance, so any node's address serves. */
+/**
+ * HAProxy on every data node balancing over every app instance, so any node's address serves; with
+ * it each node's drain agent, which takes the node's instance out of every balancer on request.
+ */
 export class HaproxyEdge extends pulumi.ComponentResource {
     public readonly balancers: Record<string, command.remote.Command>;
 
@@ -27,9 +31,12 @@ export class HaproxyEdge extends pulumi.ComponentResource {
                 CONFIG: cfg,
                 PEM_PATH: HAPROXY_PEM,
                 PEM: pulumi.all([args.nodeTls[n.name].certPem, args.nodeTls[n.name].keyPem]).apply(([crt, key]) => `${crt.trim()}\n${key.trim()}\n`),
+                AGENT_UNIT: DRAIN_AGENT_UNIT,
+                AGENT_SOCKET: c.edge.enabled ? renderDrainAgentSocket(n.clusterAddress, c.edge.agentPort) : "",
+                AGENT_SERVICE: c.edge.enabled ? renderDrainAgentService() : "",
             },
             deleteScript: "haproxy-delete",
-            deleteEnv: { PEM_PATH: HAPROXY_PEM },
+            deleteEnv: { PEM_PATH: HAPROXY_PEM, AGENT_UNIT: DRAIN_AGENT_UNIT, AGENT_STATE: DRAIN_STATE_FILE },
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] })]));
         this.registerOutputs({});
     }

@@ -1,2 +1,3 @@
+export * from "./drainAgent";
 export * from "./haproxyCfg";
 export * from "./haproxyEdge";

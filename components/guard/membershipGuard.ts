@@ -1,5 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { APP_CONTAINER } from "../app/paperlessEnv";
+import { paperlessService } from "../app/paperlessStack";
+import { APP_STACK } from "../app/paperlessSwarm";
 import { ClusterConfig } from "../config";
 import { ETCD_TLS_DIR } from "../database";
 import { HostLogin, runScript } from "../host";
@@ -25,7 +28,8 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
     const version = imageVersion(c.app.image);
     if (version) {
         env.APP_VERSION_WANT = version;
-        env.APP_CONTAINER = c.topology === "swarm" ? "paperless-app_paperless-" : "paperless-ha-app";
+        // The name of the app's container on a node, or the prefix of its swarm task containers'.
+        env.APP_CONTAINER = c.topology === "swarm" ? `${APP_STACK}_${paperlessService({ name: "" })}` : APP_CONTAINER;
         env.MAJOR_UPGRADE_FROM = Object.entries(MAJOR_UPGRADE_FROM).map(([major, from]) => `${major}=${from}`).join(" ");
     }
     if (c.topology === "classic" && c.database.engine === "patroni") {

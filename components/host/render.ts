@@ -87,6 +87,7 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
         ...gluster,
         { from: c.app.redisPort },
         { from: c.app.port },
+        ...(c.edge.enabled ? [{ from: c.edge.agentPort }] : []),
         ...(c.database.engine === "patroni" ? [{ from: 2379, to: 2380 }, { from: c.database.patroni.restApiPort }] : []),
         ...metrics,
     ];

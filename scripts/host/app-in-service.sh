@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Wait until this node's HAProxy sends traffic to this node's app again (after a new container):
-# a rolling update moves on to the next node only then, so the balancer never runs out of servers.
-# Reads: SERVER (the backend server name), STATS_URL (HAProxy's CSV stats on loopback), CONTAINER
-# (the container's id: a new one re-runs this step), TIMEOUT (seconds).
+# After this node's app instance was (re)made: its drain agent tells every HAProxy it takes requests
+# again; wait until this node's HAProxy sends it traffic. A rolling update moves on to the next node
+# only then, so the balancer never runs out of servers.
+# Reads: STATE_FILE, SERVER, STATS_URL (HAProxy's CSV stats on loopback), CONTAINER (the
+# container's id) and NEXT (what the drain step drained for; a change of either re-runs this step),
+# TIMEOUT (seconds).
 set -euo pipefail
-: "${SERVER:?}" "${STATS_URL:?}" "${CONTAINER:?}" "${TIMEOUT:?}"
+: "${STATE_FILE:?}" "${SERVER:?}" "${STATS_URL:?}" "${CONTAINER:?}" "${NEXT:?}" "${TIMEOUT:?}"
+install -d -m 0755 "$(dirname "$STATE_FILE")"
+put_file "$STATE_FILE" 0644 $'ready\n'
 deadline=$((SECONDS + TIMEOUT))
 status=""
 while [ "$SECONDS" -lt "$deadline" ]; do

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Stop the load balancer and remove its certificate.
+# Stop the load balancer and the drain agent, and remove their certificate, units and state.
+# Reads: PEM_PATH, AGENT_UNIT, AGENT_STATE.
 set -euo pipefail
-: "${PEM_PATH:?}"
+: "${PEM_PATH:?}" "${AGENT_UNIT:?}" "${AGENT_STATE:?}"
 systemctl disable --now haproxy >/dev/null 2>&1 || true
-rm -f "$PEM_PATH"
+systemctl disable --now "$AGENT_UNIT.socket" >/dev/null 2>&1 || true
+rm -f "$PEM_PATH" "/etc/systemd/system/$AGENT_UNIT.socket" "/etc/systemd/system/$AGENT_UNIT@.service" "$AGENT_STATE"
+systemctl daemon-reload

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # HAProxy in front of every app instance: check the new config before it replaces the old one,
-# then reload without dropping connections. Reads: CONFIG, PEM_PATH, PEM.
+# then reload without dropping connections. With the edge on, also this node's drain agent (a
+# socket-activated unit every HAProxy asks whether this node's app takes new requests).
+# Reads: CONFIG, PEM_PATH, PEM, AGENT_UNIT, AGENT_SOCKET and AGENT_SERVICE (the units' text;
+# empty: no agent on this node).
 set -euo pipefail
-: "${CONFIG:?}" "${PEM_PATH:?}" "${PEM:?}"
+: "${CONFIG:?}" "${PEM_PATH:?}" "${PEM:?}" "${AGENT_UNIT:?}"
 put_file "$PEM_PATH" 0600 "$PEM"
 cfg=/etc/haproxy/haproxy.cfg
 if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
@@ -12,6 +15,22 @@ if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
     haproxy -c -q -f "$tmp" >&2
     chmod 0644 "$tmp"
     mv "$tmp" "$cfg"
+fi
+socket=/etc/systemd/system/$AGENT_UNIT.socket
+if [ -n "${AGENT_SOCKET:-}" ]; then
+    FILE_CHANGED=0
+    put_file "/etc/systemd/system/$AGENT_UNIT@.service" 0644 "${AGENT_SERVICE:?}"
+    put_file "$socket" 0644 "$AGENT_SOCKET"
+    if [ "$FILE_CHANGED" = 1 ]; then
+        systemctl daemon-reload
+        systemctl enable "$AGENT_UNIT.socket" >/dev/null 2>&1
+        systemctl restart "$AGENT_UNIT.socket"
+    fi
+    systemctl start "$AGENT_UNIT.socket"
+elif [ -e "$socket" ]; then
+    systemctl disable --now "$AGENT_UNIT.socket" >/dev/null 2>&1 || true
+    rm -f "$socket" "/etc/systemd/system/$AGENT_UNIT@.service"
+    systemctl daemon-reload
 fi
 systemctl enable haproxy >/dev/null 2>&1
 systemctl reload-or-restart haproxy

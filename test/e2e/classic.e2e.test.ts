@@ -434,12 +434,18 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(load.failures.slice(0, 5)).toEqual([]);
         // Every upload accepted during the rollout is consumed once and served as uploaded.
         for (const u of load.uploads) expect(sha256(await original(via(hosts[0].address), await consumed(via(hosts[0].address), u.task)))).toBe(u.sha256);
-        // One node at a time: each replacement began only after the one before was back in HAProxy's rotation.
+        // One node at a time: each instance was drained from every balancer before it was replaced,
+        // and the next drain began only after the one before was back in HAProxy's rotation.
         const at = (line: string) => run.output.indexOf(line);
-        for (const [prev, next] of [["node1", "node2"], ["node2", "node3"], ["node3", "node4"]]) {
-            expect(at(`~ app-${prev}-in-service`)).toBeGreaterThan(at(`+- app-${prev}-paperless`));
-            expect(at(`+- app-${next}-paperless`)).toBeGreaterThan(at(`~ app-${prev}-in-service`));
+        for (const n of ["node1", "node2", "node3"]) {
+            expect(at(`~ app-${n}-drain`)).toBeGreaterThan(-1);
+            expect(at(`+- app-${n}-paperless`)).toBeGreaterThan(at(`~ app-${n}-drain`));
         }
+        for (const [prev, next] of [["node1", "node2"], ["node2", "node3"]]) {
+            expect(at(`~ app-${prev}-in-service`)).toBeGreaterThan(at(`+- app-${prev}-paperless`));
+            expect(at(`~ app-${next}-drain`)).toBeGreaterThan(at(`~ app-${prev}-in-service`));
+        }
+        expect(at(`+ app-node4-drain`)).toBeGreaterThan(at(`~ app-node3-in-service`));
         for (const h of hosts) {
             expect(onHost(h.address, "docker inspect -f '{{.Image}}' paperless-ha-app")).toBe(onHost(h.address, `docker image inspect -f '{{.Id}}' ${NEXT_IMAGE}`));
         }

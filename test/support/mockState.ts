@@ -37,7 +37,8 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
             state.certPem = `CERT-${name}`;
             break;
         case "docker:index/remoteImage:RemoteImage":
-            state.imageId = `sha256:image-${name}`;
+            // The id names the content: another image reference, another id.
+            state.imageId = `sha256:image-${name}-${String(inputs.name)}`;
             state.repoDigest = `${String(inputs.name)}@sha256:mock`;
             break;
         case "command:remote:Command":

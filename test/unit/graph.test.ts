@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret } from "@pulumi/pulumi";
-import { baseConfig, plain, plainStrings, ProgramFailure, ProgramRun, Recorded, runProgram, SSH_KEY } from "./harness";
+import { baseConfig, plain, plainStrings, ProgramFailure, ProgramRun, Recorded, runProgram, scriptVar, SSH_KEY } from "./harness";
 
 const COMMAND = "command:remote:Command";
 
@@ -13,7 +13,7 @@ function expectedNames(names: string[]): string[] {
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `gluster-${n}-brick`, `gluster-${n}-mount`,
         `db-${n}-pgactive`, `db-${n}-postgres`, `db-${n}-access`,
-        `app-${n}-image`, `app-${n}-pk-offsets`, `app-${n}-paperless`, `app-${n}-in-service`,
+        `app-${n}-image`, `app-${n}-pk-offsets`, `app-${n}-drain`, `app-${n}-paperless`, `app-${n}-in-service`,
         `edge-${n}-haproxy`, `monitoring-${n}-metrics`,
     ];
     return [
@@ -42,9 +42,9 @@ describe("resource graph", () => {
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
         // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy,
-        // in-service, metrics per node; guard, volume, group, migrate, backup timer once; one join per node after the
+        // drain, in-service, metrics per node; guard, volume, group, migrate, backup timer once; one join per node after the
         // first; the pool step on the second node.
-        expect(commands).toBe(15 * n + 5 + (n - 1) + (n > 1 ? 1 : 0));
+        expect(commands).toBe(16 * n + 5 + (n - 1) + (n > 1 ? 1 : 0));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
@@ -221,6 +221,28 @@ describe("ordering", () => {
         expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export scratch'");
         // A joiner waits for the first node to admit it.
         dependsAfter(run, "db-node3-join", "db-node1-access");
+    });
+
+    it("drains each instance from every balancer before replacing it, one node at a time, and only when it changes", async () => {
+        const run = await runProgram(baseConfig(3));
+        for (const n of nodeNames(3)) {
+            dependsAfter(run, `app-${n}-paperless`, `app-${n}-drain`);
+            dependsAfter(run, `app-${n}-in-service`, `app-${n}-paperless`);
+        }
+        dependsAfter(run, "app-node2-drain", "app-node1-in-service");
+        dependsAfter(run, "app-node3-drain", "app-node2-in-service");
+        const next = (r: ProgramRun, step: string) => scriptVar(String((plain(r.byName(step).inputs) as { stdin: string }).stdin), "NEXT");
+        const same = await runProgram(baseConfig(3));
+        const cfg = baseConfig(3);
+        cfg.app = { image: "ghcr.io/paperless-ngx/paperless-ngx:2.20.14" };
+        const newImage = await runProgram(cfg);
+        for (const n of nodeNames(3)) {
+            // The in-service step re-runs whenever the drain did, so no node stays drained.
+            expect(next(run, `app-${n}-in-service`)).toBe(next(run, `app-${n}-drain`));
+            expect(next(same, `app-${n}-drain`)).toBe(next(run, `app-${n}-drain`));
+            expect(next(newImage, `app-${n}-drain`)).not.toBe(next(run, `app-${n}-drain`));
+        }
+        expect(next(run, "app-node1-drain")).not.toBe(next(run, "app-node2-drain"));
     });
 
     it("gives the singleton role to exactly one node: consumer, scheduler and admin there only", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
 import { validateConfig } from "../../components/config";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
-import { renderHaproxyCfg } from "../../components/edge";
+import { renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
 import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, shellQuote } from "../../components/host";
 import { nodeSans } from "../../components/pki";
 import { backupServers, glusterPlan } from "../../components/storage";
@@ -57,7 +57,7 @@ describe("host renderers", () => {
         const c = cluster(3, { firewall: { managementCidrs: ["192.0.2.0/24", "2001:db8::/32"] } });
         const rules = renderFirewall(c, 22);
         expect(rules).toContain("policy drop;");
-        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-60999, 6379, 8000, 9100, 9187 } accept");
+        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-60999, 6379, 8000, 8405, 9100, 9187 } accept");
         expect(rules).toContain("ip saddr { 192.0.2.0/24 } tcp dport { 22, 2376, 9090 } accept");
         expect(rules).toContain("ip6 saddr { 2001:db8::/32 } tcp dport { 22, 2376, 9090 } accept");
         expect(rules).toContain("tcp dport { 80, 443 } accept");
@@ -206,6 +206,15 @@ describe("load balancer", () => {
         expect(cfg.match(/^ {4}server /gm)).toHaveLength(3);
         expect(cfg).toContain("server node2 10.0.0.12:8000 check");
         expect(cfg).toContain("bind :443 ssl crt /etc/haproxy/paperless-ha.pem");
+    });
+
+    it("asks every node's drain agent whether its instance takes new requests", () => {
+        const cfg = renderHaproxyCfg(cluster(3));
+        expect(cfg).toContain("default-server inter 2s fall 3 rise 2 agent-check agent-port 8405 agent-inter 1s");
+        expect(renderDrainAgentSocket("10.0.0.12", 8405)).toContain("ListenStream=10.0.0.12:8405\n");
+        expect(renderDrainAgentSocket("fd00::12", 8405)).toContain("ListenStream=[fd00::12]:8405\n");
+        expect(() => renderDrainAgentSocket("node2\nExecStart=/bin/sh", 8405)).toThrow(/not an IP address/);
+        expect(renderDrainAgentService()).toContain("ExecStart=/bin/sh -c 'cat /run/paperless-ha/app-agent 2>/dev/null || echo ready'");
     });
 
     it("serves plain HTTP when TLS is off", () => {
