@@ -5,7 +5,7 @@ import { ClusterConfig, loadConfig } from "./components/config";
 import { PatroniCluster, patroniHandover, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
 import { membershipGuard } from "./components/guard";
-import { Host, hostLogin } from "./components/host";
+import { Host, hostKeys, hostLogin } from "./components/host";
 import { ClusterMonitoring, prometheusUrl } from "./components/monitoring";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
@@ -18,9 +18,10 @@ const swarm = cluster.topology === "swarm";
 const secrets = new ClusterSecrets("secrets", { swarm });
 const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames });
 
-const firstLogin = hostLogin(cluster.first, cluster, sshPrivateKey);
+const keys = hostKeys(cluster, sshPrivateKey);
+const firstLogin = hostLogin(cluster.first, cluster, sshPrivateKey, keys[cluster.first.name]);
 // swarm: a new host under the first name joins the running swarm through the second manager.
-const rejoin = swarm ? swarmRejoin(cluster, (n) => hostLogin(n, cluster, sshPrivateKey)) : undefined;
+const rejoin = swarm ? swarmRejoin(cluster, (n) => hostLogin(n, cluster, sshPrivateKey, keys[n.name])) : undefined;
 const guard = membershipGuard(cluster, firstLogin, rejoin);
 const patroni = swarm || cluster.database.engine === "patroni";
 const beforeHosts = patroni ? patroniHandover(cluster, firstLogin, guard) : guard;
@@ -28,6 +29,7 @@ const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Hos
     node,
     cluster,
     sshPrivateKey,
+    hostKey: keys[node.name],
     caCertPem: pki.caCertPem,
     nodeTls: pki.nodes[node.name],
     operatorTls: pki.operator,

@@ -170,6 +170,16 @@ authorize() { # authorize CONTAINER: the sandbox key logs in as root
     docker exec -i "$1" sh -c 'mkdir -p /root/.ssh && chmod 700 /root/.ssh && cat > /root/.ssh/authorized_keys' < "$dir/id_ed25519.pub"
 }
 
+host_key() { # host_key CONTAINER: the host's ed25519 key as a stack pins it (sshd makes it at first boot)
+    local key="" _
+    for _ in $(seq 1 60); do
+        key=$(docker exec "$1" cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null | awk '{ print $1, $2 }') && [ -n "$key" ] && break
+        sleep 1
+    done
+    [ -n "$key" ] || { log "$1 has no SSH host key after 60 s"; exit 1; }
+    printf '%s' "$key"
+}
+
 seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the locally built images
     wait_ssh "$2"
     # There is no registry to pull from.
@@ -219,7 +229,7 @@ up() {
         fi
         authorize "$container"
         addrs+=("$addr")
-        hosts+=("$(printf '{"name":"%s","address":"%s","sshPort":22,"keyPath":"%s","container":"%s"}' "$name" "$addr" "$dir/id_ed25519" "$container")")
+        hosts+=("$(printf '{"name":"%s","address":"%s","sshPort":22,"keyPath":"%s","container":"%s","hostKey":"%s"}' "$name" "$addr" "$dir/id_ed25519" "$container" "$(host_key "$container")")")
     done
     # Seeded side by side: each host loads the same tars from this machine.
     local pids=()
@@ -254,7 +264,9 @@ replace() { # replace NAME [--swarm]
     start_host "$name" "$new" "$id"
     authorize "$container"
     seed_host "$container" "$new"
-    sed -i "s/\"address\":\"$old\"/\"address\":\"$new\"/" "$dir/hosts.json"
+    node -e 'const fs = require("fs"); const [file, name, address, hostKey] = process.argv.slice(1);
+        const hosts = JSON.parse(fs.readFileSync(file, "utf8")).map((h) => (h.name === name ? { ...h, address, hostKey } : h));
+        fs.writeFileSync(file, JSON.stringify(hosts) + "\n");' "$dir/hosts.json" "$name" "$new" "$(host_key "$container")"
     log "$name replaced: $old -> $new"
 }
 

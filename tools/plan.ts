@@ -42,11 +42,12 @@ export const stackPath = (stack: string) => (stack.endsWith(".yaml") ? path.reso
 export function planConfig(stack: string): Record<string, unknown> {
     const config = readStackFile(stackPath(stack), () => "[secret]");
     const ssh = config.ssh as Record<string, unknown> | undefined;
-    if (ssh && "privateKeyPath" in ssh) {
+    // The key itself is never read under mocks; a stack with none is refused as `up` refuses it.
+    if (ssh && "privateKeyPath" in ssh && config.sshPrivateKey === undefined) {
         const { privateKeyPath: _path, ...rest } = ssh;
-        config.ssh = rest;
+        return { ...config, ssh: rest, sshPrivateKey: SSH_KEY };
     }
-    return { ...config, sshPrivateKey: SSH_KEY };
+    return config.sshPrivateKey === undefined ? config : { ...config, sshPrivateKey: SSH_KEY };
 }
 
 const shown = (v: unknown): unknown => (isSecretWrapper(v) ? "[secret]" : v);

@@ -3,10 +3,12 @@
  * from every node (scripts/host/status.sh, which changes nothing): reachability, load and disk,
  * the database members and their lag, the shared volume's bricks, pending heals and split-brain,
  * each node's app, and the age of the newest backup. Exits 1 when anything needs attention.
- * SSH uses the stack's `ssh.privateKeyPath`, else the operator's agent and default keys; host keys
- * are checked against ~/.ssh/known_hosts (new hosts are added), or the file `--known-hosts FILE`.
+ * SSH uses the stack's `ssh.privateKeyPath`, else the operator's agent and default keys. A node's
+ * pinned `hostKey` is the only key accepted; without one (trust on first use) host keys are checked
+ * against ~/.ssh/known_hosts (new hosts are added), or the file `--known-hosts FILE`.
  */
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClusterConfig, validateConfig } from "../components/config";
@@ -71,6 +73,15 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
     return { lines, problems };
 }
 
+/** A known-hosts file holding only this node's pinned key (removed when the process exits). */
+function pinnedKnownHosts(address: string, port: number, hostKey: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "paperless-ha-status-"));
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "known_hosts");
+    fs.writeFileSync(file, `${port === 22 ? address : `[${address}]:${port}`} ${hostKey}\n`);
+    return file;
+}
+
 /** Run status.sh on one node over SSH (bounded: 30 s). */
 function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string, knownHosts?: string): Promise<NodeFacts> {
     const env = {
@@ -78,8 +89,12 @@ function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: st
         ENGINE: c.database.engine, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
         BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
     };
-    const args = [...(keyPath ? ["-i", keyPath] : []), ...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : []), "-p", String(c.ssh.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-        "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR", `${c.ssh.user}@${n.address}`, rootShell({ sudo: c.ssh.user !== "root" })];
+    // A pinned key is the only one accepted, as in `up`; else the known-hosts file decides.
+    const pinned = n.hostKey ? pinnedKnownHosts(n.address, c.ssh.port, n.hostKey) : undefined;
+    const hostKeyArgs = pinned ? ["-o", `UserKnownHostsFile=${pinned}`, "-o", "StrictHostKeyChecking=yes", "-o", `HostKeyAlgorithms=${n.hostKey!.split(" ")[0]}`]
+        : [...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : []), "-o", "StrictHostKeyChecking=accept-new"];
+    const args = [...(keyPath ? ["-i", keyPath] : []), ...hostKeyArgs, "-p", String(c.ssh.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+        "-o", "LogLevel=ERROR", `${c.ssh.user}@${n.address}`, rootShell({ sudo: c.ssh.user !== "root" })];
     return new Promise((resolve, reject) => {
         const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
         let out = "";
@@ -101,7 +116,7 @@ async function main() {
     const argv = process.argv.slice(2);
     const k = argv.indexOf("--known-hosts");
     const knownHosts = k >= 0 ? path.resolve(argv[k + 1]) : undefined;
-    const stack = argv.filter((a, i) => !a.startsWith("-") && i !== k + 1)[0] ?? "dev";
+    const stack = argv.filter((a, i) => !a.startsWith("-") && (k < 0 || i !== k + 1))[0] ?? "dev";
     // The key itself is never read here: a path is handed to ssh, else ssh uses the agent.
     const { sshPrivateKey: _secret, ...raw } = readStackFile(stackPath(stack), () => undefined);
     const ssh = raw.ssh as { privateKeyPath?: string } | undefined;

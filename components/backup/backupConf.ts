@@ -1,4 +1,5 @@
 import { databaseRoute, HOST_CA_CERT } from "../app/paperlessEnv";
+import { renderShellVars } from "../host/quote";
 import { ClusterConfig, sharedMount } from "../config";
 import { TEXTFILE_DIR } from "../monitoring/monitoringConf";
 
@@ -28,7 +29,7 @@ export function renderBackupEnv(c: ClusterConfig): string {
         REMOTE: c.backup.remote ?? "",
         TEXTFILE_DIR,
     };
-    return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+    return renderShellVars(vars);
 }
 
 /** A libpq password file line for the application role on that route. Pure. */

@@ -1,5 +1,9 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import {
+    dataDirProblem, DEB_PACKAGE, DJANGO_USER, EMAIL, GLUSTER_OPTION, isCalendar, isCidr, isHostKey, isHttpsUrl, isImageRef, LOGIN, pathProblem,
+    PG_SETTING, SYSCTL_KEY, TIME_ZONE,
+} from "./rules";
 
 /** Config namespace: every key is `paperless-ha:<key>`. */
 export const NAMESPACE = "paperless-ha";
@@ -9,6 +13,14 @@ const NODE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `${what} must not be empty`);
 const port = z.number().int().min(1).max(65535);
+/** A directory on the hosts the program owns: plain characters, never a system directory. */
+const dataDir = (def: string) => z.string().superRefine((p, ctx) => {
+    const bad = dataDirProblem(p);
+    if (bad) ctx.addIssue({ code: "custom", message: bad });
+}).default(def);
+const image = (def: string) => z.string().refine(isImageRef, "must be a Docker image reference such as registry.example.com/name:tag").default(def);
+/** A value written into a config file on the hosts: one line of printable characters. */
+const line = z.string().regex(/^[\x20-\x7e]*$/, "must be printable ASCII on one line");
 
 export const isAddress = (s: string): boolean => isIP(s) !== 0 || (HOSTNAME.test(s) && !/^[0-9.]+$/.test(s));
 
@@ -29,16 +41,27 @@ const nodeSchema = z.strictObject({
     id: z.number().int().min(1).optional(),
     /** Pin roles: `singleton` (consumer, scheduler, migrations), `redis`, `arbiter` (storage witness only). */
     roles: z.array(z.enum(ROLES)).default([]),
+    /**
+     * The host's SSH key (`ssh-ed25519 AAAA…`, from its /etc/ssh/ssh_host_ed25519_key.pub or
+     * `ssh-keyscan -t ed25519 ADDRESS`, checked on its console): every connection verifies it.
+     * Required unless `ssh.trustOnFirstUse` is set.
+     */
+    hostKey: z.string().refine(isHostKey, "must be an SSH host public key such as 'ssh-ed25519 AAAAC3Nz…' (ed25519 or ECDSA)").optional(),
 });
 
 const sshSchema = z
     .strictObject({
         /** Login user; a non-root user needs password-less sudo. Default `root`. */
-        user: nonEmpty("ssh.user").default("root"),
+        user: z.string().regex(LOGIN, "must be a Unix login name").default("root"),
         /** SSH port. Default 22. */
         port: port.default(22),
         /** Private key file on the operator machine; alternative to the secret `paperless-ha:sshPrivateKey`. */
         privateKeyPath: nonEmpty("ssh.privateKeyPath").optional(),
+        /**
+         * Learn a node's host key from its first connection when `nodes[].hostKey` is not given,
+         * keep it in the stack's state and refuse a host that later shows another. Default false.
+         */
+        trustOnFirstUse: z.boolean().default(false),
         /** How many times to retry dialling while a host boots. Default 60 (about five minutes). */
         dialErrorLimit: z.number().int().min(1).default(60),
     })
@@ -51,11 +74,11 @@ const pgactiveSchema = z
         /** How pgactive gets onto the hosts: `source` (build a release tarball), `package` (apt), `none` (already there). */
         install: z.enum(["source", "package", "none"]).default("source"),
         /** apt package for `install: package` (from a repository you configure). */
-        package: nonEmpty("database.pgactive.package").default("postgresql-15-pgactive"),
+        package: z.string().regex(DEB_PACKAGE, "must be a Debian package name").default("postgresql-15-pgactive"),
         /** Release built for `install: source`. */
-        version: nonEmpty("database.pgactive.version").default("2.1.4"),
+        version: z.string().regex(/^[0-9]+(\.[0-9]+){1,2}$/, "must be a release number such as 2.1.8").default("2.1.4"),
         /** Tarball for `install: source`; `{version}` is substituted. */
-        sourceUrl: nonEmpty("database.pgactive.sourceUrl").default(
+        sourceUrl: z.string().refine(isHttpsUrl, "must be an https URL").default(
             "https://github.com/aws/pgactive/archive/refs/tags/v{version}.tar.gz",
         ),
         /** Expected sha256 of the tarball; checked when set. */
@@ -103,7 +126,7 @@ const databaseSchema = z
         /** Port. Default 5432. */
         port: port.default(5432),
         /** Extra postgresql.conf settings, merged over the defaults (e.g. `shared_buffers: 1GB`). */
-        settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        settings: z.record(z.string().regex(PG_SETTING, "keys must be PostgreSQL setting names"), z.union([line, z.number(), z.boolean()])).default({}),
         pgactive: pgactiveSchema,
         patroni: patroniSchema,
     })
@@ -114,11 +137,11 @@ const glusterSchema = z
         /** Volume name. Default `paperless`. */
         volume: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be letters, digits, dash or underscore").default("paperless"),
         /** Brick directory on every storage node. Default `/srv/gluster/paperless`. */
-        brickDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/srv/gluster/paperless"),
+        brickDir: dataDir("/srv/gluster/paperless"),
         /** Where the volume is mounted on app nodes. Default `/mnt/paperless`. */
-        mountPoint: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/mnt/paperless"),
+        mountPoint: dataDir("/mnt/paperless"),
         /** Extra `gluster volume set` options, merged over the defaults. */
-        options: z.record(z.string(), z.string()).default({}),
+        options: z.record(z.string().regex(GLUSTER_OPTION, "keys must be GlusterFS option names such as performance.cache-size"), z.string().regex(/^[A-Za-z0-9._:,/*+-]+$/, "must be a plain option value")).default({}),
     })
     .prefault({});
 
@@ -127,13 +150,16 @@ const seaweedSchema = z
         /** `defaultReplication` of the masters: `001` keeps two copies on different servers of one rack. */
         replication: z.string().regex(/^[0-9]{3}$/, "must be three digits such as 001").default("001"),
         /** Volume server data on every node. Default `/srv/seaweedfs/volume`. */
-        volumeDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/srv/seaweedfs/volume"),
+        volumeDir: dataDir("/srv/seaweedfs/volume"),
         /** Master raft state on the master nodes. Default `/srv/seaweedfs/master`. */
-        masterDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/srv/seaweedfs/master"),
+        masterDir: dataDir("/srv/seaweedfs/master"),
         /** Where every node mounts the filer with FUSE. Default `/mnt/seaweedfs`. */
-        mountPoint: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/mnt/seaweedfs"),
+        mountPoint: dataDir("/mnt/seaweedfs"),
         /** Filer directory Paperless keeps its media under. Default `/paperless`. */
-        filerPath: z.string().regex(/^\/[^\s]*$/, "must be an absolute path").default("/paperless"),
+        filerPath: z.string().superRefine((p, ctx) => {
+            const bad = pathProblem(p);
+            if (bad) ctx.addIssue({ code: "custom", message: bad });
+        }).default("/paperless"),
         /** Filer metadata database and role in the Patroni cluster. Default `seaweedfs`. */
         database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("seaweedfs"),
         /** Most connections one filer opens to PostgreSQL. Default 20. */
@@ -171,9 +197,9 @@ const backupSchema = z
         /** A scheduled backup of the database and the media on the singleton node. Default true. */
         enabled: z.boolean().default(true),
         /** systemd OnCalendar expression. Default daily at 02:30. */
-        schedule: nonEmpty("backup.schedule").default("*-*-* 02:30:00"),
+        schedule: z.string().refine(isCalendar, "must be a systemd OnCalendar expression such as '*-*-* 02:30:00' or 'daily'").default("*-*-* 02:30:00"),
         /** Where backups are kept on the singleton node. Keep a copy elsewhere with `remote`. */
-        directory: z.string().regex(/^\/[^\s]*$/, "must be an absolute path without spaces").default("/var/backups/paperless-ha"),
+        directory: dataDir("/var/backups/paperless-ha"),
         /** How many backups to keep (older ones are removed after a successful backup). Default 7. */
         keep: z.number().int().min(1).default(7),
         /** A backup older than this many hours is overdue (status and alerts). Default 26. */
@@ -209,30 +235,30 @@ const monitoringSchema = z
 const appSchema = z
     .strictObject({
         /** Paperless-ngx image. Default the published 2.20.15, the last 2.x (a 3.x upgrade starts there). */
-        image: nonEmpty("app.image").default("ghcr.io/paperless-ngx/paperless-ngx:2.20.15"),
+        image: image("ghcr.io/paperless-ngx/paperless-ngx:2.20.15"),
         /** Redis image for the one Redis all app instances share. */
-        redisImage: nonEmpty("app.redisImage").default("docker.io/library/redis:7.4-bookworm"),
+        redisImage: image("docker.io/library/redis:7.4-bookworm"),
         /** Port Paperless listens on, on every node. Default 8000. */
         port: port.default(8000),
         /** Redis port on the redis node. Default 6379. */
         redisPort: port.default(6379),
         /** Public URL (PAPERLESS_URL), e.g. https://paperless.example.com. Optional. */
-        url: z.url().optional(),
+        url: z.url({ protocol: /^https?$/ }).refine((u) => !/[\s'"\\]/.test(u), "must not contain quotes, spaces or backslashes").optional(),
         /** PAPERLESS_TIME_ZONE. Default `UTC`. */
-        timeZone: nonEmpty("app.timeZone").default("UTC"),
+        timeZone: z.string().regex(TIME_ZONE, "must be a time zone name such as UTC or Europe/Berlin").default("UTC"),
         /**
          * PAPERLESS_OCR_LANGUAGE: tesseract languages joined by `+`, e.g. `deu+eng`. Each is installed
          * in the image at start when missing (Debian's `tesseract-ocr-<lang>`). Default `eng`.
          */
         ocrLanguage: z.string().regex(/^[a-z]{3}(_[a-z]+)*(\+[a-z]{3}(_[a-z]+)*)*$/, "must be tesseract language codes joined by '+', e.g. deu+eng").default("eng"),
         /** Admin account created on first start. Default `admin`. */
-        adminUser: nonEmpty("app.adminUser").default("admin"),
+        adminUser: z.string().regex(DJANGO_USER, "must be 1-150 letters, digits or @ . + - _").default("admin"),
         /** Admin e-mail. Default `root@localhost`. */
-        adminEmail: nonEmpty("app.adminEmail").default("root@localhost"),
+        adminEmail: z.string().regex(EMAIL, "must be an e-mail address").default("root@localhost"),
         /** Per-node data dir (search index, scheduler state, classifier, logs): local disk, never shared. */
-        dataDir: z.string().regex(/^\/[^\s]+$/, "must be an absolute path").default("/var/lib/paperless-ha/data"),
+        dataDir: dataDir("/var/lib/paperless-ha/data"),
         /** Extra PAPERLESS_* environment for every instance. */
-        env: z.record(z.string().regex(/^PAPERLESS_[A-Z0-9_]+$/, "keys must be PAPERLESS_* names"), z.string()).default({}),
+        env: z.record(z.string().regex(/^PAPERLESS_[A-Z0-9_]+$/, "keys must be PAPERLESS_* names"), line).default({}),
     })
     .prefault({});
 
@@ -262,7 +288,9 @@ const firewallSchema = z
         /** Manage an nftables input policy. Default true. */
         enabled: z.boolean().default(true),
         /** Sources allowed to SSH and the Docker API. Default: anywhere. */
-        managementCidrs: z.array(nonEmpty("firewall.managementCidrs[]")).default(["0.0.0.0/0", "::/0"]),
+        managementCidrs: z.array(z.string().refine(isCidr, "must be an address or a network such as 192.0.2.0/24"))
+            .min(1, "must list at least one source, or SSH is closed to everyone once the firewall drops by default")
+            .default(["0.0.0.0/0", "::/0"]),
     })
     .prefault({});
 
@@ -271,7 +299,7 @@ const hostSchema = z
         /** Install and enable chrony. Turn off where the clock is not the host's to set (containers). Default true. */
         timeSync: z.boolean().default(true),
         /** Extra sysctl settings, merged over the defaults. */
-        sysctl: z.record(z.string().regex(/^[a-z0-9_.]+$/, "must be a sysctl key"), z.union([z.string(), z.number()])).default({}),
+        sysctl: z.record(z.string().regex(SYSCTL_KEY, "keys must be sysctl names such as vm.swappiness"), z.union([z.string().regex(/^[A-Za-z0-9 ._:,/-]*$/, "must be a plain sysctl value"), z.number()])).default({}),
         /** Port of the TLS Docker API the program deploys containers through. Default 2376. */
         dockerApiPort: port.default(2376),
     })
@@ -280,14 +308,14 @@ const hostSchema = z
 const swarmImagesSchema = z
     .strictObject({
         /** Base the Patroni image is built from on every host (PostgreSQL and Patroni from its apt sources). */
-        patroniBase: nonEmpty("swarm.images.patroniBase").default("docker.io/library/debian:bookworm-slim"),
+        patroniBase: image("docker.io/library/debian:bookworm-slim"),
         /** Tag the hosts build the Patroni image under. */
-        patroni: nonEmpty("swarm.images.patroni").default("paperless-ha/patroni:15-1"),
-        etcd: nonEmpty("swarm.images.etcd").default("quay.io/coreos/etcd:v3.5.17"),
-        haproxy: nonEmpty("swarm.images.haproxy").default("docker.io/library/haproxy:2.8"),
-        pgbouncer: nonEmpty("swarm.images.pgbouncer").default("docker.io/edoburu/pgbouncer:v1.23.1-p3"),
-        postgresExporter: nonEmpty("swarm.images.postgresExporter").default("quay.io/prometheuscommunity/postgres-exporter:v0.16.0"),
-        seaweedfs: nonEmpty("swarm.images.seaweedfs").default("docker.io/chrislusf/seaweedfs:3.80"),
+        patroni: image("paperless-ha/patroni:15-1"),
+        etcd: image("quay.io/coreos/etcd:v3.5.17"),
+        haproxy: image("docker.io/library/haproxy:2.8"),
+        pgbouncer: image("docker.io/edoburu/pgbouncer:v1.23.1-p3"),
+        postgresExporter: image("quay.io/prometheuscommunity/postgres-exporter:v0.16.0"),
+        seaweedfs: image("docker.io/chrislusf/seaweedfs:3.80"),
     })
     .prefault({});
 

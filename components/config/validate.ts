@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { CONTROL_CHARS } from "./rules";
 import { configSchema, NAMESPACE, ParsedConfig, Role } from "./schema";
 
 /** Every problem in the stack config, each naming its config path; thrown before any resource exists. */
@@ -22,6 +23,8 @@ export interface NodeSpec {
     roles: Role[];
     /** Storage witness only: no database, no app. */
     arbiter: boolean;
+    /** The host's SSH key as configured (type and key, no comment); absent with trust on first use. */
+    hostKey?: string;
 }
 
 type ParsedDatabase = ParsedConfig["database"];
@@ -76,13 +79,20 @@ function duplicates<T>(items: T[], key: (t: T) => string | undefined): Map<strin
     return new Map([...seen].filter(([, idx]) => idx.length > 1));
 }
 
-/** Parse, apply defaults and check cross-field rules; throws one ConfigError listing every problem. */
+type Section = keyof typeof configSchema.shape;
+
+/**
+ * Parse, apply defaults and check cross-field rules; throws one ConfigError listing every problem.
+ * A section that does not parse is left out of the cross-field checks that read it, and every
+ * other check still runs: one run shows every problem.
+ */
 export function validateConfig(raw: unknown): ClusterConfig {
-    const parsed = configSchema.safeParse(raw, { reportInput: true });
     const problems: string[] = [];
     const at = (path: PropertyKey[], msg: string) => problems.push(`${formatPath(path)}: ${msg}`);
+    const input = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+    checkControlChars(input, [], at);
     // These checks read only a few raw fields, so they report even when other keys are malformed.
-    const r = (raw ?? {}) as { nodes?: unknown; topology?: unknown; sshPrivateKey?: unknown; ssh?: { privateKeyPath?: unknown }; database?: { engine?: unknown }; storage?: { backend?: unknown } };
+    const r = input as { nodes?: unknown; topology?: unknown; sshPrivateKey?: unknown; ssh?: { privateKeyPath?: unknown }; database?: { engine?: unknown }; storage?: { backend?: unknown } };
     checkNodeList(Array.isArray(r.nodes) ? r.nodes : [], at);
     if (r.topology !== "swarm" && r.storage?.backend === "seaweedfs") {
         at(["storage", "backend"], "SeaweedFS runs in the swarm topology only; use 'glusterfs' or set topology: swarm");
@@ -97,33 +107,99 @@ export function validateConfig(raw: unknown): ClusterConfig {
     if (r.sshPrivateKey && keyPath) {
         at(["ssh", "privateKeyPath"], "set either the secret sshPrivateKey or ssh.privateKeyPath, not both");
     }
-    if (!parsed.success) {
-        throw new ConfigError([...parsed.error.issues.flatMap(describeIssue), ...problems]);
-    }
-    const c = parsed.data;
-    c.nodes.forEach((n, i) => {
-        if (!n.clusterAddress && isIP(n.address) === 0) {
-            at(["nodes", i, "clusterAddress"], `required because address '${n.address}' is a host name (cluster traffic and firewall rules need an IP)`);
-        }
-    });
 
+    const parsed = configSchema.safeParse(input, { reportInput: true });
+    let c: ParsedConfig;
+    // Dotted paths of the values that did not parse ("" for the whole config).
+    const failed: string[] = [];
+    if (parsed.success) {
+        c = parsed.data;
+    } else {
+        for (const issue of parsed.error.issues) {
+            problems.push(...describeIssue(issue));
+            // An unknown key spoils no value.
+            if (issue.code !== "unrecognized_keys") failed.push(issue.path.map(String).join("."));
+        }
+        c = parseAround(input, parsed.error.issues);
+    }
+    // Whether every value under these dotted paths parsed.
+    const ok = (...paths: string[]) => paths.every((p) => !failed.some((f) => f === "" || f === p || f.startsWith(`${p}.`) || p.startsWith(`${f}.`)));
+    crossChecks(c, ok, at);
+    if (problems.length > 0) throw new ConfigError(problems);
     const swarm = c.topology === "swarm";
     const engine = c.database.engine ?? (swarm ? "patroni" : "pgactive");
-    const timing = swarm ? { ttl: 10, loopWait: 2, retryTimeout: 4 } : { ttl: 20, loopWait: 5, retryTimeout: 5 };
-    const p = c.database.patroni;
-    const patroni = { ...p, ttl: p.ttl ?? timing.ttl, loopWait: p.loopWait ?? timing.loopWait, retryTimeout: p.retryTimeout ?? timing.retryTimeout };
-    if (engine === "patroni" && patroni.loopWait + 2 * patroni.retryTimeout > patroni.ttl) {
-        at(["database", "patroni", "ttl"], `loopWait + 2 * retryTimeout (${patroni.loopWait + 2 * patroni.retryTimeout}) must not exceed ttl (${patroni.ttl}), or a healthy leader can lose its lease`);
-    }
+    const storage = { ...c.storage, backend: c.storage.backend ?? (swarm ? "seaweedfs" as const : "glusterfs" as const) };
+    return resolve({ ...c, database: { ...c.database, engine, patroni: patroniTiming(c) }, storage }, c.nodes.map((n, i) => n.id ?? i + 1));
+}
 
-    const maxNodes = c.database.pgactive.maxNodes;
-    const ids = c.nodes.map((n, i) => n.id ?? i + 1);
-    if (engine === "pgactive") {
-        ids.forEach((id, i) => {
+/**
+ * The config with each value that did not parse left out (so at its default), for the cross-field
+ * checks; what a check reads from a bad value it must not trust (see `ok`).
+ */
+function parseAround(input: Record<string, unknown>, issues: z.core.$ZodIssue[]): ParsedConfig {
+    const copy = structuredClone(input);
+    for (const issue of issues) {
+        if (issue.code === "unrecognized_keys" || issue.path.length === 0) continue;
+        let at: unknown = copy;
+        for (const k of issue.path.slice(0, -1)) at = at && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+        if (at && typeof at === "object") delete (at as Record<PropertyKey, unknown>)[issue.path[issue.path.length - 1] as PropertyKey];
+    }
+    const sections: Record<string, unknown> = {};
+    for (const key of Object.keys(configSchema.shape) as Section[]) {
+        const one = configSchema.shape[key].safeParse(copy[key]);
+        const fallback = one.success ? one : configSchema.shape[key].safeParse(undefined);
+        sections[key] = fallback.success ? fallback.data : undefined;
+    }
+    sections.nodes ??= [];
+    return sections as ParsedConfig;
+}
+
+/** Patroni's timing with the topology's defaults filled in. */
+function patroniTiming(c: Pick<ParsedConfig, "topology" | "database">): Required<ParsedDatabase["patroni"]> {
+    const timing = c.topology === "swarm" ? { ttl: 10, loopWait: 2, retryTimeout: 4 } : { ttl: 20, loopWait: 5, retryTimeout: 5 };
+    const p = c.database.patroni;
+    return { ...p, ttl: p.ttl ?? timing.ttl, loopWait: p.loopWait ?? timing.loopWait, retryTimeout: p.retryTimeout ?? timing.retryTimeout };
+}
+
+/** Rules between sections; each runs only when the sections it reads parsed. */
+function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: Report) {
+    const swarm = c.topology === "swarm";
+    const engine = c.database?.engine ?? (swarm ? "patroni" : "pgactive");
+    if (ok("nodes")) {
+        c.nodes.forEach((n, i) => {
+            if (!n.clusterAddress && isIP(n.address) === 0) {
+                at(["nodes", i, "clusterAddress"], `required because address '${n.address}' is a host name (cluster traffic and firewall rules need an IP)`);
+            }
+        });
+    }
+    if (ok("nodes", "ssh.trustOnFirstUse") && !c.ssh.trustOnFirstUse) {
+        c.nodes.forEach((n, i) => {
+            if (!n.hostKey) {
+                at(["nodes", i, "hostKey"], `required: the SSH key of ${n.address} ('ssh-keyscan -t ed25519 ${n.address}' prints it; compare it on the host's console), or set ssh.trustOnFirstUse: true to keep the first key seen`);
+            }
+        });
+    }
+    if (ok("topology", "database.engine", "database.patroni")) {
+        const patroni = patroniTiming(c);
+        if (engine === "patroni" && patroni.loopWait + 2 * patroni.retryTimeout > patroni.ttl) {
+            at(["database", "patroni", "ttl"], `loopWait + 2 * retryTimeout (${patroni.loopWait + 2 * patroni.retryTimeout}) must not exceed ttl (${patroni.ttl}), or a healthy leader can lose its lease`);
+        }
+    }
+    if (ok("nodes", "topology", "database.engine", "database.pgactive.maxNodes") && engine === "pgactive") {
+        const maxNodes = c.database.pgactive.maxNodes;
+        c.nodes.forEach((n, i) => {
+            const id = n.id ?? i + 1;
             if (id > maxNodes) at(["nodes", i, "id"], `id ${id} exceeds database.pgactive.maxNodes (${maxNodes})`);
         });
     }
+    if (ok("nodes", "topology", "database.engine", "database.pgactive.maxNodes", "storage.backend")) checkRoles(c, engine, at);
+    if (ok("topology", "database.engine", "storage.backend", "edge.enabled", "edge.tls", "monitoring.enabled", "monitoring.prometheus")) {
+        checkPorts(c, engine, (path) => ok(path.map(String).join(".")), at);
+    }
+}
 
+function checkRoles(c: ParsedConfig, engine: string, at: Report) {
+    const maxNodes = c.database.pgactive.maxNodes;
     const withRole = (r: Role) => c.nodes.map((n, i) => ({ n, i })).filter(({ n }) => n.roles.includes(r));
     for (const r of ["singleton", "redis", "arbiter"] as const) {
         const holders = withRole(r);
@@ -144,17 +220,94 @@ export function validateConfig(raw: unknown): ClusterConfig {
         if (engine === "pgactive" && dataCount > maxNodes) {
             at(["database", "pgactive", "maxNodes"], `${dataCount} database nodes exceed pgactive.max_nodes (${maxNodes}); raise maxNodes`);
         }
-        if (dataCount === 0) at(["nodes"], "at least one node must not be an arbiter");
+        if (dataCount === 0 && c.nodes.length > 0) at(["nodes"], "at least one node must not be an arbiter");
     } else {
         arbiters.forEach(({ i }) => at(["nodes", i, "roles"], "the swarm topology has no arbiter: SeaweedFS keeps its own copies"));
         if (c.storage.backend === "glusterfs" && c.nodes.length === 2) {
             at(["storage", "backend"], "GlusterFS on two swarm nodes is replica 2 without an arbiter, which splits brain; add a third node or use 'seaweedfs'");
         }
     }
+}
 
-    if (problems.length > 0) throw new ConfigError(problems);
-    const storage = { ...c.storage, backend: c.storage.backend ?? (swarm ? "seaweedfs" as const : "glusterfs" as const) };
-    return resolve({ ...c, database: { ...c.database, engine, patroni }, storage }, ids);
+/** Two services on one port of a node: the second never starts. */
+function checkPorts(c: ParsedConfig, engine: string, parsedAt: (path: PropertyKey[]) => boolean, at: Report) {
+    for (const [port, all] of portUsers(c, engine)) {
+        // A port that did not parse stands at its default here: it collides with nothing.
+        const users = all.filter((u) => u.path.length === 0 || parsedAt(u.path));
+        if (users.length < 2) continue;
+        // Named at every setting involved: either may be the one to change.
+        users.forEach((u, i) => {
+            if (u.path.length > 0) at(u.path, `port ${port} is also used by ${users.filter((_, k) => k !== i).map((o) => o.what).join(", ")}`);
+        });
+    }
+}
+
+interface PortUser { path: PropertyKey[]; what: string }
+
+/** Every TCP port this config makes a node listen on, and who listens there. */
+export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser[]> {
+    const used = new Map<number, PortUser[]>();
+    const add = (port: number, path: PropertyKey[], what = formatPath(path)) => used.set(port, [...(used.get(port) ?? []), { path, what }]);
+    const fixed = (port: number, what: string) => add(port, [], what);
+    const swarm = c.topology === "swarm";
+    const backend = c.storage.backend ?? (swarm ? "seaweedfs" : "glusterfs");
+    add(c.ssh.port, ["ssh", "port"]);
+    add(c.host.dockerApiPort, ["host", "dockerApiPort"]);
+    add(c.database.port, ["database", "port"]);
+    add(c.app.port, ["app", "port"]);
+    add(c.app.redisPort, ["app", "redisPort"]);
+    if (engine === "patroni") {
+        add(c.database.patroni.restApiPort, ["database", "patroni", "restApiPort"]);
+        if (!swarm) add(c.database.patroni.routerPort, ["database", "patroni", "routerPort"]);
+        fixed(2379, "etcd (clients)");
+        fixed(2380, "etcd (peers)");
+    }
+    if (!swarm && c.edge.enabled) {
+        add(c.edge.httpPort, ["edge", "httpPort"]);
+        if (c.edge.tls) add(c.edge.httpsPort, ["edge", "httpsPort"]);
+        add(c.edge.agentPort, ["edge", "agentPort"]);
+        fixed(8404, "HAProxy's statistics (loopback)");
+    }
+    if (c.monitoring.enabled) {
+        add(c.monitoring.nodeExporterPort, ["monitoring", "nodeExporterPort"]);
+        if (!swarm) add(c.monitoring.postgresExporterPort, ["monitoring", "postgresExporterPort"]);
+        if (c.monitoring.prometheus) fixed(9090, "Prometheus");
+    }
+    if (swarm) {
+        add(c.swarm.pgbouncerPort, ["swarm", "pgbouncerPort"]);
+        add(c.swarm.exporterPort, ["swarm", "exporterPort"]);
+        fixed(2377, "the swarm's control plane");
+        fixed(7946, "the swarm's gossip");
+    }
+    if (backend === "glusterfs") {
+        fixed(24007, "glusterd");
+        fixed(24008, "glusterd");
+    } else {
+        const w = c.storage.seaweedfs;
+        for (const [key, p] of [["masterPort", w.masterPort], ["volumePort", w.volumePort], ["filerPort", w.filerPort]] as const) {
+            add(p, ["storage", "seaweedfs", key]);
+            add(p + 10000, ["storage", "seaweedfs", key], `storage.seaweedfs.${key} + 10000 (gRPC)`);
+        }
+        add(w.s3Port, ["storage", "seaweedfs", "s3Port"]);
+        for (let k = 0; k < 4; k++) add(w.metricsPort + k, ["storage", "seaweedfs", "metricsPort"], `storage.seaweedfs.metricsPort + ${k}`);
+    }
+    return used;
+}
+
+/** Control characters (a newline above all) in any string but the SSH key, which is several lines. */
+function checkControlChars(value: unknown, path: PropertyKey[], at: Report) {
+    if (typeof value === "string") {
+        if (CONTROL_CHARS.test(value) && !(path.length === 1 && path[0] === "sshPrivateKey")) {
+            at(path, "must not contain control characters (a newline, tab or escape)");
+        }
+    } else if (Array.isArray(value)) {
+        value.forEach((v, i) => checkControlChars(v, [...path, i], at));
+    } else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            if (CONTROL_CHARS.test(k)) at(path, `has a key with control characters (${JSON.stringify(k)})`);
+            else checkControlChars(v, [...path, k], at);
+        }
+    }
 }
 
 type Report = (path: PropertyKey[], msg: string) => void;
@@ -192,6 +345,7 @@ function resolve(c: Omit<ParsedConfig, "database" | "storage"> & { database: Dat
         id: ids[i],
         roles: n.roles,
         arbiter: n.roles.includes("arbiter"),
+        hostKey: n.hostKey?.trim().split(/ +/).slice(0, 2).join(" "),
     }));
     const dataNodes = nodes.filter((n) => !n.arbiter);
     const pick = (r: Role) => dataNodes.find((n) => n.roles.includes(r)) ?? dataNodes[0];

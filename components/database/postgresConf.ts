@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { ClusterConfig, NodeSpec } from "../config";
+import { hasControlChars, PG_SETTING } from "../config/rules";
 
 export type PgValue = string | number | boolean;
 
@@ -40,10 +41,13 @@ export function postgresSettings(c: ClusterConfig, node: NodeSpec): Record<strin
 function pgLiteral(v: PgValue): string {
     if (typeof v === "boolean") return v ? "on" : "off";
     if (typeof v === "number") return String(v);
-    return `'${v.replace(/'/g, "''")}'`;
+    // Inside quotes postgresql.conf reads backslash escapes too; a value is one line.
+    if (hasControlChars(v)) throw new Error(`a postgresql.conf value cannot hold control characters: ${JSON.stringify(v)}`);
+    return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
 export function renderPostgresConf(settings: Record<string, PgValue>): string {
+    for (const k of Object.keys(settings)) if (!PG_SETTING.test(k)) throw new Error(`'${k}' is not a PostgreSQL setting name`);
     return "# Managed by paperless-ha; local edits are overwritten.\n" +
         Object.entries(settings).map(([k, v]) => `${k} = ${pgLiteral(v)}`).join("\n") + "\n";
 }

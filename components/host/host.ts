@@ -3,14 +3,20 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
+import { isHostKey } from "../config/rules";
 import { KeyPair } from "../pki";
 import { packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderSysctl } from "./render";
 import { HostLogin, runScript } from "./remoteScript";
+
+/** The key sshd presents to a client that asks for ed25519 (Debian makes it on install). */
+const HOST_KEY_FILE = "/etc/ssh/ssh_host_ed25519_key.pub";
 
 export interface HostArgs {
     node: NodeSpec;
     cluster: ClusterConfig;
     sshPrivateKey: pulumi.Input<string>;
+    /** The key this host's SSH connections verify (see `hostKeys`). */
+    hostKey: pulumi.Input<string>;
     caCertPem: pulumi.Input<string>;
     /** This node's certificate and key. */
     nodeTls: KeyPair;
@@ -20,17 +26,42 @@ export interface HostArgs {
     after?: pulumi.Resource[];
 }
 
-/** How the program logs in to a node. */
-export function hostLogin(node: NodeSpec, c: ClusterConfig, sshPrivateKey: pulumi.Input<string>): HostLogin {
+/** How the program logs in to a node; every connection checks the host's key. */
+export function hostLogin(node: NodeSpec, c: ClusterConfig, sshPrivateKey: pulumi.Input<string>, hostKey: pulumi.Input<string>): HostLogin {
     const connection: command.types.input.remote.ConnectionArgs = {
         host: node.address,
         port: c.ssh.port,
         user: c.ssh.user,
         privateKey: sshPrivateKey,
+        hostKey,
         dialErrorLimit: c.ssh.dialErrorLimit,
         perDialTimeout: 10,
     };
     return { node: node.name, connection, sudo: c.ssh.user !== "root" };
+}
+
+/** `type key` of an OpenSSH public key line, without its comment. Pure. */
+export const hostKeyLine = (text: string): string => text.trim().split(/\s+/).slice(0, 2).join(" ");
+
+/**
+ * Per node, the SSH key its connections verify: the configured `hostKey`, or with trust on first
+ * use the key its first connection read, kept in the stack's state. That one connection is the
+ * only unverified one, and sends nothing secret; a later change of the host's key is refused by
+ * every other. A node at a new address is a new host: its key is learned anew.
+ */
+export function hostKeys(c: ClusterConfig, sshPrivateKey: pulumi.Input<string>): Record<string, pulumi.Input<string>> {
+    return Object.fromEntries(c.nodes.map((n) => {
+        if (n.hostKey) return [n.name, n.hostKey];
+        const learned = new command.remote.Command(`${n.name}-host-key`, {
+            connection: { host: n.address, port: c.ssh.port, user: c.ssh.user, privateKey: sshPrivateKey, dialErrorLimit: c.ssh.dialErrorLimit, perDialTimeout: 10 },
+            create: `cat ${HOST_KEY_FILE}`,
+        });
+        return [n.name, learned.stdout.apply((out) => {
+            const key = hostKeyLine(out);
+            if (!isHostKey(key)) throw new Error(`${n.name}: ${HOST_KEY_FILE} on ${n.address} holds no SSH host key`);
+            return key;
+        })];
+    }));
 }
 
 /**
@@ -52,7 +83,7 @@ export class Host extends pulumi.ComponentResource {
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:host:Host", name, {}, opts);
         const { node, cluster: c } = args;
-        this.login = hostLogin(node, c, args.sshPrivateKey);
+        this.login = hostLogin(node, c, args.sshPrivateKey, args.hostKey);
         const login = this.login;
 
         // Proves SSH and (for a sudo user) password-less sudo before any real work.

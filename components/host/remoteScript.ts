@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "./quote";
 
 /** Host shell lives in scripts/host/*.sh; components refer to it by name. */
 export const SCRIPT_DIR = path.join(__dirname, "..", "..", "scripts", "host");
@@ -18,10 +19,7 @@ export function hostScript(name: string): string {
     return text;
 }
 
-/** POSIX single-quote a value so the shell takes it literally. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { renderShellVars, shellQuote } from "./quote";
 
 /**
  * What a host script reads on stdin: a header of quoted exports, then the script. Values travel in

@@ -1,4 +1,5 @@
 import { ClusterConfig, NodeSpec } from "../config";
+import { hasControlChars, isCidr, SYSCTL_KEY } from "../config/rules";
 import { PROMETHEUS_PORT } from "../monitoring/monitoringConf";
 
 /** Kernel tuning from the reference design; user settings override. */
@@ -18,7 +19,11 @@ export function renderSysctl(overrides: Record<string, string | number>): string
     const merged = { ...DEFAULT_SYSCTL, ...overrides };
     return Object.keys(merged)
         .sort()
-        .map((k) => `${k} = ${merged[k]}`)
+        .map((k) => {
+            // One line each: a newline in a key or value would add a setting of its own.
+            if (!SYSCTL_KEY.test(k) || hasControlChars(String(merged[k]))) throw new Error(`sysctl ${JSON.stringify(k)}: not a plain key and value`);
+            return `${k} = ${merged[k]}`;
+        })
         .join("\n") + "\n";
 }
 
@@ -107,6 +112,8 @@ export function publicPorts(c: ClusterConfig): PortRange[] {
 export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     const v4 = c.nodes.map((n) => n.clusterAddress).filter((a) => !a.includes(":"));
     const v6 = c.nodes.map((n) => n.clusterAddress).filter((a) => a.includes(":"));
+    // Parsed, not pasted: anything else in an nftables set could open every port.
+    for (const a of c.firewall.managementCidrs) if (!isCidr(a)) throw new Error(`firewall.managementCidrs: '${a}' is not an address or network`);
     const mgmt4 = c.firewall.managementCidrs.filter((a) => !a.includes(":"));
     const mgmt6 = c.firewall.managementCidrs.filter((a) => a.includes(":"));
     const cluster = clusterPorts(c).map(fmt).join(", ");

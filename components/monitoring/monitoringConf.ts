@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { renderShellVars } from "../host/quote";
 import { ClusterConfig, NodeSpec, sharedMount } from "../config";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
@@ -33,7 +34,7 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         MOUNT_POINT: sharedMount(c),
         TEXTFILE_DIR,
     };
-    return Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+    return renderShellVars(vars);
 }
 
 /** The collector's oneshot service and the timer that runs it every 30 seconds. Pure. */

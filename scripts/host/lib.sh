@@ -109,7 +109,7 @@ swarm_join() {
         # A manager's join may outlast dockerd's wait (503, "the attempt to join the swarm will
         # continue in the background"): the state says how it ends.
         resp=$(printf '{"ListenAddr":"%s:2377","AdvertiseAddr":"%s","RemoteAddrs":["%s"],"JoinToken":"%s"}' "$3" "$3" "$2" "$1" |
-            curl -sS --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -w '\n%{http_code}' \
+            curl -sS -m 120 --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -w '\n%{http_code}' \
                 --data-binary @- http://localhost/swarm/join) || true
         case ${resp##*$'\n'} in
             200) echo "$4 joined the swarm through $2" >&2 ;;
@@ -161,5 +161,18 @@ swarm_release() {
         # A retried removal may find the first one committed after all.
         if ! swarm_cli node rm --force "$id" >/dev/null && docker node inspect "$id" >/dev/null 2>&1; then return 1; fi
         echo "removed swarm node $id ($1, was $state)" >&2
+    done
+}
+
+# require_plain NAME...: each named variable holds only characters that need no quoting in a unit
+# file or a command line (paths, image references, host:port lists); the config is checked before
+# any change, and this keeps a script from writing anything else should a value slip through.
+require_plain() {
+    local v
+    for v in "$@"; do
+        if [[ ! ${!v} =~ ^[A-Za-z0-9._/:@,+=-]*$ ]]; then
+            echo "$v holds characters that cannot go into a unit or command line: '${!v}'" >&2
+            exit 2
+        fi
     done
 }

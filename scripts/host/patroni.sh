@@ -20,7 +20,7 @@ elif [ "$TLS_CHANGED$FILE_CHANGED" != "00" ]; then
     systemctl reload patroni
 fi
 for _ in $(seq 1 150); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TLS_DIR/ca.crt" "https://$REST_ADDRESS/health" || true)
+    code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert "$TLS_DIR/ca.crt" "https://$REST_ADDRESS/health" || true)
     if [ "$code" = "200" ]; then echo "[$NODE_NAME] PostgreSQL running under Patroni" >&2; exit 0; fi
     sleep 2
 done

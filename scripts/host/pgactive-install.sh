@@ -27,7 +27,7 @@ if ! installed; then
         src=/usr/local/src/pgactive-$VERSION
         tarball="$src.tar.gz"
         if [ ! -f "$tarball" ]; then
-            curl -fsSL --retry 3 -o "$tarball.part" "$SOURCE_URL" >&2 || {
+            curl -fsSL --retry 3 --connect-timeout 20 -m 600 -o "$tarball.part" "$SOURCE_URL" >&2 || {
                 echo "pgactive is not installed on $NODE_NAME: could not download $SOURCE_URL" >&2
                 exit 1
             }

@@ -5,6 +5,7 @@
 # Reads: IMAGE, MOUNT_POINT, FILERS, FILER_PATH, MAKE_DIRS (space separated, may be empty), OWNER.
 set -euo pipefail
 : "${IMAGE:?}" "${MOUNT_POINT:?}" "${FILERS:?}" "${FILER_PATH:?}" "${OWNER:?}"
+require_plain IMAGE MOUNT_POINT FILERS FILER_PATH
 name=paperless-ha-weed-mount
 unit="/etc/systemd/system/$name.service"
 want="[Unit]

@@ -338,6 +338,33 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(fs.readFileSync(statePath(STACK), "utf8")).toBe(state);
     });
 
+    it("refuses every connection to a host whose SSH key changed, so nothing there changes until it shows the pinned key again", async () => {
+        const node2 = hosts[1].address;
+        const conf = "/etc/sysctl.d/90-paperless-ha.conf";
+        // Another machine answering at node2's address, as far as SSH can tell: a new host key.
+        onHost(node2, "mkdir -p /root/host-keys.kept && cp -a /etc/ssh/ssh_host_ed25519_key* /root/host-keys.kept/ && " +
+            "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && systemctl restart ssh");
+        // The keys hosts.json gave at start are pinned; a change that reaches every node's base step.
+        const tuned = stackFile("rekeyed", (c) => { (c["paperless-ha:host"] as Record<string, unknown>).sysctl = { "vm.swappiness": 11 }; });
+        const run = await engine("up", STACK, tuned);
+        expect(run.code).toBe(1);
+        expect(run.summary.failed.map((f) => f.name)).toContain("node2-base");
+        expect(run.summary.failed.map((f) => f.error).join("\n")).toContain(`host key mismatch: ${node2}`);
+        expect([...run.summary.updated, ...run.summary.created, ...run.summary.replaced].filter((n) => n.includes("node2"))).toEqual([]);
+        expect(onHost(node2, `grep -c 'vm.swappiness = 11' ${conf} || true`)).toBe("0");
+        expect(onHost(hosts[0].address, `grep -c 'vm.swappiness = 11' ${conf}`)).toBe("1");
+
+        // Its own key back: the same file goes through, and the learned keys the first deploy kept
+        // give way to the pinned ones without any other change (they were the same keys).
+        onHost(node2, "cp -a /root/host-keys.kept/ssh_host_ed25519_key* /etc/ssh/ && rm -rf /root/host-keys.kept && systemctl restart ssh");
+        const back = await engine("up", STACK, stackFile("pinned", () => undefined));
+        expect(back.summary.failed, back.output.slice(-3000)).toEqual([]);
+        expect(back.summary.deleted.sort()).toEqual(["node1-host-key", "node2-host-key", "node3-host-key"]);
+        expect([...back.summary.updated].sort()).toEqual(["node1-base", "node3-base"]);
+        expect(back.summary.created).toEqual([]);
+        expect(onHost(node2, `grep -c 'vm.swappiness = 10' ${conf}`)).toBe("1");
+    });
+
     it("grows to four nodes, through a run killed halfway and run again: the new node joins everything, existing nodes only learn of it", async () => {
         await sandbox("up", "--nodes", "4");
         hosts = sandboxHosts();
@@ -437,15 +464,20 @@ describe("classic with Patroni, from bare hosts", () => {
         // One node at a time: each instance was drained from every balancer before it was replaced,
         // and the next drain began only after the one before was back in HAProxy's rotation.
         const at = (line: string) => run.output.indexOf(line);
-        for (const n of ["node1", "node2", "node3"]) {
+        for (const n of ["node1", "node2", "node3", "node4"]) {
             expect(at(`~ app-${n}-drain`)).toBeGreaterThan(-1);
             expect(at(`+- app-${n}-paperless`)).toBeGreaterThan(at(`~ app-${n}-drain`));
         }
-        for (const [prev, next] of [["node1", "node2"], ["node2", "node3"]]) {
+        for (const [prev, next] of [["node1", "node2"], ["node2", "node3"], ["node3", "node4"]]) {
             expect(at(`~ app-${prev}-in-service`)).toBeGreaterThan(at(`+- app-${prev}-paperless`));
             expect(at(`~ app-${next}-drain`)).toBeGreaterThan(at(`~ app-${prev}-in-service`));
         }
-        expect(at(`+ app-node4-drain`)).toBeGreaterThan(at(`~ app-node3-in-service`));
+        // How long each step of a node's turn took (the engine logs `= name start +seconds`).
+        const took = (step: string) => Math.max(...["node1", "node2", "node3", "node4"].map((n) =>
+            Number(new RegExp(`^= app-${n}-${step} [0-9.]+s \\+([0-9.]+)s$`, "m").exec(run.output)?.[1] ?? NaN)));
+        report("rolling update: longest drain (s)", took("drain"));
+        report("rolling update: longest replacement (s)", took("paperless"));
+        report("rolling update: longest return to service (s)", took("in-service"));
         for (const h of hosts) {
             expect(onHost(h.address, "docker inspect -f '{{.Image}}' paperless-ha-app")).toBe(onHost(h.address, `docker image inspect -f '{{.Id}}' ${NEXT_IMAGE}`));
         }

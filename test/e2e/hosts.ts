@@ -15,6 +15,8 @@ export interface SandboxHost {
     name: string;
     address: string;
     container: string;
+    /** Its SSH host key, `type base64`. */
+    hostKey: string;
 }
 
 /** When a run's whole process group is killed, as a crash of the operator's machine would: once its output shows `line`, or after `ms`. */
@@ -90,10 +92,17 @@ export interface EngineRun {
     output: string;
 }
 
-/** A stack file derived from Pulumi.<base>.yaml with some keys replaced. */
+/**
+ * A stack file derived from Pulumi.<base>.yaml with some keys replaced, and every node's SSH host
+ * key pinned from hosts.json (the base trusts on first use; these files check like a real stack's).
+ */
 export function stackFile(name: string, change: (config: Record<string, unknown>) => void, base = "dev"): string {
     const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> };
     change(doc.config);
+    const keys = new Map(sandboxHosts().map((h) => [h.address, h.hostKey]));
+    const nodes = doc.config["paperless-ha:nodes"] as { address: string; hostKey?: string }[];
+    for (const n of nodes) n.hostKey ??= keys.get(n.address);
+    if (nodes.every((n) => n.hostKey)) (doc.config["paperless-ha:ssh"] as Record<string, unknown>).trustOnFirstUse = false;
     const file = path.join(SANDBOX, "e2e", `${name}.yaml`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, stringify(doc));

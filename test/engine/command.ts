@@ -5,6 +5,8 @@ export interface Connection {
     port?: number;
     user?: string;
     privateKey?: string;
+    /** `type base64`: the only key the host may show (the provider's FixedHostKey); absent, any key. */
+    hostKey?: string;
     dialErrorLimit?: number;
     perDialTimeout?: number;
 }
@@ -25,9 +27,22 @@ function dial(conn: Connection): Promise<Client> {
         privateKey: conn.privateKey,
         readyTimeout: (conn.perDialTimeout ?? 15) * 1000,
     };
+    let mismatch = false;
+    if (conn.hostKey) {
+        // As the provider does: ask for the pinned key's type only, accept only that key.
+        const [type, blob] = conn.hostKey.trim().split(/\s+/);
+        const want = Buffer.from(blob, "base64");
+        cfg.algorithms = { serverHostKey: [type as "ssh-ed25519"] };
+        cfg.hostVerifier = (key: Buffer) => {
+            mismatch = !key.equals(want);
+            return !mismatch;
+        };
+    }
     return new Promise((resolve, reject) => {
         const client = new Client();
-        client.once("ready", () => resolve(client)).once("error", reject).connect(cfg);
+        client.once("ready", () => resolve(client)).once("error", (e: Error) => {
+            reject(mismatch ? new Error(`ssh: handshake failed: host key mismatch: ${conn.host} does not show the key this stack expects`) : e);
+        }).connect(cfg);
     });
 }
 

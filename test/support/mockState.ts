@@ -2,8 +2,9 @@
  * Provider outputs under mocks: deterministic per resource name, so two evaluations compare equal,
  * and every secret handed out is recorded so tests can look for it where it must not be.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretWrapper, SECRET_OUTPUTS } from "./secrets";
+import { isSecretWrapper, plain, SECRET_OUTPUTS } from "./secrets";
 
 export const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-ssh-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -42,7 +43,12 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
             state.repoDigest = `${String(inputs.name)}@sha256:mock`;
             break;
         case "command:remote:Command":
-            // swarm-init prints the join tokens; everything else prints nothing the program reads.
+            // swarm-init prints the join tokens, a host key step the host's key (as its .pub file
+            // holds it); everything else prints nothing the program reads.
+            if (name.endsWith("-host-key")) {
+                state.stdout = `${testHostKey(String((plain(inputs.connection) as { host: unknown }).host))} root@${name}\n`;
+                break;
+            }
             state.stdout = pulumi.secret(name.endsWith("swarm-init")
                 ? JSON.stringify({ manager: secretToken("manager", secrets), worker: secretToken("worker", secrets) })
                 : "");
@@ -55,3 +61,20 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
     return state;
 }
 
+
+/** A well-formed ed25519 host key, the same for the same seed (tests pin one per node). */
+export function testHostKey(seed: string): string {
+    const type = Buffer.from("ssh-ed25519");
+    const key = createHash("sha256").update(seed).digest();
+    const len = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+    return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(key.length), key]).toString("base64")}`;
+}
+
+/** `raw` with every node's host key pinned, as a real stack lists them (unless it trusts on first use). */
+export function pinKeys<T>(raw: T): T {
+    const r = raw as { nodes?: unknown; ssh?: { trustOnFirstUse?: boolean } };
+    if (!Array.isArray(r.nodes) || r.ssh?.trustOnFirstUse) return raw;
+    const nodes = r.nodes.map((n: unknown) => (n && typeof n === "object" && !("hostKey" in n) && "address" in n
+        ? { ...n, hostKey: testHostKey(String((n as { address: unknown }).address)) } : n));
+    return { ...raw, nodes };
+}

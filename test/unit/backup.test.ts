@@ -1,18 +1,16 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { renderBackupEnv, renderBackupUnits, renderPgpass } from "../../components/backup";
-import { validateConfig } from "../../components/config";
-import { baseConfig, plain, runProgram, swarmConfig } from "./harness";
+import { baseConfig, configOf, plain, runProgram, sourced, swarmConfig } from "./harness";
 
-const cfg = (over: Record<string, unknown> = {}) => validateConfig({ ...baseConfig(3), ...over });
-const env = (text: string) => Object.fromEntries(text.trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
+const cfg = (over: Record<string, unknown> = {}) => configOf({ ...baseConfig(3), ...over });
 
 describe("backup renderers", () => {
     it("reach the database the way the singleton's instance does", () => {
-        expect(env(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "10.0.0.11", DB_PORT: "5432", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
+        expect(sourced(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "10.0.0.11", DB_PORT: "5432", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
         const patroni = cfg({ database: { engine: "patroni" }, nodes: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2", roles: ["singleton"] }, { name: "c", address: "10.0.0.3" }] });
-        expect(env(renderBackupEnv(patroni))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433" });
-        expect(env(renderBackupEnv(cfg({ nodes: baseConfig(3).nodes, backup: { encrypt: true, remote: "bk@vault.example:/srv/bk", keep: 3 } }))))
+        expect(sourced(renderBackupEnv(patroni))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433" });
+        expect(sourced(renderBackupEnv(cfg({ nodes: baseConfig(3).nodes, backup: { encrypt: true, remote: "bk@vault.example:/srv/bk", keep: 3 } }))))
             .toMatchObject({ ENCRYPT: "1", REMOTE: "bk@vault.example:/srv/bk", KEEP: "3" });
     });
 
@@ -66,7 +64,7 @@ describe("backup resources", () => {
         expect(swarm.dependsOn("backup-node1-timer", "paperless-app-deploy")).toBe(true);
         expect(swarm.dependsOn("backup-node1-timer", "seaweedfs-node1-mount")).toBe(true);
         expect(String(plain(swarm.byName("backup-node1-timer").inputs.stdin))).toContain("export PGPASS='127.0.0.1:6432:paperless:paperless:");
-        expect(env(renderBackupEnv(validateConfig(swarmConfig(3))))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "6432", DB_SSLMODE: "disable", MEDIA_DIR: "/mnt/seaweedfs/media" });
+        expect(sourced(renderBackupEnv(configOf(swarmConfig(3))))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "6432", DB_SSLMODE: "disable", MEDIA_DIR: "/mnt/seaweedfs/media" });
         expect(String(plain(swarm.byName("node1-base").inputs.stdin))).toMatch(/PACKAGES='[^']*postgresql-client-15/);
         expect(String(plain(swarm.byName("node2-base").inputs.stdin))).not.toContain("postgresql-client");
     });

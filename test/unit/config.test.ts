@@ -3,11 +3,11 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError, readStackConfig, validateConfig } from "../../components/config";
-import { stackConfig } from "./harness";
+import { pinKeys, stackConfig } from "./harness";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` }));
-const valid = (extra: Record<string, unknown> = {}) => ({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
+const valid = (extra: Record<string, unknown> = {}) => pinKeys({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
 
 function problems(raw: unknown): string[] {
     try {
@@ -23,7 +23,7 @@ describe("defaults", () => {
     it("fills every option with its documented default", () => {
         const c = validateConfig(valid());
         expect(c.topology).toBe("classic");
-        expect(c.ssh).toEqual({ user: "root", port: 22, dialErrorLimit: 60 });
+        expect(c.ssh).toEqual({ user: "root", port: 22, dialErrorLimit: 60, trustOnFirstUse: false });
         expect(c.database).toMatchObject({ engine: "pgactive", postgresVersion: "15", name: "paperless", user: "paperless", replicationUser: "pgactive", port: 5432, settings: {} });
         expect(c.database.pgactive).toMatchObject({ maxNodes: 4, install: "source", version: "2.1.4" });
         expect(c.storage).toMatchObject({
@@ -107,9 +107,9 @@ describe("rejects", () => {
         ["duplicate ids", valid({ nodes: [{ name: "node1", address: "10.0.0.11", id: 2 }, ...nodes(3).slice(1)] }), "paperless-ha:nodes[1].id: duplicate node id 2"],
         ["no SSH key", { nodes: nodes(3) }, "paperless-ha:sshPrivateKey: no SSH key"],
         ["two SSH keys", valid({ ssh: { privateKeyPath: "/k" } }), "paperless-ha:ssh.privateKeyPath: set either"],
-        ["an empty image", valid({ app: { image: "" } }), "paperless-ha:app.image: app.image must not be empty"],
-        ["a blank redis image", valid({ app: { redisImage: "   " } }), "paperless-ha:app.redisImage: app.redisImage must not be empty"],
-        ["an empty pgactive version", valid({ database: { pgactive: { version: "" } } }), "paperless-ha:database.pgactive.version: database.pgactive.version must not be empty"],
+        ["an empty image", valid({ app: { image: "" } }), "paperless-ha:app.image: must be a Docker image reference"],
+        ["a blank redis image", valid({ app: { redisImage: "   " } }), "paperless-ha:app.redisImage: must be a Docker image reference"],
+        ["an empty pgactive version", valid({ database: { pgactive: { version: "" } } }), "paperless-ha:database.pgactive.version: must be a release number"],
         ["an empty PostgreSQL version", valid({ database: { postgresVersion: "" } }), "paperless-ha:database.postgresVersion: must be a PostgreSQL major version"],
         ["a role held twice", valid({ nodes: nodes(3).map((n) => ({ ...n, roles: ["singleton"] })) }), "paperless-ha:nodes[1].roles: role 'singleton' may be held by one node only"],
         ["an arbiter with other roles", valid({ nodes: [...nodes(2), { name: "w", address: "10.0.0.99", roles: ["arbiter", "redis"] }] }), "paperless-ha:nodes[2].roles: an arbiter holds no other role"],
@@ -151,7 +151,7 @@ describe("rejects", () => {
 describe("readStackConfig", () => {
     it("reads structured values from their JSON and ignores other namespaces", () => {
         const raw = readStackConfig({ ...stackConfig(valid()), "aws:region": "eu-west-1" });
-        expect(raw.nodes).toEqual(nodes(3));
+        expect(raw.nodes).toEqual(valid().nodes);
         expect(raw.sshPrivateKey).toBe(KEY);
         expect(Object.keys(raw).sort()).toEqual(["nodes", "sshPrivateKey"]);
         expect(readStackConfig({ "paperless-ha:topology": "classic" })).toEqual({ topology: "classic" });

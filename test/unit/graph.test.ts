@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret } from "@pulumi/pulumi";
-import { baseConfig, plain, plainStrings, ProgramFailure, ProgramRun, Recorded, runProgram, scriptVar, SSH_KEY } from "./harness";
+import { baseConfig, plain, plainStrings, ProgramFailure, ProgramRun, Recorded, runProgram, scriptVar, SSH_KEY, testHostKey } from "./harness";
 
 const COMMAND = "command:remote:Command";
 
@@ -340,5 +340,39 @@ describe("bad config through the program", () => {
         expect(failure.message).toContain("paperless-ha:nodes[1].address");
         expect(failure.message).toContain("paperless-ha:nodes[2].name: duplicate node name 'node1'");
         expect(failure.resources).toEqual([]);
+    });
+});
+
+describe("host keys", () => {
+    const connections = (run: ProgramRun, node: string) => run.resources
+        .filter((r) => r.type === COMMAND && !r.name.endsWith("-host-key"))
+        .map((r) => plain(r.inputs.connection) as { host: string; hostKey?: string })
+        .filter((conn) => conn.host === `10.0.0.${10 + Number(node.slice(4))}`);
+
+    it("checks the configured key on every connection to a node", async () => {
+        const run = await runProgram(baseConfig(3));
+        expect(run.resources.filter((r) => r.name.endsWith("-host-key"))).toEqual([]);
+        for (const n of nodeNames(3)) {
+            const conns = connections(run, n);
+            expect(conns.length).toBeGreaterThan(5);
+            for (const conn of conns) expect(conn.hostKey).toBe(testHostKey(conn.host));
+        }
+    });
+
+    it("with trust on first use, reads each key once and checks it on every other connection", async () => {
+        const cfg = baseConfig(3);
+        cfg.nodes = (cfg.nodes as Record<string, unknown>[]).map(({ hostKey: _k, ...n }) => n);
+        cfg.ssh = { trustOnFirstUse: true };
+        const run = await runProgram(cfg);
+        for (const n of nodeNames(3)) {
+            const learn = run.byName(`${n}-host-key`);
+            expect((plain(learn.inputs.connection) as { hostKey?: string }).hostKey).toBeUndefined();
+            expect(plain(learn.inputs.create)).toBe("cat /etc/ssh/ssh_host_ed25519_key.pub");
+            // The comment of the .pub file is dropped: the same value a pinned key gives, so
+            // pinning a learned key later changes no connection.
+            for (const conn of connections(run, n)) expect(conn.hostKey).toBe(testHostKey(conn.host));
+            dependsAfter(run, `${n}-ssh`, `${n}-host-key`);
+        }
+        dependsAfter(run, "membership-guard", "node1-host-key");
     });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 /**
  * Runs the real program (index.ts) under Pulumi mocks and records every resource it registers,
  * in registration order, with its inputs as the engine would receive them (secret markers kept).
@@ -6,11 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { dependenciesOf } from "../support/deps";
 import { waitForRPCs, stackConfig } from "../support/runtime";
-import { mockState, SSH_KEY } from "../support/mockState";
+import { mockState, pinKeys, SSH_KEY, testHostKey } from "../support/mockState";
+import { ClusterConfig, validateConfig } from "../../components/config";
 
 export { stackConfig } from "../support/runtime";
 export { plain, plainStrings } from "../support/secrets";
-export { SSH_KEY } from "../support/mockState";
+export { pinKeys, SSH_KEY, testHostKey } from "../support/mockState";
 
 export interface Recorded {
     type: string;
@@ -113,7 +115,7 @@ export function swarmConfig(nodes = 3): Record<string, unknown> {
 export function baseConfig(nodes = 3): Record<string, unknown> {
     return {
         topology: "classic",
-        nodes: Array.from({ length: nodes }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` })),
+        nodes: Array.from({ length: nodes }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}`, hostKey: testHostKey(`10.0.0.${11 + i}`) })),
         sshPrivateKey: SSH_KEY,
         database: { pgactive: { maxNodes: Math.max(4, nodes) } },
     };
@@ -125,3 +127,13 @@ export function scriptVar(text: string, v: string): string {
     if (!m) throw new Error(`no ${v} in script`);
     return m[1].replace(/'\\''/g, "'");
 }
+
+/** What bash sees after sourcing an env file a host script sources: the proof its quoting holds. */
+export function sourced(text: string): Record<string, string> {
+    const out = spawnSync("bash", ["-c", 'set -a; eval "$(cat)"; env -0'], { input: text, env: {}, encoding: "utf8" });
+    if (out.status !== 0) throw new Error(`bash could not source it: ${out.stderr}`);
+    return Object.fromEntries(out.stdout.split("\0").filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+}
+
+/** A resolved config from `raw`, its nodes' host keys pinned as a real stack's are. */
+export const configOf = (raw: unknown): ClusterConfig => validateConfig(pinKeys(raw));

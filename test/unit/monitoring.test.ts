@@ -4,14 +4,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { validateConfig } from "../../components/config";
 import { renderFirewall } from "../../components/host/render";
 import { alertRules, renderAlertRules, renderMetricsEnv, renderPrometheusConfig, RULES_PATH } from "../../components/monitoring";
-import { baseConfig, plain, runProgram, swarmConfig } from "./harness";
+import { baseConfig, configOf, plain, runProgram, sourced, swarmConfig } from "./harness";
 
-const cfg = (raw: Record<string, unknown>) => validateConfig(raw);
+const cfg = (raw: Record<string, unknown>) => configOf(raw);
 const patroni = () => cfg({ ...baseConfig(3), database: { engine: "patroni" } });
-const env = (text: string) => Object.fromEntries(text.trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
 const promtool = (...args: string[]) => execFileSync("promtool", args, { encoding: "utf8", stdio: "pipe" });
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "paperless-ha-rules-"));
 
@@ -72,7 +70,7 @@ describe("Prometheus config", () => {
         const jobs = parse(renderPrometheusConfig(arbiter)).scrape_configs;
         expect(jobs[0].static_configs.map((s: { labels: { node: string } }) => s.labels.node)).toEqual(["node1", "node2", "witness"]);
         expect(jobs[1].static_configs.map((s: { labels: { node: string } }) => s.labels.node)).toEqual(["node1", "node2"]);
-        expect(env(renderMetricsEnv(arbiter, arbiter.arbiter!))).toMatchObject({ DATA_NODE: "0", PEERS: "1", VOLUME: "paperless" });
+        expect(sourced(renderMetricsEnv(arbiter, arbiter.arbiter!))).toMatchObject({ DATA_NODE: "0", PEERS: "1", VOLUME: "paperless" });
     });
 });
 

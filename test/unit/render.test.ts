@@ -1,14 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
-import { validateConfig } from "../../components/config";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
 import { renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
 import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, shellQuote } from "../../components/host";
 import { nodeSans } from "../../components/pki";
 import { backupServers, glusterPlan } from "../../components/storage";
+import { configOf } from "./harness";
 
-const cluster = (n = 3, extra: Record<string, unknown> = {}) => validateConfig({
+const cluster = (n = 3, extra: Record<string, unknown> = {}) => configOf({
     nodes: Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` })),
     sshPrivateKey: "k",
     database: { pgactive: { maxNodes: Math.max(4, n) } },
@@ -98,7 +98,7 @@ describe("storage plan", () => {
     });
 
     it("puts the arbiter brick last", () => {
-        const c = validateConfig({ sshPrivateKey: "k", nodes: [
+        const c = configOf({ sshPrivateKey: "k", nodes: [
             { name: "w", address: "10.0.0.9", roles: ["arbiter"] }, { name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2" }] });
         const p = glusterPlan(c);
         expect(p.arbiter).toBe(true);
@@ -193,7 +193,7 @@ describe("app renderers", () => {
     });
 
     it("brackets IPv6 Redis addresses and binds Redis to the cluster address", () => {
-        const c = validateConfig({ sshPrivateKey: "k", nodes: [{ name: "a", address: "fd00::1" }] });
+        const c = configOf({ sshPrivateKey: "k", nodes: [{ name: "a", address: "fd00::1" }] });
         expect(paperlessEnv(c, c.nodes[0], secrets).PAPERLESS_REDIS).toBe("redis://:rpw@[fd00::1]:6379/0");
         expect(renderRedisConf(c, "rpw")).toContain("bind fd00::1 127.0.0.1\n");
     });

@@ -8,10 +8,10 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateConfig } from "../../components/config";
 import { classicLayout, patroniConfig, PgValue, postgresSettings, renderPatroniYml, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
 import { renderHaproxyCfg } from "../../components/edge";
 import { renderFirewall } from "../../components/host";
+import { configOf } from "./harness";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const run = (cmd: string, args: string[], opts: ExecFileSyncOptions = {}) => execFileSync(cmd, args, { stdio: "pipe", ...opts }).toString();
@@ -44,7 +44,7 @@ async function freePort(): Promise<number> {
     });
 }
 
-const cluster = (extra: Record<string, unknown> = {}) => validateConfig({
+const cluster = (extra: Record<string, unknown> = {}) => configOf({
     nodes: [{ name: "node1", address: "127.0.0.1" }, { name: "node2", address: "10.0.0.12" }, { name: "node3", address: "10.0.0.13" }],
     sshPrivateKey: "k",
     ...extra,
@@ -89,7 +89,7 @@ describe("patroni --validate-config", () => {
         })));
         const dir = tempDir();
         try {
-            const c = validateConfig({
+            const c = configOf({
                 nodes: ips.map((ip, i) => ({ name: `node${i + 1}`, address: ip })),
                 sshPrivateKey: "k",
                 database: { engine: "patroni", port: await freePort() },

@@ -10,12 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paperlessStack } from "../../components/app";
-import { validateConfig } from "../../components/config";
 import { etcdConfigFile, etcdHostsFile, patroniConfig, patroniStack, renderPatroniYml, swarmLayout } from "../../components/database";
 import { renderRouterCfg } from "../../components/edge";
 import { renderFirewall } from "../../components/host";
 import { renderFilerToml, seaweedStack } from "../../components/storage";
 import { renderStack, StackSpec } from "../../components/swarm";
+import { configOf } from "./harness";
 
 const run = (cmd: string, args: string[], input?: string) =>
     execFileSync(cmd, args, { stdio: "pipe", input, env: { ...process.env, DOCKER_HOST: "unix:///nonexistent/docker.sock" } }).toString();
@@ -26,7 +26,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // Not the addresses rendered.test.ts binds: the two files run in parallel.
 const ips = ["127.0.0.21", "127.0.0.22", "127.0.0.23", "127.0.0.24"];
-const cluster = () => validateConfig({
+const cluster = () => configOf({
     topology: "swarm",
     nodes: ips.map((ip, i) => ({ name: `node${i + 1}`, address: ip })),
     sshPrivateKey: "k",

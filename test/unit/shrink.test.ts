@@ -8,8 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { baseConfig, plain, ProgramRun, runProgram, scriptVar, swarmConfig } from "./harness";
-import { validateConfig } from "../../components/config";
+import { baseConfig, configOf, plain, ProgramRun, runProgram, scriptVar, swarmConfig } from "./harness";
 import { guardEnv, imageVersion } from "../../components/guard";
 import { hostScript, withLib } from "../../components/host/remoteScript";
 
@@ -144,7 +143,7 @@ describe("membership guard", () => {
     });
 
     it("counts what each topology holds a quorum in", () => {
-        const env = (config: Record<string, unknown>) => guardEnv(validateConfig(config));
+        const env = (config: Record<string, unknown>) => guardEnv(configOf(config));
         const app = { APP_VERSION_WANT: "2.20.15", APP_CONTAINER: "paperless-ha-app", MAJOR_UPGRADE_FROM: "3=2.20.15" };
         expect(env(patroni(3))).toEqual({ FORCE: "0", ETCD_TLS: "/etc/etcd/paperless-ha-tls", ETCD_WANT: "3", VOLUME: "paperless", BRICKS_WANT: "3", ...app });
         // pgactive keeps no quorum of its own; the volume does.

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { validateConfig } from "../../components/config";
 import { assess, NodeFacts } from "../../tools/status";
-import { baseConfig } from "./harness";
+import { baseConfig, configOf } from "./harness";
 
-const c = validateConfig({ ...baseConfig(3), database: { engine: "patroni" } });
+const c = configOf({ ...baseConfig(3), database: { engine: "patroni" } });
 const members = JSON.stringify([
     { Member: "node1", Role: "Leader", State: "running" },
     { Member: "node2", Role: "Sync Standby", State: "streaming", "Lag in MB": 0 },
