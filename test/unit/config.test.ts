@@ -2,22 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, readStackConfig, validateConfig } from "../../components/config";
-import { pinKeys, stackConfig } from "./harness";
+import { readStackConfig, validateConfig } from "../../components/config";
+import { configProblems as problems, pinKeys, stackConfig } from "./harness";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` }));
 const valid = (extra: Record<string, unknown> = {}) => pinKeys({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
-
-function problems(raw: unknown): string[] {
-    try {
-        validateConfig(raw);
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as ConfigError).problems;
-    }
-    throw new Error("config was accepted");
-}
 
 describe("defaults", () => {
     it("fills every option with its documented default", () => {

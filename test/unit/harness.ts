@@ -4,11 +4,11 @@ import { spawnSync } from "node:child_process";
  * in registration order, with its inputs as the engine would receive them (secret markers kept).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { dependenciesOf } from "../support/deps";
 import { waitForRPCs, stackConfig } from "../support/runtime";
 import { mockState, pinKeys, SSH_KEY, testHostKey } from "../support/mockState";
-import { ClusterConfig, validateConfig } from "../../components/config";
+import { ClusterConfig, ConfigError, validateConfig } from "../../components/config";
 
 export { stackConfig } from "../support/runtime";
 export { plain, plainStrings } from "../support/secrets";
@@ -137,3 +137,14 @@ export function sourced(text: string): Record<string, string> {
 
 /** A resolved config from `raw`, its nodes' host keys pinned as a real stack's are. */
 export const configOf = (raw: unknown): ClusterConfig => validateConfig(pinKeys(raw));
+
+/** What validateConfig says of `raw`, which it must refuse with a ConfigError. */
+export function configProblems(raw: unknown): string[] {
+    try {
+        validateConfig(raw);
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems;
+    }
+    throw new Error("config was accepted");
+}

@@ -2,28 +2,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, validateConfig } from "../../components/config";
+import { validateConfig } from "../../components/config";
 import { dataDirProblem, isCalendar, isCidr, isImageRef } from "../../components/config/rules";
 import { renderPostgresConf } from "../../components/database";
 import { renderFirewall, renderSysctl } from "../../components/host";
 import { renderShellVars } from "../../components/host/quote";
-import { pinKeys, sourced, testHostKey } from "./harness";
+import { configProblems as problems, pinKeys, sourced, testHostKey } from "./harness";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` }));
 const valid = (extra: Record<string, unknown> = {}) => pinKeys({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
 const swarm = (extra: Record<string, unknown> = {}) => valid({ topology: "swarm", ...extra });
 const pwn = "touch${IFS}/tmp/pwn";
-
-function problems(raw: unknown): string[] {
-    try {
-        validateConfig(raw);
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as ConfigError).problems;
-    }
-    throw new Error("config was accepted");
-}
 
 // Each would reach a root shell, a unit, an env file, nftables, sysctl or postgresql.conf, take a
 // system directory, or break a service; each must be refused naming its key.
