@@ -99,6 +99,7 @@ export function runScript(name: string, args: ScriptArgs, opts: pulumi.CustomRes
             addPreviousOutputInEnv: false,
             logging: "stderr",
         },
-        { ...opts, additionalSecretOutputs: ["stdout"] },
+        // A script's output may quote what it was given (a failing command echoes its arguments).
+        { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
     );
 }

@@ -3,4 +3,4 @@
 # (RETAIN=0). A later `up` starts an empty brick; the kept files wait for a restore.
 set -euo pipefail
 : "${BRICK_DIR:?}" "${RETAIN:?}"
-retire "$BRICK_DIR" "$RETAIN"
+retire_owned "$BRICK_DIR" "$RETAIN"

@@ -4,7 +4,7 @@
 set -euo pipefail
 : "${BRICK_DIR:?}"
 systemctl enable --now glusterd >/dev/null 2>&1 || systemctl enable --now glusterfs-server >/dev/null 2>&1
-install -d -m 0755 "$BRICK_DIR"
+own_dir "$BRICK_DIR" 0755
 for _ in $(seq 1 30); do
     gluster --mode=script pool list >/dev/null 2>&1 && break
     sleep 1
@@ -23,6 +23,6 @@ if getfattr -n trusted.glusterfs.volume-id "$BRICK_DIR" >/dev/null 2>&1 &&
     ! grep -q ":$BRICK_DIR\$" <<< "$volumes"; then
     echo "a brick left by a removed volume is set aside" >&2
     set_aside "$BRICK_DIR"
-    install -d -m 0755 "$BRICK_DIR"
+    own_dir "$BRICK_DIR" 0755
 fi
 gluster --mode=script system:: uuid get | sed -n 's/^UUID: //p'

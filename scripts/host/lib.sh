@@ -37,9 +37,39 @@ set_aside() {
 }
 
 # retire PATH RETAIN: a directory the cluster no longer uses is set aside (RETAIN=1) or removed.
+# For the program's own fixed paths; a path the config names goes through retire_owned.
 retire() {
     [ -e "$1" ] || return 0
     if [ "$2" = "0" ]; then rm -rf "$1"; else set_aside "$1"; fi
+}
+
+# The directories the config named that the program made on this host, one a line: only these
+# are ever deleted, so a path that held something else before is left as it was.
+OWNED_DIRS=${OWNED_DIRS:-/var/lib/paperless-ha/owned-dirs}
+
+# own_dir PATH MODE: PATH exists with MODE; when this call made it, it is recorded as the program's.
+own_dir() {
+    if [ ! -e "$1" ]; then
+        install -d -m "$2" "$1"
+        install -d -m 0755 "$(dirname "$OWNED_DIRS")"
+        grep -qxF -- "$1" "$OWNED_DIRS" 2>/dev/null || printf '%s\n' "$1" >> "$OWNED_DIRS"
+    else
+        install -d -m "$2" "$1"
+    fi
+}
+
+# retire_owned PATH RETAIN: as retire, but a directory the program did not make is never removed.
+retire_owned() {
+    [ -e "$1" ] || return 0
+    if [ "$2" != "0" ]; then set_aside "$1"; return 0; fi
+    if grep -qxF -- "$1" "$OWNED_DIRS" 2>/dev/null; then
+        rm -rf "$1"
+        local rest
+        rest=$(grep -vxF -- "$1" "$OWNED_DIRS" || true)
+        put_file "$OWNED_DIRS" 0644 "${rest:+$rest$'\n'}"
+    else
+        echo "$1 was there before paperless-ha made its own: left in place" >&2
+    fi
 }
 
 # retry_on REGEX COMMAND...: run COMMAND, its output and errors captured, again every 2 s (30

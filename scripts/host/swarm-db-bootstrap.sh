@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Through the node's router to the Patroni leader, in a throw-away container of the Patroni image:
-# the application, filer and metrics roles and their databases. Passwords travel in the
-# environment docker passes to the container, never on a command line.
+# the application, filer and metrics roles and their databases. The superuser's password reaches
+# psql in a password file mounted into the container, never on a command line or in its
+# environment (which `docker inspect` shows).
 # Reads: IMAGE, ROUTER_PORT, TLS_DIR, SUPERUSER_PASSWORD, DB_NAME, APP_USER, APP_PASSWORD,
 #        FILER_DB, FILER_USER, FILER_PASSWORD, METRICS_USER, METRICS_PASSWORD.
 set -euo pipefail
 : "${IMAGE:?}" "${ROUTER_PORT:?}" "${TLS_DIR:?}" "${SUPERUSER_PASSWORD:?}" "${DB_NAME:?}" "${APP_USER:?}" "${APP_PASSWORD:?}"
 : "${FILER_DB:?}" "${FILER_USER:?}" "${FILER_PASSWORD:?}" "${METRICS_USER:?}" "${METRICS_PASSWORD:?}"
-export PGPASSWORD="$SUPERUSER_PASSWORD"
+passfile=$(mktemp /root/.paperless-ha-pgpass.XXXXXX)
+trap 'rm -f "$passfile"' EXIT
+# .pgpass fields: host:port:database:user:password, with : and \ escaped.
+printf '*:*:*:postgres:%s\n' "$(printf '%s' "$SUPERUSER_PASSWORD" | sed 's/[\\:]/\\&/g')" > "$passfile"
 conn="host=127.0.0.1 port=$ROUTER_PORT user=postgres dbname=postgres sslmode=verify-ca sslrootcert=/tls/ca.crt connect_timeout=5"
 psql_leader() {
-    docker run --rm -i --network host -e PGPASSWORD -v "$TLS_DIR/ca.crt:/tls/ca.crt:ro" \
+    docker run --rm -i --network host -e PGPASSFILE=/tls/pgpass -v "$TLS_DIR/ca.crt:/tls/ca.crt:ro" -v "$passfile:/tls/pgpass:ro" \
         --entrypoint psql "$IMAGE" "$conn" "$@"
 }
 for _ in $(seq 1 90); do

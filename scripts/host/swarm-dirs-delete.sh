@@ -8,8 +8,8 @@ for _ in $(seq 1 60); do
     sleep 2
 done
 while read -r path; do
-    if [ -n "$path" ]; then retire "$path" "${RETAIN:-1}"; fi
+    if [ -n "$path" ]; then retire_owned "$path" "${RETAIN:-1}"; fi
 done <<< "${KEEP:-}"
 while read -r path; do
-    if [ -n "$path" ]; then rm -rf "$path"; fi
+    if [ -n "$path" ]; then retire_owned "$path" 0; fi
 done <<< "${SCRATCH:-}"

@@ -5,6 +5,6 @@ set -euo pipefail
 : "${DIRS:?}"
 while read -r path mode owner; do
     [ -n "$path" ] || continue
-    install -d -m "$mode" "$path"
+    own_dir "$path" "$mode"
     [ -z "$owner" ] || chown "$owner" "$path"
 done <<< "$DIRS"

@@ -8,7 +8,7 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const SECRET_OUTPUTS: Record<string, string[]> = {
     "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
     "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyOpenssh", "privateKeyPemPkcs8"],
-    "command:remote:Command": ["stdout"],
+    "command:remote:Command": ["stdout", "stderr"],
     "docker:index/secret:Secret": ["data"],
 };
 
