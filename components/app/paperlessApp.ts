@@ -134,16 +134,16 @@ export class PaperlessApp extends pulumi.ComponentResource {
         // Behind HAProxy an instance about to be replaced is drained from every balancer first, and
         // put back once its successor is healthy: no request reaches an instance that is stopping.
         // `NEXT` fingerprints what the instance becomes, so the drain runs exactly when it changes.
-        const stats = { SERVER: "", STATS_URL: HAPROXY_STATS_URL, STATE_FILE: DRAIN_STATE_FILE };
+        const agent = (n: NodeSpec) => ({ SERVER: n.name, STATS_URL: HAPROXY_STATS_URL, STATE_FILE: DRAIN_STATE_FILE });
         const drain = (n: NodeSpec, next: pulumi.Output<string>, after: pulumi.Resource[]) => runScript(`${name}-${n.name}-drain`, {
             login: hosts[n.name].login,
             script: "app-drain",
-            env: { ...stats, SERVER: n.name, APP_CONTAINER, NEXT: next, SETTLE: String(3 * DRAIN_AGENT_INTERVAL_S), TIMEOUT: "60" },
+            env: { ...agent(n), APP_CONTAINER, NEXT: next, SETTLE: String(3 * DRAIN_AGENT_INTERVAL_S), TIMEOUT: "60" },
         }, { parent: this, dependsOn: [args.balancers![n.name], ...after] });
         const inService = (n: NodeSpec, ctr: docker.Container, next: pulumi.Output<string>) => runScript(`${name}-${n.name}-in-service`, {
             login: hosts[n.name].login,
             script: "app-in-service",
-            env: { ...stats, SERVER: n.name, CONTAINER: ctr.id, NEXT: next, TIMEOUT: "120" },
+            env: { ...agent(n), CONTAINER: ctr.id, NEXT: next, TIMEOUT: "120" },
         }, { parent: this, dependsOn: [ctr, args.balancers![n.name]] });
 
         this.containers = {};

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { HAPROXY_STATS_PORT, PROMETHEUS_PORT } from "./fixedPorts";
 import { CONTROL_CHARS } from "./rules";
 import { configSchema, NAMESPACE, ParsedConfig, Role } from "./schema";
 
@@ -126,10 +127,8 @@ export function validateConfig(raw: unknown): ClusterConfig {
     const ok = (...paths: string[]) => paths.every((p) => !failed.some((f) => f === "" || f === p || f.startsWith(`${p}.`) || p.startsWith(`${f}.`)));
     crossChecks(c, ok, at);
     if (problems.length > 0) throw new ConfigError(problems);
-    const swarm = c.topology === "swarm";
-    const engine = c.database.engine ?? (swarm ? "patroni" : "pgactive");
-    const storage = { ...c.storage, backend: c.storage.backend ?? (swarm ? "seaweedfs" as const : "glusterfs" as const) };
-    return resolve({ ...c, database: { ...c.database, engine, patroni: patroniTiming(c) }, storage }, c.nodes.map((n, i) => n.id ?? i + 1));
+    const storage = { ...c.storage, backend: backendOf(c) };
+    return resolve({ ...c, database: { ...c.database, engine: engineOf(c), patroni: patroniTiming(c) }, storage }, c.nodes.map((n, i) => n.id ?? i + 1));
 }
 
 /**
@@ -154,6 +153,10 @@ function parseAround(input: Record<string, unknown>, issues: z.core.$ZodIssue[])
     return sections as ParsedConfig;
 }
 
+/** The database engine and shared file system a topology runs when the config names none. */
+const engineOf = (c: Pick<ParsedConfig, "topology" | "database">) => c.database.engine ?? (c.topology === "swarm" ? "patroni" : "pgactive");
+const backendOf = (c: Pick<ParsedConfig, "topology" | "storage">) => c.storage.backend ?? (c.topology === "swarm" ? "seaweedfs" : "glusterfs");
+
 /** Patroni's timing with the topology's defaults filled in. */
 function patroniTiming(c: Pick<ParsedConfig, "topology" | "database">): Required<ParsedDatabase["patroni"]> {
     const timing = c.topology === "swarm" ? { ttl: 10, loopWait: 2, retryTimeout: 4 } : { ttl: 20, loopWait: 5, retryTimeout: 5 };
@@ -163,8 +166,7 @@ function patroniTiming(c: Pick<ParsedConfig, "topology" | "database">): Required
 
 /** Rules between sections; each runs only when the sections it reads parsed. */
 function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: Report) {
-    const swarm = c.topology === "swarm";
-    const engine = c.database?.engine ?? (swarm ? "patroni" : "pgactive");
+    const engine = engineOf(c);
     if (ok("nodes")) {
         c.nodes.forEach((n, i) => {
             if (!n.clusterAddress && isIP(n.address) === 0) {
@@ -250,7 +252,7 @@ export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser
     const add = (port: number, path: PropertyKey[], what = formatPath(path)) => used.set(port, [...(used.get(port) ?? []), { path, what }]);
     const fixed = (port: number, what: string) => add(port, [], what);
     const swarm = c.topology === "swarm";
-    const backend = c.storage.backend ?? (swarm ? "seaweedfs" : "glusterfs");
+    const backend = backendOf(c);
     add(c.ssh.port, ["ssh", "port"]);
     add(c.host.dockerApiPort, ["host", "dockerApiPort"]);
     add(c.database.port, ["database", "port"]);
@@ -266,12 +268,12 @@ export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser
         add(c.edge.httpPort, ["edge", "httpPort"]);
         if (c.edge.tls) add(c.edge.httpsPort, ["edge", "httpsPort"]);
         add(c.edge.agentPort, ["edge", "agentPort"]);
-        fixed(8404, "HAProxy's statistics (loopback)");
+        fixed(HAPROXY_STATS_PORT, "HAProxy's statistics (loopback)");
     }
     if (c.monitoring.enabled) {
         add(c.monitoring.nodeExporterPort, ["monitoring", "nodeExporterPort"]);
         if (!swarm) add(c.monitoring.postgresExporterPort, ["monitoring", "postgresExporterPort"]);
-        if (c.monitoring.prometheus) fixed(9090, "Prometheus");
+        if (c.monitoring.prometheus) fixed(PROMETHEUS_PORT, "Prometheus");
     }
     if (swarm) {
         add(c.swarm.pgbouncerPort, ["swarm", "pgbouncerPort"]);

@@ -1,10 +1,10 @@
+import { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 import { ClusterConfig, hostPort } from "../config";
 import { HOST_CA_CERT } from "../app/paperlessEnv";
 import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
-/** HAProxy's CSV statistics on loopback: a rolling update waits there for a server to be back in service. */
-export const HAPROXY_STATS_PORT = 8404;
+export { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
 
 /** Whether a node runs HAProxy: for the app (edge) and, with Patroni, as the local database router. */

@@ -1,3 +1,4 @@
+import { PROMETHEUS_PORT } from "../config/fixedPorts";
 import { stringify } from "yaml";
 import { renderShellVars } from "../host/quote";
 import { ClusterConfig, NodeSpec, sharedMount } from "../config";
@@ -6,11 +7,7 @@ import { ClusterConfig, NodeSpec, sharedMount } from "../config";
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
 /** The rules file beside Debian's Prometheus config. */
 export const RULES_PATH = "/etc/prometheus/paperless-ha.rules.yml";
-/**
- * Debian's Prometheus port, kept: a changed listen address needs a restart, and a restart (unlike
- * the reload a new config gets) leaves the series of dropped targets looking live for 5 minutes.
- */
-export const PROMETHEUS_PORT = 9090;
+export { PROMETHEUS_PORT } from "../config/fixedPorts";
 
 const POSTGRES_JOB = "postgres";
 
