@@ -152,13 +152,58 @@ wait_ssh() { # wait_ssh ADDRESS
     exit 1
 }
 
+# What a test host container is allowed: systemd, its own Docker engine, FUSE.
+HOST_FLAGS=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined
+    --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --device /dev/fuse)
+
+# A host's Docker data with the seed images loaded, made once per set of images and kept as a
+# volume outside the checkout. A new host starts from a copy of it whose image layers are hard links
+# (Docker only reads them): a second, where loading the tars takes half a minute or more per host.
+# Sets seed_from to the template's directory, or to nothing where this machine cannot read Docker's
+# volumes (the hosts then load the tars).
+seed_from=
+seed_template() {
+    local groups key vol mp c ok=0
+    groups=$(seed_groups | tr '\n' ' ')
+    key=$(for group in $groups; do cat "$(group_tar "$group").id"; done | sha256sum | cut -c1-12)
+    vol="paperless-ha-seed-$key"
+    docker volume inspect "$vol" >/dev/null 2>&1 ||
+        docker volume create --label paperless-ha.seed="$groups" "$vol" >/dev/null
+    mp=$(docker volume inspect -f '{{ .Mountpoint }}' "$vol")
+    seed_from=
+    [ -d "$mp" ] || return 0
+    if [ ! -f "$mp/.seeded" ]; then
+        log "seed template $vol: loading ${groups% } once"
+        c=paperless-ha-seeding
+        docker rm -f "$c" >/dev/null 2>&1 || true
+        # What an interrupted run left half made.
+        find "$mp" -mindepth 1 -delete
+        docker run -d --name "$c" "${HOST_FLAGS[@]}" -v "$vol:/var/lib/docker" "$host_image" >/dev/null
+        for _ in $(seq 1 60); do docker exec "$c" docker info >/dev/null 2>&1 && ok=1 && break; sleep 1; done
+        [ "$ok" = 1 ] || { log "the seeding host's Docker engine did not start in 60 s"; docker rm -f "$c" >/dev/null; exit 1; }
+        for group in $groups; do docker exec -i "$c" docker load -q < "$(group_tar "$group")" >/dev/null; done
+        docker exec "$c" systemctl stop docker.socket docker.service
+        docker rm -f "$c" >/dev/null
+        touch "$mp/.seeded"
+        # Older templates of the same image set go.
+        docker volume ls -q --filter "label=paperless-ha.seed=$groups" | grep -vxF "$vol" | xargs -r docker volume rm >/dev/null || true
+    fi
+    seed_from=$mp
+}
+
 start_host() { # start_host NAME ADDRESS SANDBOX_ID
-    local container="paperless-ha-$1"
+    local container="paperless-ha-$1" disk
     log "starting $container at $2"
+    # A fresh host has fresh disks, whatever an interrupted run left.
+    docker volume rm -f "$container-docker" "$container-srv" >/dev/null
+    if [ -n "$seed_from" ]; then
+        docker volume create "$container-docker" >/dev/null
+        disk=$(docker volume inspect -f '{{ .Mountpoint }}' "$container-docker")
+        cp -al "$seed_from/overlay2" "$disk/"
+        find "$seed_from" -mindepth 1 -maxdepth 1 ! -name overlay2 ! -name .seeded ! -name engine-id -exec cp -a {} "$disk/" \;
+    fi
     docker run -d --name "$container" --hostname "$1" --label "$label" --label "paperless-ha.sandbox-id=$3" \
-        --network "$net" --ip "$2" \
-        --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-        --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --device /dev/fuse \
+        --network "$net" --ip "$2" "${HOST_FLAGS[@]}" \
         -v "$container-docker:/var/lib/docker" -v "$container-srv:/srv" \
         --label "paperless-ha.volumes=$container-docker,$container-srv" \
         "$host_image" >/dev/null
@@ -180,7 +225,7 @@ host_key() { # host_key CONTAINER: the host's ed25519 key as a stack pins it (ss
     printf '%s' "$key"
 }
 
-seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the locally built images
+seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the images a template did not bring
     wait_ssh "$2"
     # There is no registry to pull from.
     local group
@@ -203,6 +248,7 @@ up() {
         esac
     done
     images
+    seed_template
     [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C paperless-ha-sandbox -f "$dir/id_ed25519"
     # Hosts belong to the checkout that made them; the engine state describes only those.
     [ -f "$dir/sandbox-id" ] || head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/sandbox-id"
@@ -231,7 +277,7 @@ up() {
         addrs+=("$addr")
         hosts+=("$(printf '{"name":"%s","address":"%s","sshPort":22,"keyPath":"%s","container":"%s","hostKey":"%s"}' "$name" "$addr" "$dir/id_ed25519" "$container" "$(host_key "$container")")")
     done
-    # Seeded side by side: each host loads the same tars from this machine.
+    # Side by side: each host waits for SSH and loads what its disk copy did not bring.
     local pids=()
     for i in $(seq 1 "$nodes"); do
         seed_host "paperless-ha-node$i" "${addrs[$((i - 1))]}" &
@@ -261,6 +307,7 @@ replace() { # replace NAME [--swarm]
     id=$(cat "$dir/sandbox-id")
     log "losing $container at $old for good"
     remove_host "$container"
+    seed_template
     start_host "$name" "$new" "$id"
     authorize "$container"
     seed_host "$container" "$new"
