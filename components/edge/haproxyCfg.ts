@@ -34,18 +34,34 @@ function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fal
 }
 
 /**
- * haproxy.cfg for every node: one frontend, every app instance as a backend server, health from
+ * Every `Host` a client may reach the app by: each node's addresses, every edge host name, the
+ * public URL's host and loopback, bare and with each port the frontend listens on. Checked here
+ * and not by Django (`PAPERLESS_ALLOWED_HOSTS`), whose list would restart every instance whenever
+ * a node comes or goes; HAProxy reloads without dropping a request. Pure.
+ */
+export function allowedHosts(c: ClusterConfig): string[] {
+    const names = [
+        ...c.nodes.flatMap((n) => [n.address, n.clusterAddress]),
+        ...c.edge.hostnames,
+        ...(c.app.url ? [new URL(c.app.url).hostname] : []),
+        "localhost", "127.0.0.1", "::1",
+    ].map((h) => (h.includes(":") && !h.startsWith("[") ? `[${h}]` : h).toLowerCase());
+    const ports = c.edge.tls ? [c.edge.httpPort, c.edge.httpsPort] : [c.edge.httpPort];
+    return [...new Set(names.flatMap((h) => [h, ...ports.map((p) => `${h}:${p}`)]))];
+}
+
+/**
+ * haproxy.cfg for every node: one frontend that answers 400 to a `Host` the cluster is not reached by, every app instance as a backend server, health from
  * `/api/` (any answer short of a server error means the instance serves requests), new requests
  * only while the node's drain agent says `ready`; with Patroni
  * also the database router. Pure.
  */
 export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT): string {
     const e = c.edge;
-    const binds = e.tls
-        ? [`    bind :${e.httpPort}`, `    bind :${e.httpsPort} ssl crt ${pemPath} alpn h2,http/1.1`,
-            "    http-request redirect scheme https code 301 unless { ssl_fc }",
-            "    http-request set-header X-Forwarded-Proto https if { ssl_fc }"]
-        : [`    bind :${e.httpPort}`];
+    const binds = [`    bind :${e.httpPort}`, ...(e.tls ? [`    bind :${e.httpsPort} ssl crt ${pemPath} alpn h2,http/1.1`] : [])];
+    const tlsOnly = e.tls
+        ? ["    http-request redirect scheme https code 301 unless { ssl_fc }", "    http-request set-header X-Forwarded-Proto https if { ssl_fc }"]
+        : [];
     const servers = c.dataNodes.map((n) => `    server ${n.name} ${hostPort(n.clusterAddress, c.app.port)} check`);
     return [
         "# Managed by paperless-ha; local edits are overwritten.",
@@ -71,6 +87,9 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
         ...(e.enabled ? [
             "frontend paperless",
             ...binds,
+            // First: a forged Host would end up in a redirect and in the links Paperless builds.
+            `    http-request deny deny_status 400 unless { req.hdr(host),lower -m str ${allowedHosts(c).join(" ")} }`,
+            ...tlsOnly,
             "    default_backend paperless",
             "",
             "backend paperless",

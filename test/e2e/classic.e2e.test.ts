@@ -183,7 +183,7 @@ describe("classic with Patroni, from bare hosts", () => {
         }
     });
 
-    it("serves through HAProxy on every node, signs a person in on each, and keeps the app ports closed to the outside", async () => {
+    it("serves through HAProxy on every node, signs a person in on each, refuses a forged Host, and keeps the app ports closed to the outside", async () => {
         for (const h of hosts) {
             expect((await request(`https://${h.address}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
             expect((await request(`https://${h.address}/api/documents/?page_size=1`, ca)).status).toBe(401);
@@ -192,6 +192,9 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(signedIn).toMatchObject({ form: 200, login: 302, api: 200 });
             expect(signedIn.location).not.toMatch(/^\/accounts\//);
         }
+        // A Host the cluster is not reached by never reaches Paperless: no forged name in its links.
+        const forged = await request(`https://${hosts[0].address}/api/documents/?page_size=1`, ca, { auth: adminAuth(), headers: { Host: "evil.example" } });
+        expect(forged.status).toBe(400);
         // Port 8000 answers the other nodes only (this machine is not a node).
         const direct = await fetch(`http://${hosts[0].address}:8000/`, { signal: AbortSignal.timeout(3000) }).then(() => "open", () => "closed");
         expect(direct).toBe("closed");

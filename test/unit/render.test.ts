@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
-import { renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
+import { allowedHosts, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
 import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, shellQuote } from "../../components/host";
 import { nodeSans } from "../../components/pki";
 import { backupServers, glusterPlan } from "../../components/storage";
@@ -215,6 +215,16 @@ describe("load balancer", () => {
         expect(renderDrainAgentSocket("fd00::12", 8405)).toContain("ListenStream=[fd00::12]:8405\n");
         expect(() => renderDrainAgentSocket("node2\nExecStart=/bin/sh", 8405)).toThrow(/not an IP address/);
         expect(renderDrainAgentService()).toContain("ExecStart=/bin/sh -c 'cat /run/paperless-ha/app-agent 2>/dev/null || echo ready'");
+    });
+
+    it("lets in only the Hosts the cluster is reached by, before any redirect", () => {
+        const c = cluster(3, { edge: { hostnames: ["Paperless.example.com", "fd00::99"] }, app: { url: "https://docs.example.com" } });
+        const hosts = allowedHosts(c);
+        expect(hosts).toEqual(expect.arrayContaining(["10.0.0.12", "10.0.0.12:443", "paperless.example.com:80", "[fd00::99]:443", "docs.example.com", "localhost", "[::1]"]));
+        expect(hosts.filter((h) => h.includes("fd00::99") && !h.startsWith("["))).toEqual([]);
+        const cfg = renderHaproxyCfg(c);
+        expect(cfg.indexOf("http-request deny deny_status 400 unless { req.hdr(host),lower -m str ")).toBeGreaterThan(0);
+        expect(cfg.indexOf("http-request deny")).toBeLessThan(cfg.indexOf("http-request redirect scheme https"));
     });
 
     it("serves plain HTTP when TLS is off", () => {

@@ -2,8 +2,9 @@
  * Rendered config checked by the real tools (installed by scripts/ensure-test-tools.sh):
  * haproxy -c, nft -c, and a real PostgreSQL started with the rendered settings.
  */
-import { execFileSync, ExecFileSyncOptions } from "node:child_process";
+import { execFileSync, ExecFileSyncOptions, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -70,6 +71,32 @@ describe("haproxy -c", () => {
         expect(fs.readFileSync(cfg, "utf8")).toContain("listen postgres");
         expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("answers 400 to a Host the cluster is not reached by, whatever the backends do", async () => {
+        const dir = tempDir();
+        const port = await freePort();
+        const cfg = path.join(dir, "haproxy.cfg");
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false, httpPort: port, hostnames: ["paperless.example.com"] } })));
+        const proxy = spawn("haproxy", ["-f", cfg], { stdio: "ignore" });
+        const status = (host: string) => new Promise<number>((resolve, reject) => {
+            const req = http.get({ host: "127.0.0.1", port, path: "/api/", headers: { host }, timeout: 20_000 }, (res) => {
+                res.resume();
+                resolve(res.statusCode ?? 0);
+            });
+            req.on("error", reject);
+        });
+        try {
+            for (let i = 0; i < 50 && !(await status("localhost").then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+            const seen: Record<string, number> = {};
+            for (const host of ["paperless.example.com", `PAPERLESS.example.com:${port}`, `10.0.0.12:${port}`, "10.0.0.13",
+                "evil.example", "paperless.example.com.evil.example", `evil.example:${port}`]) seen[host] = await status(host);
+            expect(Object.entries(seen).filter(([, code]) => code === 400).map(([host]) => host))
+                .toEqual(["evil.example", "paperless.example.com.evil.example", `evil.example:${port}`]);
+        } finally {
+            proxy.kill();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("would catch a broken config (the check is real)", () => {
