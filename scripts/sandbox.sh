@@ -95,6 +95,8 @@ build_image() {
 # Paperless-ngx: built here from its source release (scripts/paperless-image.sh), or, where a
 # registry can be reached, the published image named by SANDBOX_PAPERLESS_IMAGE under the same tag.
 PAPERLESS_IMAGE=paperless-ha/paperless:2.20.15
+# The same build labelled 3.0.0, standing in for a 3.x release (test/sandbox/paperless-major-rehearsal).
+MAJOR_REHEARSAL_IMAGE=paperless-ha/paperless-major-rehearsal:3.0.0
 paperless_image() {
     if [ -n "${SANDBOX_PAPERLESS_IMAGE:-}" ]; then
         docker pull -q "$SANDBOX_PAPERLESS_IMAGE" >/dev/null
@@ -106,7 +108,7 @@ paperless_image() {
 
 # Images the hosts' own Docker engines run; saved once and loaded into every host. The swarm
 # topology also needs the base its Patroni image is built from and the database tools.
-APP_IMAGES=("$PAPERLESS_IMAGE" "$PAPERLESS_IMAGE-next" paperless-ha/redis:1)
+APP_IMAGES=("$PAPERLESS_IMAGE" "$PAPERLESS_IMAGE-next" "$MAJOR_REHEARSAL_IMAGE" paperless-ha/redis:1)
 SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
 # Each group is one tar, so the layers its images share (the two Paperless builds) are saved,
 # copied and loaded once.
@@ -124,6 +126,7 @@ images() {
     build_base trixie
     paperless_image
     build_image "$PAPERLESS_IMAGE-next" test/sandbox/paperless-next "$PAPERLESS_IMAGE"
+    build_image "$MAJOR_REHEARSAL_IMAGE" test/sandbox/paperless-major-rehearsal "$PAPERLESS_IMAGE"
     build_image paperless-ha/redis:1 test/sandbox/redis
     if [ "$swarm" = "1" ]; then
         build_image paperless-ha/pgtools:1 test/sandbox/pgtools

@@ -7,6 +7,7 @@ import { DRAIN_AGENT_INTERVAL_S, DRAIN_STATE_FILE } from "../edge/drainAgent";
 import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
+import { imageVersion, INDEX_RECORD } from "./release";
 import { APP_CONTAINER, appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
@@ -32,7 +33,8 @@ export interface PaperlessAppArgs {
  * before any instance starts; every node's key sequences are then given their own residue. The
  * instances start, and are replaced on an update, one node at a time, singleton first: each waits
  * for the one before it to be healthy and back in HAProxy's rotation, so the balancer always has
- * servers and no request fails.
+ * servers and no request fails. A major upgrade stops every instance before the migration; each
+ * then rebuilds its search index as it comes back.
  */
 export class PaperlessApp extends pulumi.ComponentResource {
     public readonly containers: Record<string, docker.Container>;
@@ -85,10 +87,17 @@ export class PaperlessApp extends pulumi.ComponentResource {
             triggers: hostTrigger(n),
         }, { parent: this, provider: provider(n) })]));
 
+        // A major upgrade's migrations do not suit the old release: every old instance stops first.
+        const majorStops = c.dataNodes.map((n) => runScript(`${name}-${n.name}-major-stop`, {
+            login: hosts[n.name].login,
+            script: "app-major-stop",
+            env: { APP_CONTAINER, IMAGE: c.app.image, APP_VERSION_WANT: imageVersion(c.app.image) ?? "", STATE_FILE: DRAIN_STATE_FILE, TIMEOUT: "30" },
+        }, { parent: this, dependsOn: [images[n.name]] }));
+
         const single = c.singleton;
         const routeOf = (n: NodeSpec) => (args.databaseRouter ? [args.databaseRouter[n.name]] : []);
         const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
-            { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single)] });
+            { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single), ...majorStops] });
 
         // Active-active only: with one writer the sequences need no per-node residue.
         const keysReady: Record<string, pulumi.Resource> = c.database.engine !== "pgactive"
@@ -140,11 +149,17 @@ export class PaperlessApp extends pulumi.ComponentResource {
             script: "app-drain",
             env: { ...agent(n), APP_CONTAINER, NEXT: next, SETTLE: String(3 * DRAIN_AGENT_INTERVAL_S), TIMEOUT: "60" },
         }, { parent: this, dependsOn: [args.balancers![n.name], ...after] });
-        const inService = (n: NodeSpec, ctr: docker.Container, next: pulumi.Output<string>) => runScript(`${name}-${n.name}-in-service`, {
+        // After a major upgrade, each instance rebuilds its own search index before it serves again.
+        const index = (n: NodeSpec, ctr: docker.Container) => runScript(`${name}-${n.name}-index`, {
+            login: hosts[n.name].login,
+            script: "app-index",
+            env: { CONTAINER: ctr.id, INDEX_RECORD, TIMEOUT: "0" },
+        }, { parent: this, dependsOn: [ctr] });
+        const inService = (n: NodeSpec, ctr: docker.Container, next: pulumi.Output<string>, indexed: pulumi.Resource) => runScript(`${name}-${n.name}-in-service`, {
             login: hosts[n.name].login,
             script: "app-in-service",
             env: { ...agent(n), CONTAINER: ctr.id, NEXT: next, TIMEOUT: "120" },
-        }, { parent: this, dependsOn: [ctr, args.balancers![n.name]] });
+        }, { parent: this, dependsOn: [ctr, indexed, args.balancers![n.name]] });
 
         this.containers = {};
         let previous: pulumi.Resource[] = [];
@@ -157,7 +172,8 @@ export class PaperlessApp extends pulumi.ComponentResource {
                 parent: this, provider: provider(n), deleteBeforeReplace: true,
                 dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...routeOf(n), ...before],
             });
-            previous = [args.balancers ? inService(n, ctr, next) : ctr];
+            const indexed = index(n, ctr);
+            previous = [args.balancers ? inService(n, ctr, next, indexed) : indexed];
         }
         this.registerOutputs({});
     }

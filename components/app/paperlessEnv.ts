@@ -1,7 +1,6 @@
 import { ClusterConfig, hostPort, NodeSpec } from "../config";
 
-/** The app's container on each classic node (its name is fixed, so a replacement waits for the old one to go). */
-export const APP_CONTAINER = "paperless-ha-app";
+export { APP_CONTAINER } from "./release";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {

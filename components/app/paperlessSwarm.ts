@@ -1,12 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { Host } from "../host";
+import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { APP_UID } from "../storage/glusterPlan";
 import { migrateOnce } from "./migrate";
 import { renderRedisConf } from "./paperlessEnv";
-import { paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
+import { paperlessService, paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
+import { imageVersion, INDEX_RECORD } from "./release";
 
 /** The swarm stack this component deploys (its resources are named after it). */
 export const APP_STACK = "paperless-app";
@@ -29,7 +30,8 @@ export interface PaperlessSwarmArgs {
 
 /**
  * Paperless-ngx as a swarm stack. Migrations run once, on the singleton's node, before the stack
- * exists; then Redis and one Paperless service per node are deployed together.
+ * exists; then Redis and one Paperless service per node are deployed together. A major upgrade
+ * scales every old instance to none before the migration; each rebuilds its search index after.
  */
 export class PaperlessSwarm extends pulumi.ComponentResource {
     public readonly deployed: command.remote.Command;
@@ -47,9 +49,16 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
             ...(n.name === c.redis.name ? [{ path: REDIS_DIR, mode: "0700", keep: true }] : []),
         ], c.storage.retainOnDestroy, { parent: this, dependsOn: hosts[n.name].ready }));
 
+        // A major upgrade's migrations do not suit the old release: every old instance stops first.
+        const majorStop = runScript(`${name}-major-stop`, {
+            login: hosts[swarm.manager.name].login,
+            script: "app-major-scale-down",
+            env: { STACK: APP_STACK, SERVICE_PREFIX: `${APP_STACK}_${paperlessService({ name: "" })}`, IMAGE: c.app.image, APP_VERSION_WANT: imageVersion(c.app.image) ?? "", TIMEOUT: "120" },
+        }, { parent: this, dependsOn: [args.databaseReady] });
+
         const single = c.singleton;
         const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
-            { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name]] });
+            { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name], majorStop] });
 
         const stack = new SwarmStack(APP_STACK, {
             manager: hosts[swarm.manager.name].login,
@@ -66,6 +75,14 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
             render: (names) => paperlessStack(c, args.mountPoint, names.configs, names.secrets),
             convergeTimeout: c.swarm.convergeTimeout,
         }, { parent: this, dependsOn: [migrate, ...dirs, ...Object.values(args.storageReady)] });
+        // After a major upgrade, each instance rebuilds its own search index.
+        for (const n of c.nodes) {
+            runScript(`${name}-${n.name}-index`, {
+                login: hosts[n.name].login,
+                script: "app-index",
+                env: { SERVICE: `${APP_STACK}_${paperlessService(n)}`, IMAGE: c.app.image, INDEX_RECORD, TIMEOUT: "600" },
+            }, { parent: this, dependsOn: [stack.deployed] });
+        }
         this.deployed = stack.deployed;
         this.stackFile = stack.stackFile;
         this.registerOutputs({});

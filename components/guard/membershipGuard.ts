@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_CONTAINER } from "../app/paperlessEnv";
+import { APP_CONTAINER, imageVersion, MAJOR_UPGRADE_FROM } from "../app/release";
 import { paperlessService } from "../app/paperlessStack";
 import { APP_STACK } from "../app/paperlessSwarm";
 import { ClusterConfig } from "../config";
@@ -8,19 +8,6 @@ import { ETCD_TLS_DIR } from "../database";
 import { HostLogin, runScript } from "../host";
 import { glusterPlan } from "../storage";
 import { FIRST_LABEL, NODE_LABEL } from "../swarm";
-
-/** The release an image reference names by its tag (`…:2.20.15`, `…:v3.0`), if it names one. Pure. */
-export function imageVersion(image: string): string | undefined {
-    if (image.includes("@")) return undefined;
-    const tag = /:([^:/]+)$/.exec(image)?.[1];
-    return tag && /^v?\d+\.\d+(\.\d+)?$/.test(tag) ? tag.replace(/^v/, "") : undefined;
-}
-
-/**
- * Paperless-ngx migrates its database forward only, and each major release starts from the last
- * release of the one before: major => the release an upgrade to it must start from.
- */
-export const MAJOR_UPGRADE_FROM: Record<number, string> = { 3: "2.20.15" };
 
 /** What the guard counts against: the member counts this node list asks for. Pure. */
 export function guardEnv(c: ClusterConfig): Record<string, string> {

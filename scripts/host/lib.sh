@@ -206,3 +206,33 @@ require_plain() {
         fi
     done
 }
+
+# image_release IMAGE: the Paperless-ngx release an image carries in its version label (`2.20.15`),
+# or nothing when it has none.
+image_release() {
+    local v
+    v=$(docker image inspect -f '{{ index .Config.Labels "org.opencontainers.image.version" }}' "$1" 2>/dev/null || true)
+    v=${v#v}
+    if [[ "$v" =~ ^[0-9]+\.[0-9]+ ]]; then echo "$v"; fi
+}
+
+# older_major HAVE WANT: release HAVE is of an earlier major than release WANT.
+older_major() { [ -n "$1" ] && [ -n "$2" ] && [ "${1%%.*}" -lt "${2%%.*}" ]; }
+
+# reindex_after_major CONTAINER MAJOR RECORD: a major upgrade may change the search index's format,
+# so rebuild this node's index (Paperless's documented `document_index reindex`, in the running
+# instance) when the major release it was last built for, kept in RECORD, is not MAJOR. A first
+# start builds its own index: then only the major is recorded. Re-run after an interruption, it
+# rebuilds again.
+reindex_after_major() {
+    local container=$1 major=$2 record=$3 before started=$SECONDS
+    [ -n "$major" ] || return 0
+    before=$(cat "$record" 2>/dev/null || true)
+    if [ -n "$before" ] && [ "$before" != "$major" ]; then
+        echo "rebuilding this node's search index after the major upgrade from $before.x to $major.x" >&2
+        timeout 3600 docker exec "$container" document_index reindex --no-progress-bar >&2 ||
+            { echo "rebuilding the search index in ${container:0:12} failed or took over an hour" >&2; return 1; }
+        echo "search index rebuilt in $((SECONDS - started))s" >&2
+    fi
+    put_file "$record" 0644 "$major"
+}

@@ -26,21 +26,15 @@ version_lt() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | 
 # release of the one before: the running release is the version label of the app's image here.
 if [ -n "$APP_VERSION_WANT" ] && [ -n "$APP_CONTAINER" ] && command -v docker >/dev/null &&
     running=$(docker ps -q --filter "name=$APP_CONTAINER" 2>/dev/null | head -n 1) && [ -n "$running" ]; then
-    have=$(docker image inspect -f '{{ index .Config.Labels "org.opencontainers.image.version" }}' \
-        "$(docker inspect -f '{{.Image}}' "$running")" 2>/dev/null || true)
-    have=${have#v}
-    if [[ "$have" =~ ^[0-9]+\.[0-9]+ ]]; then
-        want_major=${APP_VERSION_WANT%%.*} have_major=${have%%.*}
+    have=$(image_release "$(docker inspect -f '{{.Image}}' "$running")")
+    if [ -n "$have" ]; then
         start=
-        for m in $MAJOR_UPGRADE_FROM; do [ "${m%%=*}" = "$want_major" ] && start=${m#*=}; done
-        if [ "$want_major" -lt "$have_major" ]; then
+        for m in $MAJOR_UPGRADE_FROM; do [ "${m%%=*}" = "${APP_VERSION_WANT%%.*}" ] && start=${m#*=}; done
+        if older_major "$APP_VERSION_WANT" "$have"; then
             echo "app.image: Paperless-ngx $APP_VERSION_WANT is a major release older than the $have running now: its database cannot go back" >&2
             exit 1
-        elif [ "$want_major" -gt "$have_major" ] && [ -n "$start" ] && version_lt "$have" "$start"; then
+        elif older_major "$have" "$APP_VERSION_WANT" && [ -n "$start" ] && version_lt "$have" "$start"; then
             echo "app.image: Paperless-ngx $have cannot be upgraded straight to $APP_VERSION_WANT: upgrade to $start first (set app.image to its $start image and run up), then to $APP_VERSION_WANT" >&2
-            exit 1
-        elif [ "$want_major" -gt "$have_major" ]; then
-            echo "app.image: the major upgrade from Paperless-ngx $have to $APP_VERSION_WANT needs every instance stopped while one migrates, which paperless-ha does not do yet; the README says how to do it by hand" >&2
             exit 1
         fi
     fi

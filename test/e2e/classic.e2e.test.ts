@@ -15,6 +15,8 @@ import { crashedUp, engine, EngineRun, healedOnBrick, onHost, onHostAsync, promA
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
 const NEXT_IMAGE = "paperless-ha/paperless:2.20.15-next";
+/** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
+const MAJOR_REHEARSAL_IMAGE = "paperless-ha/paperless-major-rehearsal:3.0.0";
 let hosts: SandboxHost[];
 let first: EngineRun;
 let grown: EngineRun;
@@ -627,6 +629,50 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(onHost(node1, `cd /var/backups/paperless-ha/${name} && sha256sum -c SHA256SUMS`).split("\n").sort()).toEqual(["database.dump: OK", "media.tar: OK"]);
         const seen = { "count(paperless_ha_app_up == 1)": "3", "count(paperless_ha_storage_mounted == 1)": "3", "count(paperless_ha_db_up == 1)": "3" };
         expect(await promExpect(`http://${node1}:9090/`, seen)).toEqual(seen);
+    });
+
+    it("performs a major upgrade (a 3.0.0-labelled stand-in): every instance stops before the one migration, then the nodes come back one at a time, each rebuilding its search index", async () => {
+        const nodes = hosts.filter((h) => h.name !== "node2");
+        // Full-text search is per node: a fresh document is found only where a worker consumed it.
+        const word = uniqueWord("major");
+        const doc = await store(via(nodes[0].address), textPdf(`before the major upgrade ${word}`));
+        const foundBefore = (await Promise.all(nodes.map(async (h) => (await search(onNode(h.address), word)).includes(doc.id)))).filter(Boolean).length;
+        expect(foundBefore).toBeLessThan(nodes.length);
+
+        const upgraded = stackFile("major", (c) => {
+            c["paperless-ha:nodes"] = nodes.map((h) => ({ name: h.name, address: h.address }));
+            (c["paperless-ha:app"] as Record<string, string>).image = MAJOR_REHEARSAL_IMAGE;
+        });
+        const run = await engine("up", STACK, upgraded);
+        report("major upgrade (s)", run.summary.seconds);
+        expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
+        // `= name start +seconds` lines: when each step began and ended.
+        const span = (name: string) => {
+            const m = new RegExp(`^= ${name} ([0-9.]+)s \\+([0-9.]+)s$`, "m").exec(run.output);
+            if (!m) throw new Error(`${name} did not run:\n${run.output.slice(-3000)}`);
+            return { start: Number(m[1]), end: Number(m[1]) + Number(m[2]) };
+        };
+        const migrate = span("app-migrate");
+        for (const h of nodes) {
+            expect(span(`app-${h.name}-major-stop`).end).toBeLessThanOrEqual(migrate.start);
+            expect(stateSecret(STACK, `app-${h.name}-major-stop`, "stderr")).toContain("stopped Paperless-ngx 2.20.15 for the major upgrade to 3.0.0");
+            expect(span(`app-${h.name}-paperless`).start).toBeGreaterThanOrEqual(migrate.end);
+            expect(stateSecret(STACK, `app-${h.name}-index`, "stderr")).toContain("rebuilding this node's search index after the major upgrade from 2.x to 3.x");
+            expect(onHost(h.address, "docker inspect -f '{{.Image}}' paperless-ha-app")).toBe(onHost(h.address, `docker image inspect -f '{{.Id}}' ${MAJOR_REHEARSAL_IMAGE}`));
+        }
+        // One at a time: each node starts only once the one before is back in HAProxy's rotation.
+        const order = [...nodes].sort((a, b) => span(`app-${a.name}-paperless`).start - span(`app-${b.name}-paperless`).start);
+        for (let i = 1; i < order.length; i++) {
+            expect(span(`app-${order[i].name}-paperless`).start).toBeGreaterThanOrEqual(span(`app-${order[i - 1].name}-in-service`).end);
+        }
+        report("major upgrade: app down (s)", span(`app-${order[0].name}-in-service`).end - Math.min(...nodes.map((h) => span(`app-${h.name}-major-stop`).start)));
+        report("major upgrade: longest index rebuild (s)", Math.max(...nodes.map((h) => span(`app-${h.name}-index`).end - span(`app-${h.name}-index`).start)));
+
+        // Every node's rebuilt index finds the document, and every node serves it and the older ones.
+        for (const h of nodes) {
+            expect(await search(onNode(h.address), word), h.name).toEqual([doc.id]);
+            await expectServed(h.address, [uploaded, doc]);
+        }
     });
 
     it("destroys everything it made and sets the documents and database files aside, kept", async () => {

@@ -13,7 +13,7 @@ function expectedNames(names: string[]): string[] {
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `gluster-${n}-brick`, `gluster-${n}-mount`,
         `db-${n}-pgactive`, `db-${n}-postgres`, `db-${n}-access`,
-        `app-${n}-image`, `app-${n}-pk-offsets`, `app-${n}-drain`, `app-${n}-paperless`, `app-${n}-in-service`,
+        `app-${n}-image`, `app-${n}-major-stop`, `app-${n}-pk-offsets`, `app-${n}-drain`, `app-${n}-paperless`, `app-${n}-index`, `app-${n}-in-service`,
         `edge-${n}-haproxy`, `monitoring-${n}-metrics`,
     ];
     return [
@@ -41,10 +41,10 @@ describe("resource graph", () => {
         const run = await runProgram(baseConfig(n));
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
-        // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, pk-offsets, haproxy,
-        // drain, in-service, metrics per node; guard, volume, group, migrate, backup timer once; one join per node after the
-        // first; the pool step on the second node.
-        expect(commands).toBe(16 * n + 5 + (n - 1) + (n > 1 ? 1 : 0));
+        // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, major-stop, pk-offsets,
+        // haproxy, drain, index, in-service, metrics per node; guard, volume, group, migrate, backup timer once; one
+        // join per node after the first; the pool step on the second node.
+        expect(commands).toBe(18 * n + 5 + (n - 1) + (n > 1 ? 1 : 0));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {

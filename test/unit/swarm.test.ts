@@ -24,7 +24,7 @@ function expectedNames(nodes: string[]): string[] {
         n, `${n}-ssh`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `db-${n}-image`, `db-${n}-dirs`, `db-${n}-etcd`, `paperless-db-config-patroni-${n}`,
-        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `monitoring-${n}-metrics`,
+        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`,
     ];
     return [
         "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
@@ -33,7 +33,7 @@ function expectedNames(nodes: string[]): string[] {
         "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
-        "app", "app-migrate", "paperless-app", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
+        "app", "app-major-stop", "app-migrate", "paperless-app", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
         ...APP_SECRETS.map((s) => `paperless-app-secret-${s}`),
         ...nodes.flatMap(perNode),
     ].sort();

@@ -11,15 +11,9 @@ export HOME=/usr/src/paperless
 as_paperless() { setpriv --reuid paperless --regid paperless --init-groups "$@"; }
 cd "$PAPERLESS_SRC_DIR"
 
-# PAPERLESS_X_FILE names a file (a Docker secret, a mounted file) holding PAPERLESS_X.
-while IFS= read -r name; do
-    case "$name" in PAPERLESS_OCR_SKIP_ARCHIVE_FILE | PAPERLESS_MODEL_FILE) continue ;; esac
-    file=${!name}
-    [ -f "$file" ] || { log "$name names $file, which does not exist"; exit 1; }
-    export "${name%_FILE}=$(cat "$file")"
-    unset "$name"
-    log "${name%_FILE} set from $name"
-done < <(compgen -e | grep -E '^PAPERLESS_.+_FILE$' || true)
+# shellcheck source=test/sandbox/paperless/env-from-files.sh
+. /usr/local/lib/paperless/env-from-files.sh
+env_from_files log
 
 uid=${USERMAP_UID:-1000}
 gid=${USERMAP_GID:-$uid}
