@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
+import { scanForLeaks } from "./leakScan";
 import { crashedUp, engine, EngineRun, healedOnBrick, onHost, onHostAsync, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "classic";
@@ -673,6 +674,13 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(await search(onNode(h.address), word), h.name).toEqual([doc.id]);
             await expectServed(h.address, [uploaded, doc]);
         }
+    });
+
+    it("leaks no generated secret on any host: command lines, docker inspect and logs of every container, the journal, files anyone can read", () => {
+        const scan = scanForLeaks(STACK, sandboxHosts().map((h) => h.address));
+        report("leak scan: secrets looked for", scan.secrets);
+        report("leak scan: places a secret was found", Object.values(scan.found).flat().length);
+        expect(scan.found).toEqual(Object.fromEntries(Object.keys(scan.found).map((a) => [a, []])));
     });
 
     it("destroys everything it made and sets the documents and database files aside, kept", async () => {

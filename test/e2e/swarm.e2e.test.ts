@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Call, content, original, sample, scannedPdf, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaAppPort } from "./documents";
+import { scanForLeaks } from "./leakScan";
 import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
 
 const STACK = "swarm";
@@ -524,6 +525,13 @@ describe("swarm on three bare hosts", () => {
         await expectServed(hosts[1], [uploaded, storedWhileLost, storedWhileManagerLost, storedThroughNewFirst]);
         const again = await engine("up", STACK, shrunkStack);
         expect({ ...again.summary, seconds: 0, outputs: {}, unchanged: 0 }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
+    });
+
+    it("leaks no generated secret on any host: command lines, docker inspect and logs of every container, the journal, files anyone can read", () => {
+        const scan = scanForLeaks(STACK, sandboxHosts().map((h) => h.address));
+        report("leak scan: secrets looked for", scan.secrets);
+        report("leak scan: places a secret was found", Object.values(scan.found).flat().length);
+        expect(scan.found).toEqual(Object.fromEntries(Object.keys(scan.found).map((a) => [a, []])));
     });
 
     it("destroys the stacks and the swarm, leaves the hosts clean and keeps the data aside", async () => {
