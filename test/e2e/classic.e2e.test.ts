@@ -11,7 +11,7 @@ import { StateStore } from "../engine/state";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { crashedUp, engine, EngineRun, healedOnBrick, onHost, onHostAsync, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { crashedUp, engine, EngineRun, healedOnBrick, onHost, onHostAsync, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -478,9 +478,11 @@ describe("classic with Patroni, from bare hosts", () => {
             expect(at(`~ app-${prev}-in-service`)).toBeGreaterThan(at(`+- app-${prev}-paperless`));
             expect(at(`~ app-${next}-drain`)).toBeGreaterThan(at(`~ app-${prev}-in-service`));
         }
-        // How long each step of a node's turn took (the engine logs `= name start +seconds`).
-        const took = (step: string) => Math.max(...["node1", "node2", "node3", "node4"].map((n) =>
-            Number(new RegExp(`^= app-${n}-${step} [0-9.]+s \\+([0-9.]+)s$`, "m").exec(run.output)?.[1] ?? NaN)));
+        // How long each step of a node's turn took.
+        const took = (step: string) => Math.max(...["node1", "node2", "node3", "node4"].map((n) => {
+            const span = stepSpan(run, `app-${n}-${step}`);
+            return span.end - span.start;
+        }));
         report("rolling update: longest drain (s)", took("drain"));
         report("rolling update: longest replacement (s)", took("paperless"));
         report("rolling update: longest return to service (s)", took("in-service"));
@@ -647,12 +649,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const run = await engine("up", STACK, upgraded);
         report("major upgrade (s)", run.summary.seconds);
         expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
-        // `= name start +seconds` lines: when each step began and ended.
-        const span = (name: string) => {
-            const m = new RegExp(`^= ${name} ([0-9.]+)s \\+([0-9.]+)s$`, "m").exec(run.output);
-            if (!m) throw new Error(`${name} did not run:\n${run.output.slice(-3000)}`);
-            return { start: Number(m[1]), end: Number(m[1]) + Number(m[2]) };
-        };
+        const span = (name: string) => stepSpan(run, name);
         const migrate = span("app-migrate");
         for (const h of nodes) {
             expect(span(`app-${h.name}-major-stop`).end).toBeLessThanOrEqual(migrate.start);

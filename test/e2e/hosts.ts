@@ -138,6 +138,13 @@ export function saveFigures(suite: string, figures: Record<string, number>): voi
     fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), figures }, null, 2));
 }
 
+/** When a step of an engine run began and ended, in seconds from the run's start (its `= name start +seconds` line). */
+export function stepSpan(run: { output: string }, name: string): { start: number; end: number } {
+    const m = new RegExp(`^= ${name} ([0-9.]+)s \\+([0-9.]+)s$`, "m").exec(run.output);
+    if (!m) throw new Error(`${name} did not run:\n${run.output.slice(-3000)}`);
+    return { start: Number(m[1]), end: Number(m[1]) + Number(m[2]) };
+}
+
 export const statePath = (stack: string) => path.join(SANDBOX, "e2e", `${stack}.json`);
 
 /** A secret output of a resource in the engine's state (e.g. the generated admin password). */

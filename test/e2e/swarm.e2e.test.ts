@@ -9,11 +9,13 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Call, content, original, sample, scannedPdf, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaAppPort } from "./documents";
+import { Call, content, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaAppPort } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret } from "./hosts";
+import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "swarm";
+/** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
+const MAJOR_REHEARSAL_IMAGE = "paperless-ha/paperless-major-rehearsal:3.0.0";
 let hosts: SandboxHost[];
 let first: EngineRun;
 let grown: EngineRun;
@@ -525,6 +527,39 @@ describe("swarm on three bare hosts", () => {
         await expectServed(hosts[1], [uploaded, storedWhileLost, storedWhileManagerLost, storedThroughNewFirst]);
         const again = await engine("up", STACK, shrunkStack);
         expect({ ...again.summary, seconds: 0, outputs: {}, unchanged: 0 }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
+    });
+
+    it("performs a major upgrade (a 3.0.0-labelled stand-in): every app service stops before the one migration, the stack comes back on the new image, each node rebuilds its search index", async () => {
+        const nodes = hosts.slice(0, 3);
+        // Full-text search is per node: a fresh document is found only where a worker consumed it.
+        const word = uniqueWord("major");
+        const doc = await store(app(nodes[0]), textPdf(`before the major upgrade ${word}`));
+        const foundBefore = (await Promise.all(nodes.map(async (h) => (await search(app(h), word)).includes(doc.id)))).filter(Boolean).length;
+        expect(foundBefore).toBeLessThan(nodes.length);
+
+        const upgraded = stackFile("swarm-major", (c) => {
+            c["paperless-ha:nodes"] = nodes.map((h) => ({ name: h.name, address: h.address }));
+            (c["paperless-ha:app"] as Record<string, string>).image = MAJOR_REHEARSAL_IMAGE;
+        }, "swarm");
+        const run = await engine("up", STACK, upgraded);
+        report("major upgrade (s)", run.summary.seconds);
+        expect(run.summary.failed, run.output.slice(-4000)).toEqual([]);
+        const span = (name: string) => stepSpan(run, name);
+        expect(span("app-major-stop").end).toBeLessThanOrEqual(span("app-migrate").start);
+        expect(span("paperless-app-deploy").start).toBeGreaterThanOrEqual(span("app-migrate").end);
+        const stopped = stateSecret(STACK, "app-major-stop", "stderr");
+        for (const h of nodes) {
+            expect(stopped).toContain(`scaling paperless-app_paperless-${h.name} (Paperless-ngx 2.20.15) to no task for the major upgrade to 3.0.0`);
+            expect(stateSecret(STACK, `app-${h.name}-index`, "stderr")).toContain("rebuilding this node's search index after the major upgrade from 2.x to 3.x");
+            expect(onHost(h.address, `docker ps --filter label=com.docker.swarm.service.name=paperless-app_paperless-${h.name} --format '{{.Image}}'`)).toBe(MAJOR_REHEARSAL_IMAGE);
+        }
+        report("major upgrade: app down (s)", Math.min(...nodes.map((h) => span(`app-${h.name}-index`).end)) - span("app-major-stop").start);
+
+        // Every node's rebuilt index finds the document, and every node serves it and the older ones.
+        for (const h of nodes) {
+            expect(await search(app(h), word), h.name).toEqual([doc.id]);
+            await expectServed(h, [uploaded, doc]);
+        }
     });
 
     it("leaks no generated secret on any host: command lines, docker inspect and logs of every container, the journal, files anyone can read", () => {
