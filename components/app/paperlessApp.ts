@@ -7,8 +7,8 @@ import { DRAIN_AGENT_INTERVAL_S, DRAIN_STATE_FILE } from "../edge/drainAgent";
 import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
-import { imageVersion, INDEX_RECORD } from "./release";
-import { APP_CONTAINER, appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { APP_CONTAINER, imageVersion, INDEX_RECORD } from "./release";
+import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;

@@ -1,7 +1,5 @@
 import { ClusterConfig, hostPort, NodeSpec } from "../config";
 
-export { APP_CONTAINER } from "./release";
-
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
     data: "/usr/src/paperless/data",

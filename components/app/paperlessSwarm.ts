@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../config";
+import { ClusterConfig, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { APP_UID } from "../storage/glusterPlan";
@@ -11,6 +11,9 @@ import { imageVersion, INDEX_RECORD } from "./release";
 
 /** The swarm stack this component deploys (its resources are named after it). */
 export const APP_STACK = "paperless-app";
+
+/** The swarm's name for a node's app service; with no name, what every app service's name starts with. */
+export const appServiceName = (n: Pick<NodeSpec, "name"> = { name: "" }) => `${APP_STACK}_${paperlessService(n)}`;
 
 export interface PaperlessSwarmArgs {
     cluster: ClusterConfig;
@@ -53,7 +56,7 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
         const majorStop = runScript(`${name}-major-stop`, {
             login: hosts[swarm.manager.name].login,
             script: "app-major-scale-down",
-            env: { STACK: APP_STACK, SERVICE_PREFIX: `${APP_STACK}_${paperlessService({ name: "" })}`, IMAGE: c.app.image, APP_VERSION_WANT: imageVersion(c.app.image) ?? "", TIMEOUT: "120" },
+            env: { STACK: APP_STACK, SERVICE_PREFIX: appServiceName(), IMAGE: c.app.image, APP_VERSION_WANT: imageVersion(c.app.image) ?? "", TIMEOUT: "120" },
         }, { parent: this, dependsOn: [args.databaseReady] });
 
         const single = c.singleton;
@@ -80,7 +83,7 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
             runScript(`${name}-${n.name}-index`, {
                 login: hosts[n.name].login,
                 script: "app-index",
-                env: { SERVICE: `${APP_STACK}_${paperlessService(n)}`, IMAGE: c.app.image, INDEX_RECORD, TIMEOUT: "600" },
+                env: { SERVICE: appServiceName(n), IMAGE: c.app.image, INDEX_RECORD, TIMEOUT: "600" },
             }, { parent: this, dependsOn: [stack.deployed] });
         }
         this.deployed = stack.deployed;

@@ -1,8 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_CONTAINER, imageVersion, MAJOR_UPGRADE_FROM } from "../app/release";
-import { paperlessService } from "../app/paperlessStack";
-import { APP_STACK } from "../app/paperlessSwarm";
+import { appServiceName } from "../app/paperlessSwarm";
 import { ClusterConfig } from "../config";
 import { ETCD_TLS_DIR } from "../database";
 import { HostLogin, runScript } from "../host";
@@ -16,7 +15,7 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
     if (version) {
         env.APP_VERSION_WANT = version;
         // The name of the app's container on a node, or the prefix of its swarm task containers'.
-        env.APP_CONTAINER = c.topology === "swarm" ? `${APP_STACK}_${paperlessService({ name: "" })}` : APP_CONTAINER;
+        env.APP_CONTAINER = c.topology === "swarm" ? appServiceName() : APP_CONTAINER;
         env.MAJOR_UPGRADE_FROM = Object.entries(MAJOR_UPGRADE_FROM).map(([major, from]) => `${major}=${from}`).join(" ");
     }
     if (c.topology === "classic" && c.database.engine === "patroni") {
