@@ -15,7 +15,7 @@ import { SwarmCluster, swarmRejoin } from "./components/swarm";
 const { cluster, sshPrivateKey } = loadConfig();
 const swarm = cluster.topology === "swarm";
 
-const secrets = new ClusterSecrets("secrets", { swarm });
+const secrets = new ClusterSecrets("secrets", { swarm, patroni: swarm || cluster.database.engine === "patroni" });
 const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames });
 
 const keys = hostKeys(cluster, sshPrivateKey);
@@ -33,6 +33,7 @@ const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Hos
     caCertPem: pki.caCertPem,
     nodeTls: pki.nodes[node.name],
     operatorTls: pki.operator,
+    dockerApiCaCertPem: pki.dockerApiCaCertPem,
     after: [beforeHosts],
 })]));
 
@@ -61,7 +62,9 @@ function classic(c: ClusterConfig): Built {
         replicationPassword: secrets.replicationPassword,
         appPassword: secrets.appDbPassword,
     };
-    const database = c.database.engine === "patroni" ? new PatroniCluster("db", dbArgs) : new PgactiveGroup("db", dbArgs);
+    const database = c.database.engine === "patroni"
+        ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword! })
+        : new PgactiveGroup("db", dbArgs);
     // HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
     const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
     const app = new PaperlessApp("app", {
@@ -101,6 +104,7 @@ function swarmTopology(c: ClusterConfig): Built {
         appPassword: secrets.appDbPassword,
         filerPassword: secrets.filerDbPassword!,
         metricsPassword: secrets.metricsPassword!,
+        restApiPassword: secrets.patroniApiPassword!,
         nameKey,
     });
     const storage = c.storage.backend === "glusterfs"

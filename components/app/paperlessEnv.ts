@@ -29,8 +29,12 @@ export const SCHEDULED_TASKS = [
 /** Seconds between the singleton's scans of the consume dir: inotify does not see other nodes' writes to a network file system. */
 export const CONSUMER_POLLING_SECONDS = 10;
 
-/** Where each node keeps the cluster CA (written by the host's tls step). */
-export const HOST_CA_CERT = "/etc/paperless-ha/tls/ca.crt";
+/**
+ * Where each node keeps the cluster CA for whatever only verifies (written by the host's tls step):
+ * a directory without the node's key, so mounting it into a container hands over no key.
+ */
+export const HOST_CA_DIR = "/etc/paperless-ha/ca";
+export const HOST_CA_CERT = `${HOST_CA_DIR}/ca.crt`;
 
 /**
  * How Docker tells a Paperless instance is up, in the compose file's terms. Docker before 25 probes

@@ -287,10 +287,14 @@ const firewallSchema = z
     .strictObject({
         /** Manage an nftables input policy. Default true. */
         enabled: z.boolean().default(true),
-        /** Sources allowed to SSH and the Docker API. Default: anywhere. */
+        /**
+         * Sources allowed to SSH, the Docker API and Prometheus; required while the firewall is
+         * enabled (no default: anywhere is a choice to write down), and must admit the address
+         * the program connects from (the firewall step refuses to lock its own session out).
+         */
         managementCidrs: z.array(z.string().refine(isCidr, "must be an address or a network such as 192.0.2.0/24"))
             .min(1, "must list at least one source, or SSH is closed to everyone once the firewall drops by default")
-            .default(["0.0.0.0/0", "::/0"]),
+            .optional(),
     })
     .prefault({});
 

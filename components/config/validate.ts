@@ -181,6 +181,9 @@ function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: R
             }
         });
     }
+    if (ok("firewall.enabled", "firewall.managementCidrs") && c.firewall.enabled && !c.firewall.managementCidrs) {
+        at(["firewall", "managementCidrs"], "required while the firewall is enabled: the addresses or networks (such as 192.0.2.10/32) that may reach SSH, the Docker API and Prometheus; nothing defaults to anywhere");
+    }
     if (ok("topology", "database.engine", "database.patroni")) {
         const patroni = patroniTiming(c);
         if (engine === "patroni" && patroni.loopWait + 2 * patroni.retryTimeout > patroni.ttl) {

@@ -13,3 +13,8 @@ export interface DatabaseArgs {
     /** The application role. */
     appPassword: pulumi.Output<string>;
 }
+
+/** Patroni's, besides: the password its REST API asks of unsafe methods. */
+export interface PatroniArgs extends DatabaseArgs {
+    restApiPassword: pulumi.Output<string>;
+}

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { runScript } from "../host";
-import { DatabaseArgs } from "./databaseArgs";
+import { PatroniArgs } from "./databaseArgs";
 import { classicLayout, ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
 
@@ -15,7 +15,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
     public readonly members: Record<string, command.remote.Command>;
     public readonly endpoints: Record<string, string>;
 
-    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: PatroniArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:database:PatroniCluster", name, {}, opts);
         const { cluster: c, hosts } = args;
         const db = c.database;
@@ -36,8 +36,8 @@ export class PatroniCluster extends pulumi.ComponentResource {
             deleteScript: "etcd-delete",
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] }));
 
-        const secrets = pulumi.all([args.superuserPassword, args.replicationPassword])
-            .apply(([superuserPassword, replicationPassword]) => ({ superuserPassword, replicationPassword }));
+        const secrets = pulumi.all([args.superuserPassword, args.replicationPassword, args.restApiPassword])
+            .apply(([superuserPassword, replicationPassword, restApiPassword]) => ({ superuserPassword, replicationPassword, restApiPassword }));
         const patroni = c.dataNodes.map((n) => runScript(`${name}-${n.name}-patroni`, {
             login: hosts[n.name].login,
             script: "patroni",

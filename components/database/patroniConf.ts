@@ -7,6 +7,8 @@ import { PG_TLS_DIR } from "./postgresConf";
 export const ETCD_TLS_DIR = "/etc/etcd/paperless-ha-tls";
 export const PATRONI_DATA_DIR = (v: string) => `/var/lib/postgresql/${v}/paperless-ha`;
 export const REPLICATION_USER = "replicator";
+/** The one user of Patroni's REST API for unsafe methods (patronictl's switchover, reload, config). */
+export const REST_API_USER = "paperless-ha";
 
 export const etcdUrl = (ip: string, port: number) => `https://${hostPort(ip, port)}`;
 
@@ -67,6 +69,7 @@ export const restAddress = (c: ClusterConfig, node: NodeSpec) => hostPort(node.c
 export interface PatroniSecrets {
     superuserPassword: string;
     replicationPassword: string;
+    restApiPassword: string;
 }
 
 /** Where Patroni keeps things and who else may log in: on a host (classic) or in a container (swarm). */
@@ -75,7 +78,7 @@ export interface PatroniLayout {
     pgpass: string;
     /** The etcd members Patroni talks to; absent in swarm, where the entrypoint reads them from a host file. */
     etcdNodes?: NodeSpec[];
-    /** Written into the file (classic, a 0600 file); absent in swarm, where the entrypoint exports them from Docker secrets. */
+    /** Written into the file (classic, a 0600 file); absent in swarm, where the entrypoint adds them from Docker secrets. */
     passwords?: PatroniSecrets;
     /** More roles that log in to their own database from any node, besides the application's. */
     logins: { database: string; user: string }[];
@@ -118,6 +121,13 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniL
             listen: restAddress(c, node),
             connect_address: restAddress(c, node),
             ...tls,
+            // Reads (HAProxy's /primary checks, /health) stay open to the nodes the firewall admits.
+            // Unsafe methods (switchover, restart, reload, config) need a certificate of the
+            // cluster CA, the password, and to come from a member's address, which Patroni reads
+            // from etcd, so a node joining changes no config.
+            verify_client: "optional",
+            allowlist_include_members: true,
+            authentication: { username: REST_API_USER, ...pw(s?.restApiPassword) },
         },
         ctl: { insecure: false, cacert: tls.cafile, certfile: tls.certfile, keyfile: tls.keyfile },
         etcd3: {

@@ -1,9 +1,11 @@
+import { HOST_CA_CERT, HOST_CA_DIR } from "../app/paperlessEnv";
 import { ClusterConfig, hostPort } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
 import { PatroniLayout } from "./patroniConf";
 
 /** Where each swarm host keeps the database's files; bind-mounted into the containers. */
 export const SWARM_DIRS = {
+    /** The node's certificate and key: only for what serves TLS (etcd, Patroni). */
     tls: "/etc/paperless-ha/tls",
     postgres: "/srv/paperless-ha/postgres",
     etcd: "/srv/paperless-ha/etcd",
@@ -51,7 +53,7 @@ export function renderPgbouncerIni(c: ClusterConfig): string {
         "default_pool_size = 40",
         // The route ends at whichever node is primary, so the name checked would vary: check the CA.
         "server_tls_sslmode = verify-ca",
-        `server_tls_ca_file = ${SWARM_DIRS.tls}/ca.crt`,
+        `server_tls_ca_file = ${HOST_CA_CERT}`,
         "ignore_startup_parameters = extra_float_digits,options",
         // After a failover the route answers again within seconds; the default waits 15 s to retry.
         "server_login_retry = 1",
@@ -66,6 +68,8 @@ export function renderPgbouncerUserlist(c: ClusterConfig, appPassword: string): 
 }
 
 const tlsMount = `${SWARM_DIRS.tls}:${SWARM_DIRS.tls}:ro`;
+/** What only verifies gets the CA, not the node's key. */
+const caMount = `${HOST_CA_DIR}:${HOST_CA_DIR}:ro`;
 const etcdConfMount = `${SWARM_DIRS.etcdConf}:${SWARM_DIRS.etcdConf}:ro`;
 
 /**
@@ -95,6 +99,7 @@ export function patroniStack(c: ClusterConfig, configs: Record<string, string>, 
             secrets: [
                 { source: "pg_superuser_password", target: "pg_superuser_password", mode: 0o400 },
                 { source: "pg_replication_password", target: "pg_replication_password", mode: 0o400 },
+                { source: "patroni_api_password", target: "patroni_api_password", mode: 0o400 },
             ],
             placement: { node: n },
             // A clean shutdown hands the leader key over instead of waiting for its lease to expire.
@@ -104,14 +109,14 @@ export function patroniStack(c: ClusterConfig, configs: Record<string, string>, 
     services.router = {
         image: img.haproxy,
         entrypoint: ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"],
-        volumes: [tlsMount],
+        volumes: [caMount],
         configs: [{ source: "router", target: "/usr/local/etc/haproxy/haproxy.cfg" }],
         placement: { global: true },
     };
     services.pgbouncer = {
         image: img.pgbouncer,
         entrypoint: ["pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
-        volumes: [tlsMount],
+        volumes: [caMount],
         configs: [{ source: "pgbouncer", target: "/etc/pgbouncer/pgbouncer.ini" }],
         secrets: [{ source: "pgbouncer_userlist", target: "pgbouncer_userlist" }],
         placement: { global: true },
@@ -121,11 +126,11 @@ export function patroniStack(c: ClusterConfig, configs: Record<string, string>, 
         entrypoint: ["postgres_exporter"],
         command: [`--web.listen-address=:${c.swarm.exporterPort}`],
         environment: {
-            DATA_SOURCE_URI: `127.0.0.1:${c.database.port}/postgres?sslmode=verify-full&sslrootcert=${SWARM_DIRS.tls}/ca.crt`,
+            DATA_SOURCE_URI: `127.0.0.1:${c.database.port}/postgres?sslmode=verify-full&sslrootcert=${HOST_CA_CERT}`,
             DATA_SOURCE_USER: METRICS_USER,
             DATA_SOURCE_PASS_FILE: "/run/secrets/pg_metrics_password",
         },
-        volumes: [tlsMount],
+        volumes: [caMount],
         secrets: [{ source: "pg_metrics_password", target: "pg_metrics_password" }],
         placement: { global: true },
     };

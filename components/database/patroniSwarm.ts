@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { HOST_CA_DIR } from "../app/paperlessEnv";
 import { ClusterConfig, NodeSpec } from "../config";
 import { renderRouterCfg } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
@@ -27,6 +28,8 @@ export interface PatroniSwarmArgs {
     appPassword: pulumi.Output<string>;
     filerPassword: pulumi.Output<string>;
     metricsPassword: pulumi.Output<string>;
+    /** Patroni's REST API asks it of unsafe methods. */
+    restApiPassword: pulumi.Output<string>;
     /** Suffixes Docker secret names (see SwarmStack). */
     nameKey: pulumi.Output<string>;
 }
@@ -90,6 +93,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 pg_superuser_password: args.superuserPassword,
                 pg_replication_password: args.replicationPassword,
                 pg_metrics_password: args.metricsPassword,
+                patroni_api_password: args.restApiPassword,
                 pgbouncer_userlist: args.appPassword.apply((p) => renderPgbouncerUserlist(c, p)),
             },
             configs: {
@@ -109,7 +113,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
             env: {
                 IMAGE: img.patroni,
                 ROUTER_PORT: String(db.patroni.routerPort),
-                TLS_DIR: SWARM_DIRS.tls,
+                TLS_DIR: HOST_CA_DIR,
                 SUPERUSER_PASSWORD: args.superuserPassword,
                 DB_NAME: db.name,
                 APP_USER: db.user,

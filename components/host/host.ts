@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { isHostKey } from "../config/rules";
 import { KeyPair } from "../pki";
-import { packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderSysctl } from "./render";
+import { managementCidrs, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderSysctl } from "./render";
 import { HostLogin, runScript } from "./remoteScript";
 
 /** The key sshd presents to a client that asks for ed25519 (Debian makes it on install). */
@@ -20,8 +20,9 @@ export interface HostArgs {
     caCertPem: pulumi.Input<string>;
     /** This node's certificate and key. */
     nodeTls: KeyPair;
-    /** Client certificate the Docker provider presents. */
+    /** Client certificate the Docker provider presents, and the CA that signed it (dockerd trusts no other). */
     operatorTls: KeyPair;
+    dockerApiCaCertPem: pulumi.Input<string>;
     /** Nothing on the host changes before these (the membership guard). */
     after?: pulumi.Resource[];
 }
@@ -114,7 +115,11 @@ export class Host extends pulumi.ComponentResource {
         this.firewall = runScript(`${name}-firewall`, {
             login,
             script: "firewall",
-            env: { ENABLED: c.firewall.enabled ? "1" : "0", RULESET: renderFirewall(c, c.ssh.port) },
+            env: {
+                ENABLED: c.firewall.enabled ? "1" : "0",
+                RULESET: renderFirewall(c, c.ssh.port),
+                MANAGEMENT_CIDRS: managementCidrs(c).join(" "),
+            },
             deleteScript: "firewall-delete",
         }, { parent: this, dependsOn: [base] });
 
@@ -131,7 +136,7 @@ export class Host extends pulumi.ComponentResource {
             const engine = this.engine = runScript(`${name}-docker`, {
                 login,
                 script: "docker",
-                env: { DAEMON_JSON: renderDockerDaemon(), API_PORT: String(c.host.dockerApiPort) },
+                env: { DAEMON_JSON: renderDockerDaemon(), API_ADDRESS: node.address, API_PORT: String(c.host.dockerApiPort), API_CA: args.dockerApiCaCertPem },
                 deleteScript: "docker-delete",
             }, { parent: this, dependsOn: [base, certs] });
             this.docker = new docker.Provider(`${name}-docker-api`, {

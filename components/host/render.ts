@@ -105,17 +105,25 @@ export function publicPorts(c: ClusterConfig): PortRange[] {
     return c.edge.tls ? [{ from: c.edge.httpPort }, { from: c.edge.httpsPort }] : [{ from: c.edge.httpPort }];
 }
 
+/** The sources SSH and the Docker API admit, parsed, not pasted: anything else in an nftables set could open every port. */
+export function managementCidrs(c: ClusterConfig): string[] {
+    const cidrs = c.firewall.managementCidrs ?? [];
+    for (const a of cidrs) if (!isCidr(a)) throw new Error(`firewall.managementCidrs: '${a}' is not an address or network`);
+    return cidrs;
+}
+
 /**
  * nftables input policy: drop by default; management (SSH, Docker API) from the configured
- * sources, cluster ports from the other nodes only, load-balancer ports from anywhere.
+ * sources, cluster ports from the other nodes only, load-balancer ports from anywhere. Docker's
+ * bridges get nothing of their own: every container of the cluster runs on the host's network, so
+ * a container on a bridge reaches only what anyone may.
  */
 export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     const v4 = c.nodes.map((n) => n.clusterAddress).filter((a) => !a.includes(":"));
     const v6 = c.nodes.map((n) => n.clusterAddress).filter((a) => a.includes(":"));
-    // Parsed, not pasted: anything else in an nftables set could open every port.
-    for (const a of c.firewall.managementCidrs) if (!isCidr(a)) throw new Error(`firewall.managementCidrs: '${a}' is not an address or network`);
-    const mgmt4 = c.firewall.managementCidrs.filter((a) => !a.includes(":"));
-    const mgmt6 = c.firewall.managementCidrs.filter((a) => a.includes(":"));
+    const mgmt = managementCidrs(c);
+    const mgmt4 = mgmt.filter((a) => !a.includes(":"));
+    const mgmt6 = mgmt.filter((a) => a.includes(":"));
     const cluster = clusterPorts(c).map(fmt).join(", ");
     const prometheus = c.monitoring.enabled && c.monitoring.prometheus ? [PROMETHEUS_PORT] : [];
     const mgmtPorts = [sshPort, c.host.dockerApiPort, ...prometheus].join(", ");
@@ -129,7 +137,6 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
         "    ct state established,related accept",
         "    ct state invalid drop",
         "    meta l4proto { icmp, ipv6-icmp } accept",
-        '    iifname "docker*" accept',
     ];
     if (mgmt4.length) lines.push(`    ip saddr { ${mgmt4.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
     if (mgmt6.length) lines.push(`    ip6 saddr { ${mgmt6.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
@@ -150,15 +157,16 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
 }
 
 /**
- * dockerd's TLS settings for the TCP API the Pulumi Docker provider uses. The listen addresses go
- * on the command line (scripts/host/docker.sh) so systemd's socket activation stays intact.
+ * dockerd's TLS settings for the TCP API the Pulumi Docker provider uses: it serves the node's
+ * certificate and admits callers signed by the Docker API CA only. The listen addresses go on the
+ * command line (scripts/host/docker.sh) so systemd's socket activation stays intact.
  */
 export function renderDockerDaemon(): string {
     return JSON.stringify(
         {
             tls: true,
             tlsverify: true,
-            tlscacert: "/etc/docker/tls/ca.crt",
+            tlscacert: "/etc/docker/tls/api-ca.crt",
             tlscert: "/etc/docker/tls/node.crt",
             tlskey: "/etc/docker/tls/node.key",
             "log-driver": "json-file",

@@ -28,27 +28,37 @@ export function nodeSans(node: NodeSpec, extraNames: string[]): { dnsNames: stri
 }
 
 /**
- * Cluster CA, one certificate per node (PostgreSQL, HAProxy and the Docker API serve it; pgactive
- * presents it as a client too), and one client certificate for the operator's Docker provider.
+ * Two CAs. The cluster CA signs one certificate per node (PostgreSQL, HAProxy, etcd, Patroni and
+ * the Docker API serve it; pgactive and Patroni present it as a client too). The Docker API CA
+ * signs the operator's certificate only, and is the one CA dockerd trusts for its callers: a
+ * node's key, which every node's services hold, opens no other node's Docker API.
  */
 export class ClusterPki extends pulumi.ComponentResource {
     public readonly caCertPem: pulumi.Output<string>;
+    /** The CA dockerd verifies callers against. */
+    public readonly dockerApiCaCertPem: pulumi.Output<string>;
     public readonly nodes: Record<string, KeyPair>;
     public readonly operator: KeyPair;
 
     constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:pki:ClusterPki", name, {}, opts);
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-        const ca = new tls.SelfSignedCert(`${name}-ca`, {
-            privateKeyPem: caKey.privateKeyPem,
-            isCaCertificate: true,
-            subject: { commonName: "paperless-ha cluster CA", organization: "paperless-ha" },
-            validityPeriodHours: 10 * YEAR_HOURS,
-            allowedUses: ["certSigning", "crlSigning", "digitalSignature"],
-        }, { parent: this });
-        this.caCertPem = ca.certPem;
+        const authority = (role: string, commonName: string) => {
+            const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const cert = new tls.SelfSignedCert(`${name}-${role}`, {
+                privateKeyPem: key.privateKeyPem,
+                isCaCertificate: true,
+                subject: { commonName, organization: "paperless-ha" },
+                validityPeriodHours: 10 * YEAR_HOURS,
+                allowedUses: ["certSigning", "crlSigning", "digitalSignature"],
+            }, { parent: this });
+            return { key, cert };
+        };
+        const ca = authority("ca", "paperless-ha cluster CA");
+        const dockerApiCa = authority("docker-api-ca", "paperless-ha Docker API CA");
+        this.caCertPem = ca.cert.certPem;
+        this.dockerApiCaCertPem = dockerApiCa.cert.certPem;
 
-        const issue = (role: string, commonName: string, sans: { dnsNames: string[]; ipAddresses: string[] }, uses: string[]): KeyPair => {
+        const issue = (role: string, commonName: string, sans: { dnsNames: string[]; ipAddresses: string[] }, uses: string[], by = ca): KeyPair => {
             const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const csr = new tls.CertRequest(`${name}-${role}-csr`, {
                 privateKeyPem: key.privateKeyPem,
@@ -57,8 +67,8 @@ export class ClusterPki extends pulumi.ComponentResource {
             }, { parent: this });
             const cert = new tls.LocallySignedCert(`${name}-${role}-cert`, {
                 certRequestPem: csr.certRequestPem,
-                caCertPem: ca.certPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: by.cert.certPem,
+                caPrivateKeyPem: by.key.privateKeyPem,
                 validityPeriodHours: 5 * YEAR_HOURS,
                 earlyRenewalHours: 30 * 24,
                 allowedUses: uses,
@@ -70,7 +80,7 @@ export class ClusterPki extends pulumi.ComponentResource {
             n.name,
             issue(n.name, n.name, nodeSans(n, args.extraNames), ["digitalSignature", "keyEncipherment", "serverAuth", "clientAuth"]),
         ]));
-        this.operator = issue("operator", "paperless-ha operator", { dnsNames: [], ipAddresses: [] }, ["digitalSignature", "keyEncipherment", "clientAuth"]);
+        this.operator = issue("operator", "paperless-ha operator", { dnsNames: [], ipAddresses: [] }, ["digitalSignature", "keyEncipherment", "clientAuth"], dockerApiCa);
         this.registerOutputs({ caCertPem: this.caCertPem });
     }
 }

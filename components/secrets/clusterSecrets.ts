@@ -13,6 +13,8 @@ export class ClusterSecrets extends pulumi.ComponentResource {
     public readonly paperlessSecretKey: pulumi.Output<string>;
     public readonly adminPassword: pulumi.Output<string>;
     public readonly redisPassword: pulumi.Output<string>;
+    /** Patroni only: the REST API's user for unsafe methods (patronictl). */
+    public readonly patroniApiPassword?: pulumi.Output<string>;
     /** Swarm only: the SeaweedFS filers' database role. */
     public readonly filerDbPassword?: pulumi.Output<string>;
     /** Swarm only: postgres_exporter's monitoring role. */
@@ -20,7 +22,7 @@ export class ClusterSecrets extends pulumi.ComponentResource {
     /** Swarm only: keys the suffixes of Docker secret names, so a name changes with its value yet tells nothing of it. */
     public readonly dockerNameKey?: pulumi.Output<string>;
 
-    constructor(name: string, args: { swarm: boolean }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { swarm: boolean; patroni: boolean }, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:secrets:ClusterSecrets", name, {}, opts);
         // Alphanumeric passwords: they pass through SQL literals, URLs and env files unescaped.
         const password = (role: string, length: number) =>
@@ -31,6 +33,7 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.paperlessSecretKey = password("paperless-secret-key", 64);
         this.adminPassword = password("admin", 24);
         this.redisPassword = password("redis", 32);
+        if (args.patroni) this.patroniApiPassword = password("patroni-api", 32);
         if (args.swarm) {
             this.filerDbPassword = password("db-filer", 32);
             this.metricsPassword = password("db-metrics", 32);

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
+import { dockerApiListeners, dockerApiWith, patroniGates } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
@@ -201,6 +202,20 @@ describe("classic with Patroni, from bare hosts", () => {
         // Port 8000 answers the other nodes only (this machine is not a node).
         const direct = await fetch(`http://${hosts[0].address}:8000/`, { signal: AbortSignal.timeout(3000) }).then(() => "open", () => "closed");
         expect(direct).toBe("closed");
+    });
+
+    it("asks every caller of Patroni's REST API and of the Docker API who it is", () => {
+        const [n1, n2] = hosts.map((h) => h.address);
+        // An unsafe call needs a cluster certificate, the password and a member's address; all three: admitted.
+        expect(patroniGates(STACK, n1, n2, 8008, "/etc/paperless-ha/tls")).toEqual({ noCertificate: "403", noPassword: "401", notAMember: "403", admitted: "202" });
+        // Patroni's read-only checks, which HAProxy makes without a certificate, stay open.
+        expect(onHost(n1, `curl -s -o /dev/null -w '%{http_code}' -m 10 --cacert /etc/paperless-ha/tls/ca.crt https://${n2}:8008/health`)).toBe("200");
+        // dockerd admits the operator's certificate only, and listens on the node's address only.
+        expect(dockerApiWith(STACK, n2, 2376, "pki-operator").ok).toBe(true);
+        const withNodeKey = dockerApiWith(STACK, n2, 2376, "pki-node1");
+        expect(withNodeKey.ok).toBe(false);
+        expect(withNodeKey.message).toMatch(/certificate/i);
+        expect(dockerApiListeners(n2, 2376)).toEqual([`${n2}:2376`]);
     });
 
     it("exports every node's metrics to the Prometheus on node1, which loads the alert rules and sees a stopped app", async () => {

@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerApiListeners, dockerApiWith, patroniGates } from "./apiAuth";
 import { Call, content, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaAppPort } from "./documents";
 import { scanForLeaks } from "./leakScan";
 import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
@@ -195,6 +196,20 @@ describe("swarm on three bare hosts", () => {
         }
         const metrics = onHost(hosts[1].address, "curl -fsS localhost:9187/metrics | grep '^pg_up '");
         expect(metrics).toBe("pg_up 1");
+    });
+
+    it("asks every caller of Patroni's REST API and of the Docker API who it is; only what serves TLS holds the node's key", () => {
+        const [n1, n2] = hosts.map((h) => h.address);
+        expect(patroniGates(STACK, n1, n2, 8008, "/etc/paperless-ha/tls")).toEqual({ noCertificate: "403", noPassword: "401", notAMember: "403", admitted: "202" });
+        expect(dockerApiWith(STACK, n2, 2376, "pki-operator").ok).toBe(true);
+        const withNodeKey = dockerApiWith(STACK, n2, 2376, "pki-node1");
+        expect(withNodeKey.ok).toBe(false);
+        expect(withNodeKey.message).toMatch(/certificate/i);
+        expect(dockerApiListeners(n2, 2376)).toEqual([`${n2}:2376`]);
+        // Mounts of every container on a node: only etcd and Patroni, which serve TLS, see the key's directory.
+        const mounts = onHost(n1, "for c in $(docker ps -q); do echo \"$(docker inspect -f '{{.Name}} {{range .Mounts}}{{.Source}},{{end}}' \"$c\")\"; done").split("\n");
+        const withKey = mounts.filter((m) => m.includes("/etc/paperless-ha/tls,")).map((m) => m.split(" ")[0].replace(/^\/paperless-db_([a-z]+)-node1\..*$/, "$1")).sort();
+        expect(withKey).toEqual(["etcd", "patroni"]);
     });
 
     it("exports every node's metrics to the Prometheus on node1: database roles, mounts, bricks, app", async () => {

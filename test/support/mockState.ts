@@ -70,11 +70,19 @@ export function testHostKey(seed: string): string {
     return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(key.length), key]).toString("base64")}`;
 }
 
-/** `raw` with every node's host key pinned, as a real stack lists them (unless it trusts on first use). */
-export function pinKeys<T>(raw: T): T {
-    const r = raw as { nodes?: unknown; ssh?: { trustOnFirstUse?: boolean } };
-    if (!Array.isArray(r.nodes) || r.ssh?.trustOnFirstUse) return raw;
+/** A management network tests name (TEST-NET-1). */
+export const TEST_MANAGEMENT = ["192.0.2.0/24"];
+
+/**
+ * `raw` as a real stack lists it: every node's host key pinned (unless it trusts on first use), and
+ * a management network while the firewall is on and none is named.
+ */
+export function asStack<T>(raw: T): T {
+    const r = raw as { nodes?: unknown; ssh?: { trustOnFirstUse?: boolean }; firewall?: Record<string, unknown> };
+    const fw = r.firewall && typeof r.firewall === "object" ? r.firewall : {};
+    const firewall = fw.enabled === false || "managementCidrs" in fw ? {} : { firewall: { ...fw, managementCidrs: TEST_MANAGEMENT } };
+    if (!Array.isArray(r.nodes) || r.ssh?.trustOnFirstUse) return { ...raw, ...firewall };
     const nodes = r.nodes.map((n: unknown) => (n && typeof n === "object" && !("hostKey" in n) && "address" in n
         ? { ...n, hostKey: testHostKey(String((n as { address: unknown }).address)) } : n));
-    return { ...raw, nodes };
+    return { ...raw, ...firewall, nodes };
 }

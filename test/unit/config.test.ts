@@ -3,11 +3,11 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readStackConfig, validateConfig } from "../../components/config";
-import { configProblems as problems, pinKeys, stackConfig } from "./harness";
+import { asStack, configProblems as problems, stackConfig, TEST_MANAGEMENT, testHostKey } from "./harness";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` }));
-const valid = (extra: Record<string, unknown> = {}) => pinKeys({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
+const valid = (extra: Record<string, unknown> = {}) => asStack({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
 
 describe("defaults", () => {
     it("fills every option with its documented default", () => {
@@ -25,7 +25,7 @@ describe("defaults", () => {
         expect(c.swarm.images.patroni).toBe("paperless-ha/patroni:15-1");
         expect(c.app).toMatchObject({ port: 8000, redisPort: 6379, timeZone: "UTC", adminUser: "admin", dataDir: "/var/lib/paperless-ha/data" });
         expect(c.edge).toEqual({ enabled: true, httpPort: 80, httpsPort: 443, tls: true, hostnames: [], agentPort: 8405 });
-        expect(c.firewall).toEqual({ enabled: true, managementCidrs: ["0.0.0.0/0", "::/0"] });
+        expect(c.firewall).toEqual({ enabled: true, managementCidrs: TEST_MANAGEMENT });
         expect(c.host).toEqual({ timeSync: true, sysctl: {}, dockerApiPort: 2376 });
     });
 
@@ -133,8 +133,14 @@ describe("rejects", () => {
         expect(found.length).toBeGreaterThanOrEqual(5);
     });
 
+    it("wants management sources named while the firewall is on, and not when it is off", () => {
+        const bare = { nodes: nodes(3).map((n) => ({ ...n, hostKey: testHostKey(n.address) })), sshPrivateKey: KEY };
+        expect(problems(bare)).toEqual([expect.stringMatching(/^paperless-ha:firewall\.managementCidrs: required while the firewall is enabled/)]);
+        expect(validateConfig({ ...bare, firewall: { enabled: false } }).firewall.managementCidrs).toBeUndefined();
+    });
+
     it("says how many problems there are in the message", () => {
-        expect(() => validateConfig({})).toThrow(/invalid stack config \(2 problems\)/);
+        expect(() => validateConfig({})).toThrow(/invalid stack config \(3 problems\)/);
     });
 });
 
@@ -143,7 +149,7 @@ describe("readStackConfig", () => {
         const raw = readStackConfig({ ...stackConfig(valid()), "aws:region": "eu-west-1" });
         expect(raw.nodes).toEqual(valid().nodes);
         expect(raw.sshPrivateKey).toBe(KEY);
-        expect(Object.keys(raw).sort()).toEqual(["nodes", "sshPrivateKey"]);
+        expect(Object.keys(raw).sort()).toEqual(["firewall", "nodes", "sshPrivateKey"]);
         expect(readStackConfig({ "paperless-ha:topology": "classic" })).toEqual({ topology: "classic" });
     });
 });

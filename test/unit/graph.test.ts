@@ -19,7 +19,7 @@ function expectedNames(names: string[]): string[] {
     return [
         "secrets", "secrets-db-superuser", "secrets-db-replication", "secrets-db-app",
         "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
-        "pki", "pki-ca-key", "pki-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
+        "pki", "pki-ca-key", "pki-ca", "pki-docker-api-ca-key", "pki-docker-api-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
         "backup", `backup-${names[0]}-timer`, "monitoring", "membership-guard",
         ...(names.length > 1 ? ["gluster-pool"] : []),
@@ -92,7 +92,7 @@ describe("classic with Patroni", () => {
         const expected = [
             ...expectedNames(nodeNames(3)).filter((n) => !pgactiveOnly(n)),
             ...nodeNames(3).flatMap((n) => [`db-${n}-etcd`, `db-${n}-patroni`]),
-            "db-bootstrap", "db-handover",
+            "db-bootstrap", "db-handover", "secrets-patroni-api",
         ].sort();
         expect(names(run)).toEqual(expected);
         for (const n of nodeNames(3)) {

@@ -7,12 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect, vi } from "vitest";
 import { dependenciesOf } from "../support/deps";
 import { waitForRPCs, stackConfig } from "../support/runtime";
-import { mockState, pinKeys, SSH_KEY, testHostKey } from "../support/mockState";
+import { asStack, mockState, SSH_KEY, TEST_MANAGEMENT, testHostKey } from "../support/mockState";
 import { ClusterConfig, ConfigError, validateConfig } from "../../components/config";
 
 export { stackConfig } from "../support/runtime";
 export { plain, plainStrings } from "../support/secrets";
-export { pinKeys, SSH_KEY, testHostKey } from "../support/mockState";
+export { asStack, SSH_KEY, TEST_MANAGEMENT, testHostKey } from "../support/mockState";
 
 export interface Recorded {
     type: string;
@@ -118,6 +118,7 @@ export function baseConfig(nodes = 3): Record<string, unknown> {
         nodes: Array.from({ length: nodes }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}`, hostKey: testHostKey(`10.0.0.${11 + i}`) })),
         sshPrivateKey: SSH_KEY,
         database: { pgactive: { maxNodes: Math.max(4, nodes) } },
+        firewall: { managementCidrs: TEST_MANAGEMENT },
     };
 }
 
@@ -135,8 +136,8 @@ export function sourced(text: string): Record<string, string> {
     return Object.fromEntries(out.stdout.split("\0").filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)));
 }
 
-/** A resolved config from `raw`, its nodes' host keys pinned as a real stack's are. */
-export const configOf = (raw: unknown): ClusterConfig => validateConfig(pinKeys(raw));
+/** A resolved config from `raw` as a real stack lists it (see asStack). */
+export const configOf = (raw: unknown): ClusterConfig => validateConfig(asStack(raw));
 
 /** What validateConfig says of `raw`, which it must refuse with a ConfigError. */
 export function configProblems(raw: unknown): string[] {

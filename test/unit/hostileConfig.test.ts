@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,11 +8,12 @@ import { dataDirProblem, isCalendar, isCidr, isImageRef } from "../../components
 import { renderPostgresConf } from "../../components/database";
 import { renderFirewall, renderSysctl } from "../../components/host";
 import { renderShellVars } from "../../components/host/quote";
-import { configProblems as problems, pinKeys, sourced, testHostKey } from "./harness";
+import { hostScript } from "../../components/host/remoteScript";
+import { asStack, configProblems as problems, sourced, testHostKey } from "./harness";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, address: `10.0.0.${11 + i}` }));
-const valid = (extra: Record<string, unknown> = {}) => pinKeys({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
+const valid = (extra: Record<string, unknown> = {}) => asStack({ nodes: nodes(3), sshPrivateKey: KEY, ...extra });
 const swarm = (extra: Record<string, unknown> = {}) => valid({ topology: "swarm", ...extra });
 const pwn = "touch${IFS}/tmp/pwn";
 
@@ -39,6 +41,7 @@ const hostile: [string, unknown, string][] = [
     ["a CIDR with a bad prefix", valid({ firewall: { managementCidrs: ["10.0.0.0/33"] } }), "firewall.managementCidrs[0]"],
     ["a host name in managementCidrs", valid({ firewall: { managementCidrs: ["admin.example.com"] } }), "firewall.managementCidrs[0]"],
     ["no management source at all", valid({ firewall: { managementCidrs: [] } }), "firewall.managementCidrs"],
+    ["no managementCidrs while the firewall drops by default (no anywhere default)", valid({ firewall: { managementCidrs: undefined } }), "firewall.managementCidrs"],
     ["/etc as the app data dir", valid({ app: { dataDir: "/etc" } }), "app.dataDir"],
     ["a dir under /etc", valid({ app: { dataDir: "/etc/paperless" } }), "app.dataDir"],
     ["/ as the brick dir", valid({ storage: { gluster: { brickDir: "/" } } }), "storage.gluster.brickDir"],
@@ -112,7 +115,7 @@ describe("host keys", () => {
     it("accept a node's key as its .pub file holds it, or none at all with trust on first use", () => {
         const c = validateConfig(valid({ nodes: nodes(3).map((n) => ({ ...n, hostKey: `${testHostKey(n.address)} root@${n.name}` })) }));
         expect(c.nodes[0].hostKey).toBe(testHostKey("10.0.0.11"));
-        expect(validateConfig({ nodes: nodes(3), sshPrivateKey: KEY, ssh: { trustOnFirstUse: true } }).nodes[0].hostKey).toBeUndefined();
+        expect(validateConfig(asStack({ nodes: nodes(3), sshPrivateKey: KEY, ssh: { trustOnFirstUse: true } })).nodes[0].hostKey).toBeUndefined();
     });
 });
 
@@ -147,5 +150,36 @@ describe("the writers", () => {
         const c = validateConfig(valid());
         c.firewall.managementCidrs = ["0.0.0.0/0 } accept; tcp dport { 1-65535"];
         expect(() => renderFirewall(c, 22)).toThrow(/is not an address or network/);
+    });
+});
+
+describe("the firewall step", () => {
+    // Only refusals run here: an admitted source would load the policy on this machine.
+    const firewall = (env: Record<string, string>) => spawnSync("bash", ["-c", `${hostScript("lib")}\n${hostScript("firewall")}`], {
+        encoding: "utf8", timeout: 30_000,
+        env: { PATH: process.env.PATH, ENABLED: "1", RULESET: renderFirewall(validateConfig(valid()), 22), ...env },
+    });
+
+    it("refuses, before loading anything, a policy that would shut out the SSH session it runs in", () => {
+        for (const [client, cidrs] of [["198.51.100.7", "192.0.2.0/24 2001:db8::/32"], ["2001:db8:1::5", "192.0.2.0/24 2001:db8::/48"], ["::ffff:10.0.0.9", "10.1.0.0/16"]]) {
+            const r = firewall({ MANAGEMENT_CIDRS: cidrs, SSH_CONNECTION: `${client} 50022 10.0.0.11 22` });
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain(`does not admit ${client}`);
+            expect(r.stderr).toMatch(/Add .* to firewall\.managementCidrs/);
+        }
+        expect(spawnSync("nft", ["list", "table", "inet", "paperless_ha_check"]).status).not.toBe(0);
+    });
+
+    it("asks nftables whether a source lies in the management networks (so a refusal above is not an nft error)", () => {
+        const admitted = /^admitted\(\) \{[\s\S]*?\n\}\n(?=# The session)/m.exec(hostScript("firewall"))![0];
+        const ask = (cidrs: string, ip: string) => spawnSync("bash", ["-c", `set -euo pipefail\n${admitted}\nadmitted "$1"`, "-", ip],
+            { encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH, MANAGEMENT_CIDRS: cidrs } }).status;
+        expect(ask("192.0.2.0/24 0.0.0.0/0 2001:db8::/32", "198.51.100.7")).toBe(0);
+        expect(ask("192.0.2.0/24 2001:db8::/32", "192.0.2.200")).toBe(0);
+        expect(ask("192.0.2.0/24 2001:db8::/32", "2001:db8:ffff::1")).toBe(0);
+        expect(ask("10.0.0.0/8", "::ffff:10.1.2.3")).toBe(0);
+        expect(ask("192.0.2.0/24 2001:db8::/32", "192.0.3.1")).toBe(1);
+        expect(ask("192.0.2.0/24", "2001:db8::1")).toBe(1);
+        expect(ask("", "192.0.2.1")).toBe(1);
     });
 });

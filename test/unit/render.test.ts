@@ -72,9 +72,9 @@ describe("host renderers", () => {
         expect(packagesFor(c.nodes[2], c)).not.toContain("docker.io");
     });
 
-    it("serves the Docker API only with client-certificate verification", () => {
+    it("serves the Docker API only with client-certificate verification against its own CA", () => {
         const daemon = JSON.parse(renderDockerDaemon());
-        expect(daemon).toMatchObject({ tls: true, tlsverify: true, tlscacert: "/etc/docker/tls/ca.crt" });
+        expect(daemon).toMatchObject({ tls: true, tlsverify: true, tlscacert: "/etc/docker/tls/api-ca.crt" });
         expect(daemon.hosts).toBeUndefined();
     });
 

@@ -66,8 +66,11 @@ describe("docker stack config", () => {
     });
 });
 
+/** The Python the Patroni image's entrypoint merges its config with. */
+const entrypointMerge = /<<'PY'\n([\s\S]*?)\nPY\n/.exec(fs.readFileSync(path.join(__dirname, "..", "..", "images", "patroni", "entrypoint.sh"), "utf8"))![1];
+
 describe("patroni --validate-config (swarm)", () => {
-    it("accepts each node's patroni.yml with the etcd endpoints the entrypoint adds; passwords left to the entrypoint", async () => {
+    it("accepts each node's patroni.yml as the entrypoint completes it (etcd endpoints, REST API password); no password in the service's config", async () => {
         const servers = await Promise.all(ips.slice(0, 3).map((ip) => new Promise<net.Server>((resolve) => {
             const srv = net.createServer((sock) => sock.destroy()).listen(2379, ip, () => resolve(srv));
         })));
@@ -78,8 +81,13 @@ describe("patroni --validate-config (swarm)", () => {
                 expect(JSON.stringify(cfg)).not.toContain("password\":");
                 // No other node's address in the service's config; the entrypoint adds the endpoints from the host file.
                 expect(cfg.etcd3.hosts).toBeUndefined();
-                const file = path.join(dir, `patroni-${n.name}.yml`);
-                fs.writeFileSync(file, renderPatroniYml({ ...cfg, etcd3: { ...cfg.etcd3, hosts: etcdHostsFile(c).split("\n").filter(Boolean) } }));
+                // The entrypoint's own merge adds the etcd endpoints and the REST API's password.
+                const [base, hosts, secret, file] = ["base", "hosts", "secret", "patroni"].map((f) => path.join(dir, `${f}-${n.name}.yml`));
+                fs.writeFileSync(base, renderPatroniYml(cfg));
+                fs.writeFileSync(hosts, etcdHostsFile(c));
+                fs.writeFileSync(secret, "rest-api-password\n");
+                fs.writeFileSync(file, run("python3", ["-", base, hosts, secret], entrypointMerge));
+                expect(fs.readFileSync(file, "utf8")).toContain("password: rest-api-password");
                 run("patroni", ["--validate-config", file]);
             }
             const cfg = patroniConfig(c, c.nodes[0], swarmLayout(c)) as { bootstrap: { dcs: Record<string, unknown> } };
