@@ -86,6 +86,9 @@ export interface PatroniLayout {
     hbaSources?: string[];
 }
 
+/** One host network per node, as pg_hba.conf lists a login's sources. Pure. */
+export const nodeHbaSources = (nodes: NodeSpec[]) => nodes.map((n) => `${n.clusterAddress}/${isIP(n.clusterAddress) === 6 ? 128 : 32}`);
+
 export function classicLayout(c: ClusterConfig, passwords: PatroniSecrets): PatroniLayout {
     return {
         dataDir: PATRONI_DATA_DIR(c.database.postgresVersion),
@@ -102,7 +105,7 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniL
     const v = c.database.postgresVersion;
     const s = layout.passwords;
     const pw = (password: string | undefined) => (password === undefined ? {} : { password });
-    const nodeCidrs = layout.hbaSources ?? c.dataNodes.map((n) => `${n.clusterAddress}/${isIP(n.clusterAddress) === 6 ? 128 : 32}`);
+    const nodeCidrs = layout.hbaSources ?? nodeHbaSources(c.dataNodes);
     const logins = [{ database: c.database.name, user: c.database.user }, ...layout.logins];
     const tls = { certfile: `${PG_TLS_DIR}/node.crt`, keyfile: `${PG_TLS_DIR}/node.key`, cafile: `${PG_TLS_DIR}/ca.crt` };
     const pgHba = [

@@ -1,7 +1,7 @@
 import { HOST_CA_CERT, HOST_CA_DIR } from "../app/paperlessEnv";
 import { ClusterConfig, hostPort } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
-import { PatroniLayout } from "./patroniConf";
+import { nodeHbaSources, PatroniLayout } from "./patroniConf";
 
 /** Where each swarm host keeps the database's files; bind-mounted into the containers. */
 export const SWARM_DIRS = {
@@ -9,12 +9,24 @@ export const SWARM_DIRS = {
     tls: "/etc/paperless-ha/tls",
     postgres: "/srv/paperless-ha/postgres",
     etcd: "/srv/paperless-ha/etcd",
-    /** etcd's config file and the list of etcd endpoints Patroni starts from (see swarm-etcd.sh). */
+    /**
+     * etcd's config file, and the lists Patroni's entrypoint completes its config with: the etcd
+     * endpoints and the nodes pg_hba admits (see swarm-etcd.sh).
+     */
     etcdConf: "/etc/paperless-ha/etcd",
 } as const;
 
+/**
+ * Stands for each node's address in the swarm's pg_hba lines: Patroni's entrypoint writes one line
+ * per node from a host file, so the service's config names no node.
+ */
+export const HBA_NODE = "NODE_CIDR";
+
 /** Patroni's etcd endpoints, one `host:port` a line: read from a host file at start, so not part of any service. Pure. */
 export const etcdHostsFile = (c: ClusterConfig) => c.managers.map((m) => `${hostPort(m.clusterAddress, 2379)}\n`).join("");
+
+/** The networks (one host each) pg_hba admits remote logins from, one a line: every node. Pure. */
+export const hbaSourcesFile = (c: ClusterConfig) => nodeHbaSources(c.nodes).map((s) => `${s}\n`).join("");
 
 /** Roles the swarm topology adds beside the application's. */
 export const METRICS_USER = "metrics";
@@ -30,8 +42,9 @@ export function swarmLayout(c: ClusterConfig): PatroniLayout {
         pgpass: "/tmp/pgpass.patroni",
         logins: [{ database: c.storage.seaweedfs.database, user: c.storage.seaweedfs.database }],
         // A Docker config is immutable: listing nodes here would restart every Patroni at once when
-        // one joins. The firewall limits the port to the nodes; TLS and SCRAM are still required.
-        hbaSources: ["0.0.0.0/0", "::/0"],
+        // one joins. The entrypoint expands each line per node from a host file the host step
+        // rewrites (and has the running Patroni reload) when the node list changes.
+        hbaSources: [HBA_NODE],
     };
 }
 

@@ -9,7 +9,7 @@ import { renderRouterCfg } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { etcdConfigFile, etcdUrl, patroniConfig, renderPatroniYml } from "./patroniConf";
-import { etcdHostsFile, METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
+import { etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
 /** The swarm stack this component deploys (its resources are named after it). */
 export const DB_STACK = "paperless-db";
@@ -80,7 +80,13 @@ export class PatroniSwarm extends pulumi.ComponentResource {
             const etcd = runScript(`${name}-${n.name}-etcd`, {
                 login,
                 script: "swarm-etcd",
-                env: { CONF_DIR: SWARM_DIRS.etcdConf, ETCD_HOSTS: etcdHostsFile(c), ...(managers.has(n.name) ? etcdMember(n) : {}) },
+                env: {
+                    CONF_DIR: SWARM_DIRS.etcdConf,
+                    ETCD_HOSTS: etcdHostsFile(c),
+                    HBA_SOURCES: hbaSourcesFile(c),
+                    PATRONI_SERVICE: `${DB_STACK}_patroni-${n.name}`,
+                    ...(managers.has(n.name) ? etcdMember(n) : {}),
+                },
             }, { parent: this, dependsOn: [dirs, ...engine] });
             return [image, dirs, etcd, swarm.members[n.name]];
         });

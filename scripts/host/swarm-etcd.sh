@@ -4,15 +4,29 @@
 # member's config file. A member with no data that finds a running cluster among the other managers
 # is added to it first (its lost predecessor under the same name removed) and starts as part of it:
 # that is how a lost manager is replaced. etcdctl runs from the etcd image, which has it.
-# Reads: CONF_DIR, ETCD_HOSTS; on a manager also NODE_NAME, ETCD_CONF (initial-cluster-state new),
+# The nodes pg_hba admits are here too: when they change, this node's running Patroni rewrites its
+# config (its entrypoint's --write-config) and reloads, so a joining node may replicate at once and
+# a departed one may log in no more, without any restart.
+# Reads: CONF_DIR, ETCD_HOSTS, HBA_SOURCES, PATRONI_SERVICE (this node's Patroni service); on a
+# manager also NODE_NAME, ETCD_CONF (initial-cluster-state new),
 # DATA_DIR (the member's data on the host), PEER_URL (this member's), OTHERS (the other members'
 # client URLs), IMAGE, TLS_DIR.
 set -euo pipefail
-: "${CONF_DIR:?}" "${ETCD_HOSTS:?}"
+: "${CONF_DIR:?}" "${ETCD_HOSTS:?}" "${HBA_SOURCES:?}" "${PATRONI_SERVICE:?}"
 ETCD_CONF=${ETCD_CONF:-}
 
 install -d -m 0755 "$CONF_DIR"
 put_file "$CONF_DIR/hosts" 0644 "$ETCD_HOSTS"
+# Reloaded whenever the list is not what the running Patroni was last told, even after an
+# interrupted run: the marker is written only once the reload was sent.
+put_file "$CONF_DIR/hba-sources" 0644 "$HBA_SOURCES"
+patroni=$(docker ps -qf "label=com.docker.swarm.service.name=$PATRONI_SERVICE" | head -n 1)
+if [ -n "$patroni" ] && ! cmp -s "$CONF_DIR/hba-sources" "$CONF_DIR/hba-sources.loaded"; then
+    timeout 60 docker exec "$patroni" paperless-ha-patroni --write-config /etc/patroni/base.yml
+    docker kill -s HUP "$patroni" >/dev/null
+    echo "Patroni on this node reloaded with pg_hba for: $(tr '\n' ' ' < "$CONF_DIR/hba-sources")" >&2
+fi
+[ -z "$patroni" ] || cp "$CONF_DIR/hba-sources" "$CONF_DIR/hba-sources.loaded"
 [ -n "$ETCD_CONF" ] || exit 0
 
 : "${NODE_NAME:?}" "${DATA_DIR:?}" "${PEER_URL:?}" "${IMAGE:?}" "${TLS_DIR:?}"

@@ -9,8 +9,9 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { paperlessStack } from "../../components/app";
-import { etcdConfigFile, etcdHostsFile, patroniConfig, patroniStack, renderPatroniYml, swarmLayout } from "../../components/database";
+import { etcdConfigFile, etcdHostsFile, hbaSourcesFile, patroniConfig, patroniStack, renderPatroniYml, swarmLayout } from "../../components/database";
 import { renderRouterCfg } from "../../components/edge";
 import { renderFirewall } from "../../components/host";
 import { renderFilerToml, seaweedStack } from "../../components/storage";
@@ -81,13 +82,24 @@ describe("patroni --validate-config (swarm)", () => {
                 expect(JSON.stringify(cfg)).not.toContain("password\":");
                 // No other node's address in the service's config; the entrypoint adds the endpoints from the host file.
                 expect(cfg.etcd3.hosts).toBeUndefined();
-                // The entrypoint's own merge adds the etcd endpoints and the REST API's password.
-                const [base, hosts, secret, file] = ["base", "hosts", "secret", "patroni"].map((f) => path.join(dir, `${f}-${n.name}.yml`));
+                // Nor another node's address in pg_hba: its lines name NODE_CIDR, which the entrypoint expands per node.
+                for (const other of c.nodes.filter((o) => o !== n)) expect(JSON.stringify(cfg)).not.toContain(other.clusterAddress);
+                // The entrypoint's own merge adds the etcd endpoints, a pg_hba line per node and the REST API's password.
+                const [base, hosts, sources, secret, file] = ["base", "hosts", "sources", "secret", "patroni"].map((f) => path.join(dir, `${f}-${n.name}.yml`));
                 fs.writeFileSync(base, renderPatroniYml(cfg));
                 fs.writeFileSync(hosts, etcdHostsFile(c));
+                fs.writeFileSync(sources, hbaSourcesFile(c));
                 fs.writeFileSync(secret, "rest-api-password\n");
-                fs.writeFileSync(file, run("python3", ["-", base, hosts, secret], entrypointMerge));
-                expect(fs.readFileSync(file, "utf8")).toContain("password: rest-api-password");
+                fs.writeFileSync(file, run("python3", ["-", base, hosts, sources, secret], entrypointMerge));
+                const merged = parse(fs.readFileSync(file, "utf8"));
+                expect(merged.restapi.authentication.password).toBe("rest-api-password");
+                for (const hba of [merged.postgresql.pg_hba, merged.bootstrap.pg_hba] as string[][]) {
+                    expect(hba.filter((l) => l.includes("NODE_CIDR"))).toEqual([]);
+                    // Replication, the superuser, the application and the filer: one line each per node, none from anywhere.
+                    expect(hba.filter((l) => / 127\.0\.0\.2[1-3]\/32 /.test(l))).toHaveLength(4 * 3);
+                    expect(hba.join("\n")).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
+                    expect(hba).toContain("hostssl replication replicator 127.0.0.22/32 scram-sha-256");
+                }
                 run("patroni", ["--validate-config", file]);
             }
             const cfg = patroniConfig(c, c.nodes[0], swarmLayout(c)) as { bootstrap: { dcs: Record<string, unknown> } };

@@ -412,12 +412,17 @@ esac
         expect(m.stderr).toContain("is a reachable manager: it leaves with the swarm");
     });
 
-    // swarm-etcd.sh against a stand-in docker whose etcdctl answers through the endpoints in LIVE with MEMBERS.
-    const etcdScript = (env: Record<string, string>, live: string[] = [], members: string[] = [], wal = false) => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-"));
+    // swarm-etcd.sh against a stand-in docker whose etcdctl answers through the endpoints in LIVE with MEMBERS;
+    // with `patroni`, this node's Patroni container runs (its exec and kill are logged).
+    const etcdScript = (env: Record<string, string>, live: string[] = [], members: string[] = [], wal = false, patroni = false, dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-"))) => {
         const log = path.join(dir, "log");
+        fs.rmSync(log, { force: true });
         const list = path.join(dir, "members");
         fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
+case "$1" in
+    ps) [ "$*" = "ps -qf label=com.docker.swarm.service.name=paperless-db_patroni-node2" ] || exit 2; ${patroni ? "echo c1" : "true"}; exit ;;
+    exec|kill) echo "$*" >> ${log}; exit ;;
+esac
 while [ "$1" != "--command-timeout=5s" ]; do shift; done; shift
 ep=\${1#--endpoints=}; shift
 echo "$*" >> ${log}
@@ -432,12 +437,27 @@ case "$*" in "member list") cat ${list} ;; "member remove "*) sed -i "/^$3, /d" 
             ETCD_CONF: "name: node2\ninitial-cluster-state: new\n" };
         const r = spawnSync("bash", ["-s"], {
             input: withLib(hostScript("swarm-etcd")),
-            env: { PATH: `${dir}:/usr/bin:/bin`, CONF_DIR: conf, ETCD_HOSTS: "10.0.0.11:2379\n10.0.0.32:2379\n", ...member, ...env },
+            env: { PATH: `${dir}:/usr/bin:/bin`, CONF_DIR: conf, ETCD_HOSTS: "10.0.0.11:2379\n10.0.0.32:2379\n",
+                HBA_SOURCES: "10.0.0.11/32\n10.0.0.32/32\n", PATRONI_SERVICE: "paperless-db_patroni-node2", ...member, ...env },
             encoding: "utf8",
         });
         const read = (f: string) => (fs.existsSync(path.join(conf, f)) ? fs.readFileSync(path.join(conf, f), "utf8") : undefined);
-        return { ...r, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [], hosts: read("hosts"), etcd: read("etcd.yml") };
+        return { ...r, dir, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [], hosts: read("hosts"), etcd: read("etcd.yml"), hba: read("hba-sources") };
     };
+
+    it("has this node's running Patroni rewrite its config and reload when the nodes pg_hba admits change, and only then", () => {
+        const reload = ["exec c1 paperless-ha-patroni --write-config /etc/patroni/base.yml", "kill -s HUP c1"];
+        // Before the stack runs there is no Patroni to tell: its entrypoint reads the file.
+        const first = etcdScript({ ETCD_CONF: "" });
+        expect([first.status, first.hba, first.calls]).toEqual([0, "10.0.0.11/32\n10.0.0.32/32\n", []]);
+        const running = etcdScript({ ETCD_CONF: "" }, [], [], false, true, first.dir);
+        expect(running.calls).toEqual(reload);
+        const again = etcdScript({ ETCD_CONF: "" }, [], [], false, true, first.dir);
+        expect(again.calls).toEqual([]);
+        const grown = etcdScript({ ETCD_CONF: "", HBA_SOURCES: "10.0.0.11/32\n10.0.0.32/32\n10.0.0.14/32\n" }, [], [], false, true, first.dir);
+        expect(grown.stderr).toContain("pg_hba for: 10.0.0.11/32 10.0.0.32/32 10.0.0.14/32");
+        expect(grown.calls).toEqual(reload);
+    });
 
     it("starts a first member as new when no other manager answers, and leaves a member with data alone", () => {
         const r = etcdScript({});

@@ -226,7 +226,8 @@ describe("swarm growth 3 -> 4", () => {
 
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(cur.get(k)!.inputs)).sort();
         expect(changed).toEqual([
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `monitoring-${n}-metrics`]),
+            // The etcd step tells each running Patroni of the node pg_hba now admits.
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`]),
             "paperless-app-deploy", "paperless-db-deploy", "paperless-storage-deploy", "db-handover",
         ].map((n) => `${COMMAND}::${n}`).concat(`${CONFIG}::paperless-db-config-router`).sort());
         for (const k of changed.filter((x) => x.startsWith(COMMAND))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
