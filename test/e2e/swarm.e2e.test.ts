@@ -210,6 +210,10 @@ describe("swarm on three bare hosts", () => {
         const mounts = onHost(n1, "for c in $(docker ps -q); do echo \"$(docker inspect -f '{{.Name}} {{range .Mounts}}{{.Source}},{{end}}' \"$c\")\"; done").split("\n");
         const withKey = mounts.filter((m) => m.includes("/etc/paperless-ha/tls,")).map((m) => m.split(" ")[0].replace(/^\/paperless-db_([a-z]+)-node1\..*$/, "$1")).sort();
         expect(withKey).toEqual(["etcd", "patroni"]);
+        // pg_hba admits remote logins from the nodes only.
+        const hba = onHost(n1, "docker exec $(docker ps -qf label=com.docker.swarm.service.name=paperless-db_patroni-node1) cat /var/lib/postgresql/paperless-ha/data/pg_hba.conf");
+        const sources = new Set(hba.split("\n").filter((l) => l.startsWith("hostssl")).map((l) => l.split(/\s+/)[3]));
+        expect([...sources].sort()).toEqual(["127.0.0.1/32", ...hosts.map((h) => `${h.address}/32`)].sort());
     });
 
     it("exports every node's metrics to the Prometheus on node1: database roles, mounts, bricks, app", async () => {
