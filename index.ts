@@ -127,6 +127,8 @@ function swarmTopology(c: ClusterConfig): Built {
         ...appSecrets,
         nameKey,
     });
+    // The same edge as classic: TLS, the Host check and every node balancing over every instance.
+    if (c.edge.enabled) new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes });
     const monitoring = c.monitoring.enabled ? new ClusterMonitoring("monitoring", {
         cluster: c,
         hosts,
@@ -143,8 +145,8 @@ function swarmTopology(c: ClusterConfig): Built {
 
 const { endpoints, backup, monitoring } = swarm ? swarmTopology(cluster) : classic(cluster);
 
-const scheme = !swarm && cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
-const edgePort = swarm || !cluster.edge.enabled ? cluster.app.port : (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort);
+const scheme = cluster.edge.enabled && cluster.edge.tls ? "https" : "http";
+const edgePort = !cluster.edge.enabled ? cluster.app.port : (cluster.edge.tls ? cluster.edge.httpsPort : cluster.edge.httpPort);
 const defaultPort = (scheme === "https" && edgePort === 443) || (scheme === "http" && edgePort === 80);
 
 export const topology = cluster.topology;

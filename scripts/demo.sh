@@ -27,21 +27,17 @@ mapfile -t addrs < <(node -e 'for (const h of require("./.sandbox/hosts.json")) 
 key=.sandbox/id_ed25519
 on() { ssh -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "root@$1" "$2"; }
 echo
+echo "== endpoints (CA: .sandbox/ca.crt)"
+for a in "${addrs[@]}"; do
+    printf '  https://%s/  ->  sign-in page: HTTP %s\n' "$a" "$(curl -sS -m 10 -o /dev/null -w '%{http_code}' --cacert .sandbox/ca.crt "https://$a/accounts/login/" || echo unreachable)"
+done
 if [ "$stack" = "swarm" ]; then
-    echo "== endpoints"
-    for a in "${addrs[@]}"; do
-        printf '  http://%s:8000/  ->  sign-in page: HTTP %s\n' "$a" "$(curl -sS -o /dev/null -w '%{http_code}' "http://$a:8000/accounts/login/" || echo unreachable)"
-    done
     echo "== swarm"
     on "${addrs[0]}" "docker node ls; docker service ls"
     echo "== database"
     # shellcheck disable=SC2016  # expanded on the host
     on "${addrs[0]}" 'docker exec "$(docker ps -qf name=paperless-db_patroni-node1)" patronictl -c /etc/patroni/patroni.yml list'
 else
-    echo "== endpoints (CA: .sandbox/ca.crt)"
-    for a in "${addrs[@]}"; do
-        printf '  https://%s/  ->  sign-in page: HTTP %s\n' "$a" "$(curl -sS -o /dev/null -w '%{http_code}' --cacert .sandbox/ca.crt "https://$a/accounts/login/" || echo unreachable)"
-    done
     echo "== database"
     on "${addrs[0]}" "patronictl -c /etc/patroni/config.yml list 2>/dev/null || runuser -u postgres -- psql -qtAc 'SELECT node_name, node_status FROM pgactive.pgactive_nodes' paperless"
 fi

@@ -79,7 +79,6 @@ export function pictureOf(title: string, plan: Plan): Picture {
             for (const n of nodes.filter(on)) add(n.name, key.replace(new RegExp(`-${n.name}$`), ""));
         }
     }
-    const topology = plan.outputs.topology as string;
     const patroni = nodes.some((n) => n.services.some((s) => s.label.includes("Patroni")));
     const bricks = nodes.filter((n) => n.services.some((s) => s.label === "Gluster brick")).length;
     return {
@@ -87,7 +86,7 @@ export function pictureOf(title: string, plan: Plan): Picture {
         nodes,
         dbLink: patroni ? "Patroni: leader streams, one sync" : "pgactive: both ways",
         storage: bricks ? `GlusterFS volume, replica ${bricks}` : "SeaweedFS, replication 001",
-        clientPort: topology === "swarm" ? "Paperless on every node" : "HAProxy on every node",
+        clientPort: nodes.some((n) => n.services.some((s) => s.label === "HAProxy")) ? "HAProxy on every node" : "Paperless on every node",
     };
 }
 

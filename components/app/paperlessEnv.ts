@@ -66,8 +66,8 @@ function edgeOrigin(c: ClusterConfig, host: string): string {
     return `${scheme}://${host.includes(":") ? `[${host}]` : host}${port === standard ? "" : `:${port}`}`;
 }
 
-/** HAProxy in front of the app: the classic topology's edge. */
-const behindEdge = (c: ClusterConfig) => c.topology === "classic" && c.edge.enabled;
+/** HAProxy in front of the app, in either topology. */
+const behindEdge = (c: ClusterConfig) => c.edge.enabled;
 
 /** Where users reach the cluster: the configured URL, else the first edge host name. */
 export function publicUrl(c: ClusterConfig): string | undefined {

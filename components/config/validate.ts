@@ -267,7 +267,7 @@ export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser
         fixed(2379, "etcd (clients)");
         fixed(2380, "etcd (peers)");
     }
-    if (!swarm && c.edge.enabled) {
+    if (c.edge.enabled) {
         add(c.edge.httpPort, ["edge", "httpPort"]);
         if (c.edge.tls) add(c.edge.httpsPort, ["edge", "httpsPort"]);
         add(c.edge.agentPort, ["edge", "agentPort"]);

@@ -8,7 +8,7 @@ export { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
 
 /** Whether a node runs HAProxy: for the app (edge) and, with Patroni, as the local database router. */
-export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.database.engine === "patroni";
+export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || (c.topology === "classic" && c.database.engine === "patroni");
 
 /**
  * With Patroni, the app reaches the primary through HAProxy on loopback: every node is a server,
@@ -116,7 +116,8 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "    stats uri /stats",
             "",
         ] : []),
-        ...databaseRouter(c, caFile),
+        // The swarm routes to the primary with its own router service.
+        ...(c.topology === "classic" ? databaseRouter(c, caFile) : []),
     ].join("\n");
 }
 

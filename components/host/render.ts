@@ -41,7 +41,8 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         const storage = c.storage.backend === "glusterfs" ? ["attr", "glusterfs-client", "glusterfs-server"] : [];
         // Backups dump through the node's PgBouncer with the distribution's client of the same major version.
         const backup = c.backup.enabled && node.name === c.singleton.name ? [`postgresql-client-${c.database.postgresVersion}`, "openssl", "rsync"] : [];
-        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...storage, ...metrics, ...backup, ...(c.host.timeSync ? ["chrony"] : [])].sort();
+        const edge = c.edge.enabled ? ["haproxy"] : [];
+        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...edge, ...storage, ...metrics, ...backup, ...(c.host.timeSync ? ["chrony"] : [])].sort();
     }
     const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server", ...metrics];
     if (m.enabled && !node.arbiter) pkgs.push("prometheus-postgres-exporter");
@@ -85,6 +86,8 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
             { from: 2377 }, { from: 7946 }, // swarm control plane and gossip
             { from: 2379, to: 2380 }, { from: c.database.port }, { from: c.database.patroni.restApiPort },
             ...storage, { from: c.swarm.exporterPort }, { from: c.app.redisPort }, ...metrics,
+            // Behind the edge, the app's own port answers the balancers only.
+            ...(c.edge.enabled ? [{ from: c.app.port }, { from: c.edge.agentPort }] : []),
         ];
     }
     return [
@@ -98,10 +101,9 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
     ];
 }
 
-/** Ports anyone may reach: the load balancer. */
+/** Ports anyone may reach: the load balancer (without one, the swarm's app port). */
 export function publicPorts(c: ClusterConfig): PortRange[] {
-    if (c.topology === "swarm") return [{ from: c.app.port }];
-    if (!c.edge.enabled) return [];
+    if (!c.edge.enabled) return c.topology === "swarm" ? [{ from: c.app.port }] : [];
     return c.edge.tls ? [{ from: c.edge.httpPort }, { from: c.edge.httpsPort }] : [{ from: c.edge.httpPort }];
 }
 

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "../engine/state";
 import { dockerApiListeners, dockerApiWith, patroniGates } from "./apiAuth";
 import { browserSignIn } from "./browser";
-import { Call, consumed, content, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
+import { Call, consumed, content, original, sample, scannedPdf, onNode, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { crashedUp, engine, EngineRun, healedOnBrick, onHost, onHostAsync, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
+import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -38,16 +38,8 @@ const adminAuth = () => `admin:${stateSecret(STACK, "secrets-admin", "result")}`
 const via = (address: string): Call => viaBalancer(address, ca, adminAuth());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Paperless's API on `address`'s own instance (port 8000, open to cluster nodes only), called from
- * that host, the password on curl's stdin: its search reads that node's own index, where a call
- * through HAProxy could reach any node's.
- */
-const onNode = (address: string): Call => async (p) => {
-    const r = await onHostAsync(address, `curl -sS -K - -w '\\n%{http_code}' 'http://${address}:8000${p}'`, `user = "${adminAuth().replace(/[\\"]/g, "\\$&")}"\n`, 30_000);
-    const at = r.stdout.lastIndexOf("\n");
-    return { status: Number(r.stdout.slice(at + 1)) || 0, body: Buffer.from(r.stdout.slice(0, at)) };
-};
+/** The API of `address`'s own instance, as the admin (see onNode). */
+const instance = (address: string): Call => onNode(address, adminAuth());
 
 /** `etcdctl member list` on a node, through its client certificate. */
 const etcdMembers = (address: string) => onHost(address, "ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 " +
@@ -270,7 +262,7 @@ describe("classic with Patroni, from bare hosts", () => {
         }
         // The text layer is read as is; the scan and the image have no text but what OCR finds.
         // Search runs on each node's own index (the node whose worker consumed a document has it).
-        const nodes = hosts.map((h) => onNode(h.address));
+        const nodes = hosts.map((h) => instance(h.address));
         expect(await searchAll(nodes, word)).toEqual([stored.text.id]);
         for (const kind of ["scanned", "image"]) {
             expect((await content(via(hosts[2].address), stored[kind].id)).toLowerCase()).toContain("this is a test document");
@@ -426,7 +418,7 @@ describe("classic with Patroni, from bare hosts", () => {
         // The new node serves documents stored before it existed, and finds them: its first start
         // built its index from the database. Self-heal fills its brick.
         await expectServed(node4, [uploaded]);
-        expect(await search(onNode(node4), "test")).toHaveLength(2);
+        expect(await search(instance(node4), "test")).toHaveLength(2);
         expect(await healedOnBrick(node4, uploaded, 30)).toBe(uploaded.sha256);
 
         // Prometheus was reloaded with the new node and scrapes it.
@@ -654,7 +646,7 @@ describe("classic with Patroni, from bare hosts", () => {
         // Full-text search is per node: a fresh document is found only where a worker consumed it.
         const word = uniqueWord("major");
         const doc = await store(via(nodes[0].address), textPdf(`before the major upgrade ${word}`));
-        const foundBefore = (await Promise.all(nodes.map(async (h) => (await search(onNode(h.address), word)).includes(doc.id)))).filter(Boolean).length;
+        const foundBefore = (await Promise.all(nodes.map(async (h) => (await search(instance(h.address), word)).includes(doc.id)))).filter(Boolean).length;
         expect(foundBefore).toBeLessThan(nodes.length);
 
         const upgraded = stackFile("major", (c) => {
@@ -683,7 +675,7 @@ describe("classic with Patroni, from bare hosts", () => {
 
         // Every node's rebuilt index finds the document, and every node serves it and the older ones.
         for (const h of nodes) {
-            expect(await search(onNode(h.address), word), h.name).toEqual([doc.id]);
+            expect(await search(instance(h.address), word), h.name).toEqual([doc.id]);
             await expectServed(h.address, [uploaded, doc]);
         }
     });

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HttpReply, request, ROOT, SANDBOX } from "./hosts";
+import { HttpReply, onHostAsync, request, ROOT, SANDBOX } from "./hosts";
 
 export interface Doc {
     name: string;
@@ -195,13 +195,15 @@ export const sha256 = (b: Buffer | number) => (typeof b === "number" ? `HTTP ${b
 export const viaBalancer = (address: string, ca: string, auth: string): Call =>
     (p, o = {}) => request(`https://${address}${p}`, ca, { ...o, auth });
 
-/** Calls a node's Paperless port directly over HTTP, as `auth` ("user:password"). */
-export const viaAppPort = (address: string, port: number, auth: string): Call => async (p, o = {}) => {
-    const r = await fetch(`http://${address}:${port}${p}`, {
-        method: o.method ?? "GET", body: o.body ? new Uint8Array(o.body) : undefined, signal: AbortSignal.timeout(15_000),
-        headers: { Authorization: `Basic ${Buffer.from(auth).toString("base64")}`, ...o.headers },
-    });
-    return { status: r.status, body: Buffer.from(await r.arrayBuffer()) };
+/**
+ * Paperless's API on `address`'s own instance (port 8000, open to cluster nodes only), called from
+ * that host as `auth`, the password on curl's stdin: its search reads that node's own index, where
+ * a call through HAProxy could reach any node's. GET only.
+ */
+export const onNode = (address: string, auth: string): Call => async (p) => {
+    const r = await onHostAsync(address, `curl -sS -K - -w '\\n%{http_code}' 'http://${address}:8000${p}'`, `user = "${auth.replace(/[\\"]/g, "\\$&")}"\n`, 30_000);
+    const at = r.stdout.lastIndexOf("\n");
+    return { status: Number(r.stdout.slice(at + 1)) || 0, body: Buffer.from(r.stdout.slice(0, at)) };
 };
 
 /**

@@ -10,9 +10,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApiListeners, dockerApiWith, patroniGates } from "./apiAuth";
-import { Call, content, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaAppPort } from "./documents";
+import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
+import { engine, EngineRun, request, healedOnBrick, onHost, onHostAsync, promExpect, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, statePath, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -66,8 +66,11 @@ function sqlThroughPgbouncer(via: SandboxHost, sql: string): string {
     `${stateSecret(STACK, "secrets-db-app", "result")}\n`);
 }
 
-/** Paperless's API on a node's published port, as the admin. */
-const app = (h: SandboxHost): Call => viaAppPort(h.address, 8000, `admin:${stateSecret(STACK, "secrets-admin", "result")}`);
+const adminAuth = () => `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+/** Paperless's API through a node's HTTPS edge, as the admin. */
+const app = (h: SandboxHost): Call => viaBalancer(h.address, stateSecret(STACK, "pki-ca", "certPem"), adminAuth());
+/** The API of a node's own instance (its search reads that node's index), as the admin. */
+const instance = (h: SandboxHost): Call => onNode(h.address, adminAuth());
 /** Every document downloads through `h` byte for byte as uploaded. */
 async function expectServed(h: SandboxHost, docs: { id: number; sha256: string }[]) {
     for (const d of docs) expect(sha256(await original(app(h), d.id))).toBe(d.sha256);
@@ -198,6 +201,19 @@ describe("swarm on three bare hosts", () => {
         expect(metrics).toBe("pg_up 1");
     });
 
+    it("serves Paperless only through each node's HTTPS edge, which refuses a forged Host; port 8000 stays closed to the outside", async () => {
+        const ca = stateSecret(STACK, "pki-ca", "certPem");
+        expect(first.summary.outputs.appUrl).toBe(`https://${hosts[0].address}/`);
+        for (const h of hosts) {
+            expect((await request(`https://${h.address}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
+            expect((await fetch(`http://${h.address}/api/`, { redirect: "manual", signal: AbortSignal.timeout(10_000) })).status).toBe(301);
+        }
+        const forged = await request(`https://${hosts[0].address}/api/documents/?page_size=1`, ca, { auth: adminAuth(), headers: { Host: "evil.example" } });
+        expect(forged.status).toBe(400);
+        const direct = await fetch(`http://${hosts[0].address}:8000/`, { signal: AbortSignal.timeout(3000) }).then(() => "open", () => "closed");
+        expect(direct).toBe("closed");
+    });
+
     it("asks every caller of Patroni's REST API and of the Docker API who it is; only what serves TLS holds the node's key", () => {
         const [n1, n2] = hosts.map((h) => h.address);
         expect(patroniGates(STACK, n1, n2, 8008, "/etc/paperless-ha/tls")).toEqual({ noCertificate: "403", noPassword: "401", notAMember: "403", admitted: "202" });
@@ -234,7 +250,7 @@ describe("swarm on three bare hosts", () => {
         report("metrics all in (s)", (Date.now() - t) / 1000);
     });
 
-    it("consumes real documents on every node's published port, OCR'd ones too, with one consumer and one schedule, media on the shared volume", async () => {
+    it("consumes real documents through every node's HTTPS edge, OCR'd ones too, with one consumer and one schedule, media on the shared volume", async () => {
         const consumers = hosts.map((h) => Number(onHost(h.address, `docker top ${appContainer} -eo pid,args | grep -c '[m]anage.py document_consumer' || true`)));
         expect(consumers).toEqual([1, 0, 0]);
         const schedule = "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'paperless.settings'); " +
@@ -249,7 +265,7 @@ describe("swarm on three bare hosts", () => {
             report(`upload to consumed, ${kind} (s)`, stored[kind].seconds);
         }
         // Search runs on each node's own index (the node whose worker consumed a document has it).
-        const nodes = hosts.map(app);
+        const nodes = hosts.map(instance);
         expect(await searchAll(nodes, word)).toEqual([stored.text.id]);
         for (const kind of ["scanned", "image"]) expect((await content(app(hosts[2]), stored[kind].id)).toLowerCase()).toContain("this is a test document");
         expect(await searchAll(nodes, "test")).toEqual([stored.scanned.id, stored.image.id].sort((a, b) => a - b));
@@ -553,7 +569,7 @@ describe("swarm on three bare hosts", () => {
         // Full-text search is per node: a fresh document is found only where a worker consumed it.
         const word = uniqueWord("major");
         const doc = await store(app(nodes[0]), textPdf(`before the major upgrade ${word}`));
-        const foundBefore = (await Promise.all(nodes.map(async (h) => (await search(app(h), word)).includes(doc.id)))).filter(Boolean).length;
+        const foundBefore = (await Promise.all(nodes.map(async (h) => (await search(instance(h), word)).includes(doc.id)))).filter(Boolean).length;
         expect(foundBefore).toBeLessThan(nodes.length);
 
         const upgraded = stackFile("swarm-major", (c) => {
@@ -576,7 +592,7 @@ describe("swarm on three bare hosts", () => {
 
         // Every node's rebuilt index finds the document, and every node serves it and the older ones.
         for (const h of nodes) {
-            expect(await search(app(h), word), h.name).toEqual([doc.id]);
+            expect(await search(instance(h), word), h.name).toEqual([doc.id]);
             await expectServed(h, [uploaded, doc]);
         }
     });

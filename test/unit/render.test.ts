@@ -179,10 +179,12 @@ describe("app renderers", () => {
         expect(paperlessEnv(url, url.nodes[1], secrets)).toMatchObject({
             PAPERLESS_URL: "https://paperless.example.com/", PAPERLESS_CSRF_TRUSTED_ORIGINS: "https://paperless.example.com",
         });
-        // The swarm has no HAProxy in front of Paperless: no proxy header to trust, no edge names.
+        // The swarm sits behind the same edge; without one, there is no proxy header to trust and no edge name.
         const swarm = cluster(3, { topology: "swarm", edge: { hostnames: ["docs.example.com"] } });
-        expect(paperlessEnv(swarm, swarm.nodes[0], secrets)).not.toHaveProperty("PAPERLESS_PROXY_SSL_HEADER");
-        expect(publicUrl(swarm)).toBeUndefined();
+        expect(paperlessEnv(swarm, swarm.nodes[0], secrets)).toMatchObject({ PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]', PAPERLESS_URL: "https://docs.example.com" });
+        const bare = cluster(3, { topology: "swarm", edge: { enabled: false, hostnames: ["docs.example.com"] } });
+        expect(paperlessEnv(bare, bare.nodes[0], secrets)).not.toHaveProperty("PAPERLESS_PROXY_SSL_HEADER");
+        expect(publicUrl(bare)).toBeUndefined();
     });
 
     it("writes a settings file python-dotenv reads back byte for byte", () => {

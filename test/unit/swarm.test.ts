@@ -24,7 +24,7 @@ function expectedNames(nodes: string[]): string[] {
         n, `${n}-ssh`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `db-${n}-image`, `db-${n}-dirs`, `db-${n}-etcd`, `paperless-db-config-patroni-${n}`,
-        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`,
+        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`,
     ];
     return [
         "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "patroni-api", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
@@ -33,7 +33,7 @@ function expectedNames(nodes: string[]): string[] {
         "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
-        "app", "app-major-stop", "app-migrate", "paperless-app", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
+        "app", "app-major-stop", "app-migrate", "paperless-app", "edge", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
         ...APP_SECRETS.map((s) => `paperless-app-secret-${s}`),
         ...nodes.flatMap(perNode),
     ].sort();
@@ -227,7 +227,8 @@ describe("swarm growth 3 -> 4", () => {
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(cur.get(k)!.inputs)).sort();
         expect(changed).toEqual([
             // The etcd step tells each running Patroni of the node pg_hba now admits.
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`]),
+            // ...and every balancer of its instance.
+            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`]),
             "paperless-app-deploy", "paperless-db-deploy", "paperless-storage-deploy", "db-handover",
         ].map((n) => `${COMMAND}::${n}`).concat(`${CONFIG}::paperless-db-config-router`).sort());
         for (const k of changed.filter((x) => x.startsWith(COMMAND))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
