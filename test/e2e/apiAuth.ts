@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { onHost, stateSecret } from "./hosts";
+import { onHost, request, stateSecret } from "./hosts";
 
 export interface PatroniCall {
     /** Present the node's certificate (cluster CA) as a client. */
@@ -67,3 +67,34 @@ export function dockerApiWith(stack: string, address: string, port: number, clie
 /** The local addresses a host's Docker API listens on (`ss`'s local address column). */
 export const dockerApiListeners = (address: string, port: number) =>
     onHost(address, `ss -Htln 'sport = :${port}' | awk '{ print $4 }'`).split("\n").filter(Boolean);
+
+/**
+ * Who Patroni's REST API and node `n2`'s Docker API let in, asked from node `n1` and from this
+ * machine; `expectedCallers` is what a sound cluster answers.
+ */
+export function callers(stack: string, n1: string, n2: string) {
+    const nodeKey = dockerApiWith(stack, n2, 2376, "pki-node1");
+    return {
+        // An unsafe call needs a cluster certificate, the password and a member's address.
+        patroni: patroniGates(stack, n1, n2, 8008, "/etc/paperless-ha/tls"),
+        // Reads, which HAProxy's checks make without a certificate, stay open.
+        patroniHealth: onHost(n1, `curl -s -o /dev/null -w '%{http_code}' -m 10 --cacert /etc/paperless-ha/tls/ca.crt https://${n2}:8008/health`),
+        dockerOperator: dockerApiWith(stack, n2, 2376, "pki-operator").ok,
+        dockerNodeKey: nodeKey.ok ? "admitted" : /certificate/i.test(nodeKey.message) ? "refused for its certificate" : nodeKey.message,
+        dockerListens: dockerApiListeners(n2, 2376),
+    };
+}
+export const expectedCallers = (n2: string): ReturnType<typeof callers> => ({
+    patroni: { noCertificate: "403", noPassword: "401", notAMember: "403", admitted: "202" },
+    patroniHealth: "200",
+    dockerOperator: true,
+    dockerNodeKey: "refused for its certificate",
+    dockerListens: [`${n2}:2376`],
+});
+
+/** What an outsider gets from a node: a forged Host's status at the edge, and whether the app's own port connects. */
+export async function outsiderView(address: string, ca: string, auth: string): Promise<{ forgedHost: number; appPort: string }> {
+    const forged = await request(`https://${address}/api/documents/?page_size=1`, ca, { auth, headers: { Host: "evil.example" } });
+    const appPort = await fetch(`http://${address}:8000/`, { signal: AbortSignal.timeout(3000) }).then(() => "open", () => "closed");
+    return { forgedHost: forged.status, appPort };
+}
