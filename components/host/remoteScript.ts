@@ -45,9 +45,13 @@ export interface HostLogin {
     sudo: boolean;
 }
 
-/** The shell that reads a script from stdin, as root. */
+/**
+ * The shell that reads a script from stdin, as root. sudo clears the environment, so the login's
+ * SSH_CONNECTION (which the firewall step needs to keep its own session admitted) is handed on,
+ * expanded by the login shell: an address and ports, nothing secret.
+ */
 export function rootShell(login: Pick<HostLogin, "sudo">): string {
-    return login.sudo ? "sudo -n bash -s" : "bash -s";
+    return login.sudo ? 'sudo -n env SSH_CONNECTION="$SSH_CONNECTION" bash -s' : "bash -s";
 }
 
 /** Every script reaches the host behind the shared helpers of scripts/host/lib.sh. */

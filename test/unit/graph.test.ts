@@ -78,7 +78,7 @@ describe("resource graph", () => {
         const cfg = { ...baseConfig(3), ssh: { user: "deploy" } };
         const run = await runProgram(cfg);
         expect((plain(run.byName("node1-ssh").inputs) as Record<string, unknown>).create).toBe("sudo -n true");
-        expect((plain(run.byName("db-group").inputs) as Record<string, unknown>).create).toBe("sudo -n bash -s");
+        expect((plain(run.byName("db-group").inputs) as Record<string, unknown>).create).toBe('sudo -n env SSH_CONNECTION="$SSH_CONNECTION" bash -s');
         expect(String((plain(run.byName("gluster-node2-mount").inputs) as Record<string, unknown>).delete)).toMatch(/^sudo -n env /);
     });
 });

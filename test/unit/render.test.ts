@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
 import { allowedHosts, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
-import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, shellQuote } from "../../components/host";
+import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, rootShell, shellQuote } from "../../components/host";
 import { nodeSans } from "../../components/pki";
 import { backupServers, glusterPlan } from "../../components/storage";
 import { configOf } from "./harness";
@@ -33,6 +33,15 @@ describe("host script transport", () => {
         const cmd = inlineScript(login, 'echo "$A"', { A: "x y" });
         expect(cmd).toBe(`sudo -n env A='x y' bash -c 'echo "$A"'`);
         expect(execFileSync("bash", ["-c", cmd.replace(/^sudo -n /, "")]).toString()).toBe("x y\n");
+    });
+
+    it("hands the login's SSH_CONNECTION through sudo's cleared environment to the script", () => {
+        const shell = rootShell({ sudo: true });
+        // `env -i` clears the environment as sudo does; the login shell expands the variable first.
+        const asSudo = shell.replace(/^sudo -n env /, "env -i ");
+        const env = { PATH: process.env.PATH, SSH_CONNECTION: "198.51.100.7 50022 10.0.0.11 22" };
+        expect(execFileSync("bash", ["-c", asSudo], { input: 'echo "$SSH_CONNECTION"', env }).toString()).toBe("198.51.100.7 50022 10.0.0.11 22\n");
+        expect(rootShell({ sudo: false })).toBe("bash -s");
     });
 });
 
