@@ -128,7 +128,7 @@ function swarmTopology(c: ClusterConfig): Built {
         nameKey,
     });
     // The same edge as classic: TLS, the Host check and every node balancing over every instance.
-    if (c.edge.enabled) new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes });
+    if (needsHaproxy(c)) new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes });
     const monitoring = c.monitoring.enabled ? new ClusterMonitoring("monitoring", {
         cluster: c,
         hosts,

@@ -7,7 +7,7 @@ export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
 export { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
 
-/** Whether a node runs HAProxy: for the app (edge) and, with Patroni, as the local database router. */
+/** Whether nodes run HAProxy: for the app (edge) and, in classic with Patroni, as the local database router (the swarm's is a service). */
 export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || (c.topology === "classic" && c.database.engine === "patroni");
 
 /**
