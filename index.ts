@@ -15,15 +15,17 @@ import { SwarmCluster, swarmRejoin } from "./components/swarm";
 const { cluster, sshPrivateKey } = loadConfig();
 const swarm = cluster.topology === "swarm";
 
-const secrets = new ClusterSecrets("secrets", { swarm, patroni: swarm || cluster.database.engine === "patroni" });
-const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames });
+const patroni = swarm || cluster.database.engine === "patroni";
+const secrets = new ClusterSecrets("secrets", { swarm, patroni });
+const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames, etcd: patroni });
+/** Patroni's etcd: who may do what there. */
+const etcdAccess = patroni ? { root: pki.etcdRoot!, client: pki.etcdClient!, patroniPassword: secrets.etcdPatroniPassword! } : undefined;
 
 const keys = hostKeys(cluster, sshPrivateKey);
 const firstLogin = hostLogin(cluster.first, cluster, sshPrivateKey, keys[cluster.first.name]);
 // swarm: a new host under the first name joins the running swarm through the second manager.
 const rejoin = swarm ? swarmRejoin(cluster, (n) => hostLogin(n, cluster, sshPrivateKey, keys[n.name])) : undefined;
 const guard = membershipGuard(cluster, firstLogin, rejoin);
-const patroni = swarm || cluster.database.engine === "patroni";
 const beforeHosts = patroni ? patroniHandover(cluster, firstLogin, guard) : guard;
 const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Host(node.name, {
     node,
@@ -63,7 +65,7 @@ function classic(c: ClusterConfig): Built {
         appPassword: secrets.appDbPassword,
     };
     const database = c.database.engine === "patroni"
-        ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword! })
+        ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword!, etcd: etcdAccess! })
         : new PgactiveGroup("db", dbArgs);
     // HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
     const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
@@ -105,6 +107,7 @@ function swarmTopology(c: ClusterConfig): Built {
         filerPassword: secrets.filerDbPassword!,
         metricsPassword: secrets.metricsPassword!,
         restApiPassword: secrets.patroniApiPassword!,
+        etcd: etcdAccess!,
         nameKey,
     });
     const storage = c.storage.backend === "glusterfs"

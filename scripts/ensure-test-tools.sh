@@ -11,6 +11,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v runuser >/dev/null || need+=(util-linux)
 command -v patroni >/dev/null || need+=(patroni)
 command -v etcd >/dev/null || need+=(etcd-server)
+command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v python3 >/dev/null || need+=(python3)
 # Debian's own python3, which Debian's python3-dotenv serves (a python3 first on PATH may be another).
 /usr/bin/python3 -c "import dotenv" 2>/dev/null || need+=(python3-dotenv)

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { Host } from "../host";
+import { KeyPair } from "../pki";
 
 /** What either database engine is built from. */
 export interface DatabaseArgs {
@@ -14,7 +15,18 @@ export interface DatabaseArgs {
     appPassword: pulumi.Output<string>;
 }
 
-/** Patroni's, besides: the password its REST API asks of unsafe methods. */
+/** Patroni's, besides: the password its REST API asks of unsafe methods, and its etcd identities. */
 export interface PatroniArgs extends DatabaseArgs {
     restApiPassword: pulumi.Output<string>;
+    etcd: EtcdAccess;
+}
+
+/** Who may do what in etcd (see ClusterPki's `etcdRoot` and `etcdClient`). */
+export interface EtcdAccess {
+    /** The deploy steps' certificate: etcd's root user. */
+    root: KeyPair;
+    /** Patroni's certificate, with no user in it. */
+    client: KeyPair;
+    /** Patroni's etcd user's. */
+    patroniPassword: pulumi.Output<string>;
 }

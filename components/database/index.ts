@@ -7,3 +7,4 @@ export * from "./sequences";
 export * from "./patroniStack";
 export * from "./patroniSwarm";
 export * from "./patroniHandover";
+export * from "./etcdAuth";

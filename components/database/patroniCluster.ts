@@ -2,7 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { runScript } from "../host";
 import { PatroniArgs } from "./databaseArgs";
-import { classicLayout, ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
+import { etcdAuth } from "./etcdAuth";
+import { classicLayout, ETCD_ROOT_DIR, ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
 
 /**
@@ -32,12 +33,16 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 OTHERS: c.nodes.filter((o) => o.name !== n.name).map((o) => etcdUrl(o.clusterAddress, 2379)).join(" "),
                 // One node removes the members of nodes taken off the list.
                 ...(n.name === c.first.name ? { KEEP: c.nodes.map((o) => etcdUrl(o.clusterAddress, 2380)).join(" ") } : {}),
+                ROOT_DIR: ETCD_ROOT_DIR,
+                ROOT_CERT: args.etcd.root.certPem,
+                ROOT_KEY: args.etcd.root.keyPem,
             },
             deleteScript: "etcd-delete",
+            deleteEnv: { ROOT_DIR: ETCD_ROOT_DIR },
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] }));
 
-        const secrets = pulumi.all([args.superuserPassword, args.replicationPassword, args.restApiPassword])
-            .apply(([superuserPassword, replicationPassword, restApiPassword]) => ({ superuserPassword, replicationPassword, restApiPassword }));
+        const secrets = pulumi.all([args.superuserPassword, args.replicationPassword, args.restApiPassword, args.etcd.patroniPassword])
+            .apply(([superuserPassword, replicationPassword, restApiPassword, etcdPassword]) => ({ superuserPassword, replicationPassword, restApiPassword, etcdPassword }));
         const patroni = c.dataNodes.map((n) => runScript(`${name}-${n.name}-patroni`, {
             login: hosts[n.name].login,
             script: "patroni",
@@ -48,10 +53,21 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion),
                 REST_ADDRESS: restAddress(c, n),
                 CONFIG: secrets.apply((s) => renderPatroniYml(patroniConfig(c, n, classicLayout(c, s)))),
+                ETCD_CLIENT_CERT: args.etcd.client.certPem,
+                ETCD_CLIENT_KEY: args.etcd.client.keyPem,
             },
             deleteScript: "patroni-delete",
             deleteEnv: { DATA_DIR: PATRONI_DATA_DIR(db.postgresVersion), RETAIN: retain },
         }, { parent: this, dependsOn: etcd }));
+
+        // Once every Patroni signs in to etcd, etcd asks every client who it is.
+        const access = etcdAuth(`${name}-etcd-auth`, {
+            cluster: c,
+            login: hosts[c.first.name].login,
+            endpoint: etcdUrl("127.0.0.1", 2379),
+            caCert: `${ETCD_TLS_DIR}/ca.crt`,
+            patroniPassword: args.etcd.patroniPassword,
+        }, { parent: this, dependsOn: patroni });
 
         const target = primaryConninfo(c);
         const ready = runScript(`${name}-bootstrap`, {
@@ -66,7 +82,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 APP_USER: db.user,
                 APP_PASSWORD: args.appPassword,
             },
-        }, { parent: this, dependsOn: patroni });
+        }, { parent: this, dependsOn: [access] });
 
         this.members = Object.fromEntries(c.dataNodes.map((n) => [n.name, ready]));
         this.endpoints = Object.fromEntries(c.dataNodes.map((n) => [n.name, `${n.clusterAddress}:${db.port}`]));

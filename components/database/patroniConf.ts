@@ -9,6 +9,12 @@ export const PATRONI_DATA_DIR = (v: string) => `/var/lib/postgresql/${v}/paperle
 export const REPLICATION_USER = "replicator";
 /** The one user of Patroni's REST API for unsafe methods (patronictl's switchover, reload, config). */
 export const REST_API_USER = "paperless-ha";
+/** Patroni's etcd user: it reads and writes its own cluster's keys and nothing else. */
+export const ETCD_PATRONI_USER = "patroni";
+/** Where Patroni keeps a cluster's keys in etcd (its default namespace, then the scope). */
+export const etcdPatroniPrefix = (c: ClusterConfig) => `/service/${c.database.patroni.scope}/`;
+/** Where the deploy steps keep etcd's root certificate on a member's host: root's alone. */
+export const ETCD_ROOT_DIR = "/etc/paperless-ha/etcd-root";
 
 export const etcdUrl = (ip: string, port: number) => `https://${hostPort(ip, port)}`;
 
@@ -70,6 +76,7 @@ export interface PatroniSecrets {
     superuserPassword: string;
     replicationPassword: string;
     restApiPassword: string;
+    etcdPassword: string;
 }
 
 /** Where Patroni keeps things and who else may log in: on a host (classic) or in a container (swarm). */
@@ -137,8 +144,11 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniL
             ...(layout.etcdNodes ? { hosts: layout.etcdNodes.map((n) => hostPort(n.clusterAddress, 2379)) } : {}),
             protocol: "https",
             cacert: tls.cafile,
-            cert: tls.certfile,
-            key: tls.keyfile,
+            // Its own certificate, which names no etcd user (see ClusterPki), and its user's password.
+            cert: `${PG_TLS_DIR}/etcd-client.crt`,
+            key: `${PG_TLS_DIR}/etcd-client.key`,
+            username: ETCD_PATRONI_USER,
+            ...pw(s?.etcdPassword),
         },
         bootstrap: {
             dcs: {

@@ -3,12 +3,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { HOST_CA_DIR } from "../app/paperlessEnv";
+import { HOST_CA_CERT, HOST_CA_DIR } from "../app/paperlessEnv";
 import { ClusterConfig, NodeSpec } from "../config";
 import { renderRouterCfg } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
-import { etcdConfigFile, etcdUrl, patroniConfig, renderPatroniYml } from "./patroniConf";
+import { EtcdAccess } from "./databaseArgs";
+import { etcdAuth } from "./etcdAuth";
+import { etcdConfigFile, ETCD_ROOT_DIR, etcdUrl, patroniConfig, renderPatroniYml } from "./patroniConf";
 import { etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
 /** The swarm stack this component deploys (its resources are named after it). */
@@ -30,6 +32,7 @@ export interface PatroniSwarmArgs {
     metricsPassword: pulumi.Output<string>;
     /** Patroni's REST API asks it of unsafe methods. */
     restApiPassword: pulumi.Output<string>;
+    etcd: EtcdAccess;
     /** Suffixes Docker secret names (see SwarmStack). */
     nameKey: pulumi.Output<string>;
 }
@@ -55,7 +58,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
         const recipe = createHash("sha256").update([dockerfile, entrypoint, img.patroniBase, db.postgresVersion].join("\0")).digest("hex");
 
         const managers = new Set(c.managers.map((m) => m.name));
-        const etcdMember = (n: NodeSpec): Record<string, string> => ({
+        const etcdMember = (n: NodeSpec): Record<string, pulumi.Input<string>> => ({
             NODE_NAME: n.name,
             ETCD_CONF: etcdConfigFile(c, n, c.managers, SWARM_DIRS.tls, ETCD_DATA_DIR),
             DATA_DIR: `${SWARM_DIRS.etcd}/data`,
@@ -63,6 +66,9 @@ export class PatroniSwarm extends pulumi.ComponentResource {
             OTHERS: c.managers.filter((o) => o.name !== n.name).map((o) => etcdUrl(o.clusterAddress, 2379)).join(" "),
             IMAGE: img.etcd,
             TLS_DIR: SWARM_DIRS.tls,
+            ROOT_DIR: ETCD_ROOT_DIR,
+            ROOT_CERT: args.etcd.root.certPem,
+            ROOT_KEY: args.etcd.root.keyPem,
         });
         const prepared = c.nodes.flatMap((n) => {
             const login = hosts[n.name].login;
@@ -76,6 +82,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 { path: SWARM_DIRS.postgres, mode: "0700", keep: true },
                 { path: SWARM_DIRS.etcd, mode: "0700", keep: false },
                 { path: SWARM_DIRS.etcdConf, mode: "0755", keep: false },
+                { path: ETCD_ROOT_DIR, mode: "0700", keep: false },
             ], c.storage.retainOnDestroy, { parent: this, dependsOn: hosts[n.name].ready });
             const etcd = runScript(`${name}-${n.name}-etcd`, {
                 login,
@@ -100,6 +107,9 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 pg_replication_password: args.replicationPassword,
                 pg_metrics_password: args.metricsPassword,
                 patroni_api_password: args.restApiPassword,
+                etcd_patroni_password: args.etcd.patroniPassword,
+                etcd_client_cert: args.etcd.client.certPem,
+                etcd_client_key: args.etcd.client.keyPem,
                 pgbouncer_userlist: args.appPassword.apply((p) => renderPgbouncerUserlist(c, p)),
             },
             configs: {
@@ -112,6 +122,16 @@ export class PatroniSwarm extends pulumi.ComponentResource {
             convergeTimeout: c.swarm.convergeTimeout,
         }, { parent: this, dependsOn: prepared });
         this.stackFile = stack.stackFile;
+
+        // Once every Patroni signs in to etcd, etcd asks every client who it is.
+        const access = etcdAuth(`${name}-etcd-auth`, {
+            cluster: c,
+            login: hosts[swarm.manager.name].login,
+            endpoint: etcdUrl(swarm.manager.clusterAddress, 2379),
+            caCert: HOST_CA_CERT,
+            patroniPassword: args.etcd.patroniPassword,
+            image: img.etcd,
+        }, { parent: this, dependsOn: [stack.deployed] });
 
         this.ready = runScript(`${name}-bootstrap`, {
             login: hosts[swarm.manager.name].login,
@@ -130,7 +150,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 METRICS_USER,
                 METRICS_PASSWORD: args.metricsPassword,
             },
-        }, { parent: this, dependsOn: [stack.deployed] });
+        }, { parent: this, dependsOn: [access] });
 
         this.endpoints = Object.fromEntries(c.nodes.map((n) => [n.name, `127.0.0.1:${c.swarm.pgbouncerPort} (PgBouncer on ${n.name})`]));
         this.registerOutputs({ endpoints: this.endpoints });

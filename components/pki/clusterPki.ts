@@ -13,7 +13,12 @@ export interface ClusterPkiArgs {
     nodes: NodeSpec[];
     /** Extra DNS names every node certificate carries (the public name behind the load balancer). */
     extraNames: string[];
+    /** Patroni's etcd runs: issue its clients' certificates. */
+    etcd: boolean;
 }
+
+/** etcd's name for the user a client certificate with this common name acts as (see `etcdRoot`). */
+export const ETCD_ROOT_USER = "root";
 
 const YEAR_HOURS = 24 * 365;
 
@@ -39,6 +44,15 @@ export class ClusterPki extends pulumi.ComponentResource {
     public readonly dockerApiCaCertPem: pulumi.Output<string>;
     public readonly nodes: Record<string, KeyPair>;
     public readonly operator: KeyPair;
+    /**
+     * etcd clients. `etcdRoot` names etcd's root user, which etcd takes from a certificate's common
+     * name: the deploy steps' identity for membership and access control. `etcdClient` is Patroni's
+     * and has no common name, because etcd's HTTP gateway, which Patroni speaks, refuses a named
+     * certificate once access control is on; Patroni signs in with a password instead. A node's own
+     * certificate names no etcd user, so it reads and writes nothing.
+     */
+    public readonly etcdRoot?: KeyPair;
+    public readonly etcdClient?: KeyPair;
 
     constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:pki:ClusterPki", name, {}, opts);
@@ -58,11 +72,11 @@ export class ClusterPki extends pulumi.ComponentResource {
         this.caCertPem = ca.cert.certPem;
         this.dockerApiCaCertPem = dockerApiCa.cert.certPem;
 
-        const issue = (role: string, commonName: string, sans: { dnsNames: string[]; ipAddresses: string[] }, uses: string[], by = ca): KeyPair => {
+        const issue = (role: string, commonName: string | undefined, sans: { dnsNames: string[]; ipAddresses: string[] }, uses: string[], by = ca): KeyPair => {
             const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const csr = new tls.CertRequest(`${name}-${role}-csr`, {
                 privateKeyPem: key.privateKeyPem,
-                subject: { commonName, organization: "paperless-ha" },
+                subject: commonName ? { commonName, organization: "paperless-ha" } : { organization: "paperless-ha", organizationalUnit: role },
                 ...sans,
             }, { parent: this });
             const cert = new tls.LocallySignedCert(`${name}-${role}-cert`, {
@@ -81,6 +95,12 @@ export class ClusterPki extends pulumi.ComponentResource {
             issue(n.name, n.name, nodeSans(n, args.extraNames), ["digitalSignature", "keyEncipherment", "serverAuth", "clientAuth"]),
         ]));
         this.operator = issue("operator", "paperless-ha operator", { dnsNames: [], ipAddresses: [] }, ["digitalSignature", "keyEncipherment", "clientAuth"], dockerApiCa);
+        if (args.etcd) {
+            const client = ["digitalSignature", "keyEncipherment", "clientAuth"];
+            const none = { dnsNames: [], ipAddresses: [] };
+            this.etcdRoot = issue("etcd-root", ETCD_ROOT_USER, none, client);
+            this.etcdClient = issue("etcd-client", undefined, none, client);
+        }
         this.registerOutputs({ caCertPem: this.caCertPem });
     }
 }

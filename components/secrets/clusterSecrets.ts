@@ -15,6 +15,8 @@ export class ClusterSecrets extends pulumi.ComponentResource {
     public readonly redisPassword: pulumi.Output<string>;
     /** Patroni only: the REST API's user for unsafe methods (patronictl). */
     public readonly patroniApiPassword?: pulumi.Output<string>;
+    /** Patroni only: Patroni's etcd user. */
+    public readonly etcdPatroniPassword?: pulumi.Output<string>;
     /** Swarm only: the SeaweedFS filers' database role. */
     public readonly filerDbPassword?: pulumi.Output<string>;
     /** Swarm only: postgres_exporter's monitoring role. */
@@ -33,7 +35,10 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.paperlessSecretKey = password("paperless-secret-key", 64);
         this.adminPassword = password("admin", 24);
         this.redisPassword = password("redis", 32);
-        if (args.patroni) this.patroniApiPassword = password("patroni-api", 32);
+        if (args.patroni) {
+            this.patroniApiPassword = password("patroni-api", 32);
+            this.etcdPatroniPassword = password("etcd-patroni", 32);
+        }
         if (args.swarm) {
             this.filerDbPassword = password("db-filer", 32);
             this.metricsPassword = password("db-metrics", 32);

@@ -5,16 +5,21 @@
 # a lost host is replaced under the same name.
 # Given KEEP (every configured member's peer URL; set on one node only), members not among them
 # are removed once this one is healthy: that is how the cluster shrinks.
+# Membership changes need etcd's root user once access control is on (the etcd-auth step): its
+# certificate is kept in ROOT_DIR, root's alone.
 # Reads: NODE_NAME, ETCD_ENV, TLS_DIR, PEER_URL (this member's), OTHERS (other members' client
-# URLs), KEEP.
+# URLs), KEEP, ROOT_DIR, ROOT_CERT, ROOT_KEY.
 set -euo pipefail
-: "${NODE_NAME:?}" "${ETCD_ENV:?}" "${TLS_DIR:?}" "${PEER_URL:?}"
+: "${NODE_NAME:?}" "${ETCD_ENV:?}" "${TLS_DIR:?}" "${PEER_URL:?}" "${ROOT_DIR:?}" "${ROOT_CERT:?}" "${ROOT_KEY:?}"
 OTHERS=${OTHERS:-}
 KEEP=${KEEP:-}
 copy_node_tls "$TLS_DIR" etcd
 changed=$TLS_CHANGED
+install -d -m 0700 "$ROOT_DIR"
+put_file "$ROOT_DIR/root.crt" 0600 "$ROOT_CERT"
+put_file "$ROOT_DIR/root.key" 0600 "$ROOT_KEY"
 ctl() {
-    ETCDCTL_API=3 etcdctl --cacert="$TLS_DIR/ca.crt" --cert="$TLS_DIR/node.crt" --key="$TLS_DIR/node.key" --command-timeout=5s "$@"
+    ETCDCTL_API=3 etcdctl --cacert="$TLS_DIR/ca.crt" --cert="$ROOT_DIR/root.crt" --key="$ROOT_DIR/root.key" --command-timeout=5s "$@"
 }
 
 env_file=$ETCD_ENV

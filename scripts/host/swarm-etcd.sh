@@ -10,7 +10,8 @@
 # Reads: CONF_DIR, ETCD_HOSTS, HBA_SOURCES, PATRONI_SERVICE (this node's Patroni service); on a
 # manager also NODE_NAME, ETCD_CONF (initial-cluster-state new),
 # DATA_DIR (the member's data on the host), PEER_URL (this member's), OTHERS (the other members'
-# client URLs), IMAGE, TLS_DIR.
+# client URLs), IMAGE, TLS_DIR, and etcd's root certificate (membership changes need it once access
+# control is on): ROOT_DIR, ROOT_CERT, ROOT_KEY.
 set -euo pipefail
 : "${CONF_DIR:?}" "${ETCD_HOSTS:?}" "${HBA_SOURCES:?}" "${PATRONI_SERVICE:?}"
 ETCD_CONF=${ETCD_CONF:-}
@@ -29,12 +30,15 @@ fi
 [ -z "$patroni" ] || cp "$CONF_DIR/hba-sources" "$CONF_DIR/hba-sources.loaded"
 [ -n "$ETCD_CONF" ] || exit 0
 
-: "${NODE_NAME:?}" "${DATA_DIR:?}" "${PEER_URL:?}" "${IMAGE:?}" "${TLS_DIR:?}"
+: "${NODE_NAME:?}" "${DATA_DIR:?}" "${PEER_URL:?}" "${IMAGE:?}" "${TLS_DIR:?}" "${ROOT_DIR:?}" "${ROOT_CERT:?}" "${ROOT_KEY:?}"
 OTHERS=${OTHERS:-}
+install -d -m 0700 "$ROOT_DIR"
+put_file "$ROOT_DIR/root.crt" 0600 "$ROOT_CERT"
+put_file "$ROOT_DIR/root.key" 0600 "$ROOT_KEY"
 ctl() {
-    docker run --rm --network host -v "$TLS_DIR:$TLS_DIR:ro" --entrypoint etcdctl "$IMAGE" \
-        --cacert="$TLS_DIR/ca.crt" --cert="$TLS_DIR/node.crt" --key="$TLS_DIR/node.key" \
-        --dial-timeout=3s --command-timeout=5s "$@"
+    timeout 60 docker run --rm --network host -v "$TLS_DIR/ca.crt:/ca.crt:ro" -v "$ROOT_DIR:$ROOT_DIR:ro" --entrypoint etcdctl "$IMAGE" \
+        --cacert=/ca.crt --cert="$ROOT_DIR/root.crt" --key="$ROOT_DIR/root.key" \
+        --dial-timeout=3s --command-timeout=5s "$@" </dev/null
 }
 
 conf=$ETCD_CONF

@@ -68,13 +68,53 @@ export function dockerApiWith(stack: string, address: string, port: number, clie
 export const dockerApiListeners = (address: string, port: number) =>
     onHost(address, `ss -Htln 'sport = :${port}' | awk '{ print $4 }'`).split("\n").filter(Boolean);
 
+/** What etcd's gateway answers: the kind of refusal, or "admitted" when the key was read. */
+const etcdAnswer = (json: string) => {
+    if (json.includes("\"kvs\"")) return "admitted";
+    const error = /"(?:error|message)":"etcdserver: ([^"]+)"/.exec(json)?.[1];
+    return error ?? (json.includes("CommonName") ? "refused a named certificate" : json.slice(0, 200));
+};
+
 /**
- * Who Patroni's REST API and node `n2`'s Docker API let in, asked from node `n1` and from this
- * machine; `expectedCallers` is what a sound cluster answers.
+ * What etcd at `n2` answers a read of the Patroni cluster's leader key, asked from node `n1`: with
+ * the node's certificate; with Patroni's certificate (from the state, in a root-only scratch
+ * directory on n1 for the call) without signing in; signed in as Patroni's user, for its own key and
+ * another cluster's. Passwords and keys reach n1 on stdin.
  */
-export function callers(stack: string, n1: string, n2: string) {
+export function etcdGates(stack: string, n1: string, n2: string, scope: string) {
+    const dir = "/root/e2e-etcd-client";
+    onHost(n1, `umask 077 && mkdir -p ${dir} && cat > ${dir}/client.crt`, stateSecret(stack, "pki-etcd-client-cert", "certPem"));
+    onHost(n1, `umask 077 && cat > ${dir}/client.key`, stateSecret(stack, "pki-etcd-client-key", "privateKeyPem"));
+    const b64 = (k: string) => Buffer.from(k).toString("base64");
+    const leader = `/service/${scope}/leader`;
+    const call = (cert: string, api: string, body: string, token = "") => onHost(n1,
+        `curl -sS -m 10 --cacert /etc/paperless-ha/tls/ca.crt --cert ${cert}.crt --key ${cert}.key ${token ? `-H 'Authorization: ${token}'` : ""} ` +
+        `-X POST --data-binary @- https://${n2}:2379/v3/${api} || true`, body);
+    const range = (cert: string, key: string, token = "") => etcdAnswer(call(cert, "kv/range", JSON.stringify({ key: b64(key) }), token));
+    try {
+        const password = stateSecret(stack, "secrets-etcd-patroni", "result");
+        const signIn = JSON.parse(call(`${dir}/client`, "auth/authenticate", JSON.stringify({ name: "patroni", password }))) as { token?: string };
+        return {
+            nodeCertificate: range("/etc/paperless-ha/tls/node", leader),
+            patroniNotSignedIn: range(`${dir}/client`, leader),
+            patroniOwnKeys: range(`${dir}/client`, leader, signIn.token),
+            patroniOtherKeys: range(`${dir}/client`, "/service/another-cluster/leader", signIn.token),
+            rootCertificate: onHost(n1, "stat -c '%U %a' /etc/paperless-ha/etcd-root /etc/paperless-ha/etcd-root/root.key").split("\n"),
+        };
+    } finally {
+        onHost(n1, `rm -rf ${dir}`);
+    }
+}
+
+/**
+ * Who Patroni's REST API, etcd and node `n2`'s Docker API let in, asked from node `n1` and from
+ * this machine; `expectedCallers` is what a sound cluster answers.
+ */
+export function callers(stack: string, n1: string, n2: string, scope = "paperless") {
     const nodeKey = dockerApiWith(stack, n2, 2376, "pki-node1");
     return {
+        // etcd: only Patroni's user, signed in, and only at its own keys; a node's key gets nothing.
+        etcd: etcdGates(stack, n1, n2, scope),
         // An unsafe call needs a cluster certificate, the password and a member's address.
         patroni: patroniGates(stack, n1, n2, 8008, "/etc/paperless-ha/tls"),
         // Reads, which HAProxy's checks make without a certificate, stay open.
@@ -85,6 +125,13 @@ export function callers(stack: string, n1: string, n2: string) {
     };
 }
 export const expectedCallers = (n2: string): ReturnType<typeof callers> => ({
+    etcd: {
+        nodeCertificate: "refused a named certificate",
+        patroniNotSignedIn: "user name is empty",
+        patroniOwnKeys: "admitted",
+        patroniOtherKeys: "permission denied",
+        rootCertificate: ["root 700", "root 600"],
+    },
     patroni: { noCertificate: "403", noPassword: "401", notAMember: "403", admitted: "202" },
     patroniHealth: "200",
     dockerOperator: true,

@@ -125,7 +125,7 @@ const generated = (make: (i: Inputs, ctx: Context) => Record<string, unknown>): 
     delete: noop,
 });
 
-type Subject = { commonName?: string; organization?: string };
+type Subject = { commonName?: string; organization?: string; organizationalUnit?: string };
 
 const ACTUATORS: Record<string, Actuator> = {
     "command:remote:Command": remoteCommand,

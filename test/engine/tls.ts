@@ -23,10 +23,12 @@ export function randomPassword(length: number, special: boolean): string {
 interface Subject {
     commonName?: string;
     organization?: string;
+    organizationalUnit?: string;
 }
 
 const subjectArg = (s?: Subject) =>
-    "/" + [s?.commonName ? `CN=${s.commonName}` : "", s?.organization ? `O=${s.organization}` : ""].filter(Boolean).join("/");
+    "/" + [s?.commonName ? `CN=${s.commonName}` : "", s?.organization ? `O=${s.organization}` : "", s?.organizationalUnit ? `OU=${s.organizationalUnit}` : ""]
+        .filter(Boolean).join("/");
 
 const KEY_USAGE: Record<string, string> = {
     digitalSignature: "digitalSignature", keyEncipherment: "keyEncipherment", certSigning: "keyCertSign",

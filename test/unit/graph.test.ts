@@ -92,7 +92,8 @@ describe("classic with Patroni", () => {
         const expected = [
             ...expectedNames(nodeNames(3)).filter((n) => !pgactiveOnly(n)),
             ...nodeNames(3).flatMap((n) => [`db-${n}-etcd`, `db-${n}-patroni`]),
-            "db-bootstrap", "db-handover", "secrets-patroni-api",
+            "db-bootstrap", "db-handover", "db-etcd-auth", "secrets-patroni-api", "secrets-etcd-patroni",
+            ...["etcd-root", "etcd-client"].flatMap((r) => [`pki-${r}-key`, `pki-${r}-csr`, `pki-${r}-cert`]),
         ].sort();
         expect(names(run)).toEqual(expected);
         for (const n of nodeNames(3)) {

@@ -122,9 +122,9 @@ describe("patroni --validate-config", () => {
                 database: { engine: "patroni", port: await freePort() },
             });
             const file = path.join(dir, "patroni.yml");
-            fs.writeFileSync(file, renderPatroniYml(patroniConfig(c, c.nodes[0], classicLayout(c, { superuserPassword: "a", replicationPassword: "b", restApiPassword: "c" }))));
+            fs.writeFileSync(file, renderPatroniYml(patroniConfig(c, c.nodes[0], classicLayout(c, { superuserPassword: "a", replicationPassword: "b", restApiPassword: "c", etcdPassword: "d" }))));
             run("patroni", ["--validate-config", file]);
-            fs.writeFileSync(file, renderPatroniYml({ ...patroniConfig(c, c.nodes[0], classicLayout(c, { superuserPassword: "a", replicationPassword: "b", restApiPassword: "c" })), etcd3: { hosts: ["127.0.0.14:2379"] } }));
+            fs.writeFileSync(file, renderPatroniYml({ ...patroniConfig(c, c.nodes[0], classicLayout(c, { superuserPassword: "a", replicationPassword: "b", restApiPassword: "c", etcdPassword: "d" })), etcd3: { hosts: ["127.0.0.14:2379"] } }));
             expect(() => run("patroni", ["--validate-config", file])).toThrow(/not reachable/);
         } finally {
             servers.forEach((s) => s.close());

@@ -11,9 +11,10 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { paperlessStack } from "../../components/app";
-import { etcdConfigFile, etcdHostsFile, hbaSourcesFile, patroniConfig, patroniStack, renderPatroniYml, swarmLayout } from "../../components/database";
+import { etcdConfigFile, etcdHostsFile, ETCD_PATRONI_USER, etcdPatroniPrefix, hbaSourcesFile, PG_TLS_DIR, patroniConfig, patroniStack, renderPatroniYml, swarmLayout } from "../../components/database";
 import { renderRouterCfg } from "../../components/edge";
-import { renderFirewall } from "../../components/host";
+import { hostScript, renderFirewall, withLib } from "../../components/host";
+import { ETCD_ROOT_USER } from "../../components/pki";
 import { renderFilerToml, seaweedStack } from "../../components/storage";
 import { renderStack, StackSpec } from "../../components/swarm";
 import { configOf } from "./harness";
@@ -71,7 +72,7 @@ describe("docker stack config", () => {
 const entrypointMerge = /<<'PY'\n([\s\S]*?)\nPY\n/.exec(fs.readFileSync(path.join(__dirname, "..", "..", "images", "patroni", "entrypoint.sh"), "utf8"))![1];
 
 describe("patroni --validate-config (swarm)", () => {
-    it("accepts each node's patroni.yml as the entrypoint completes it (etcd endpoints, REST API password); no password in the service's config", async () => {
+    it("accepts each node's patroni.yml as the entrypoint completes it (etcd endpoints, REST API and etcd passwords); no password in the service's config", async () => {
         const servers = await Promise.all(ips.slice(0, 3).map((ip) => new Promise<net.Server>((resolve) => {
             const srv = net.createServer((sock) => sock.destroy()).listen(2379, ip, () => resolve(srv));
         })));
@@ -85,14 +86,17 @@ describe("patroni --validate-config (swarm)", () => {
                 // Nor another node's address in pg_hba: its lines name NODE_CIDR, which the entrypoint expands per node.
                 for (const other of c.nodes.filter((o) => o !== n)) expect(JSON.stringify(cfg)).not.toContain(other.clusterAddress);
                 // The entrypoint's own merge adds the etcd endpoints, a pg_hba line per node and the REST API's password.
-                const [base, hosts, sources, secret, file] = ["base", "hosts", "sources", "secret", "patroni"].map((f) => path.join(dir, `${f}-${n.name}.yml`));
+                const [base, hosts, sources, secret, etcdSecret, file] = ["base", "hosts", "sources", "secret", "etcd-secret", "patroni"].map((f) => path.join(dir, `${f}-${n.name}.yml`));
                 fs.writeFileSync(base, renderPatroniYml(cfg));
                 fs.writeFileSync(hosts, etcdHostsFile(c));
                 fs.writeFileSync(sources, hbaSourcesFile(c));
                 fs.writeFileSync(secret, "rest-api-password\n");
-                fs.writeFileSync(file, run("python3", ["-", base, hosts, sources, secret], entrypointMerge));
+                fs.writeFileSync(etcdSecret, "etcd-password\n");
+                fs.writeFileSync(file, run("python3", ["-", base, hosts, sources, secret, etcdSecret], entrypointMerge));
                 const merged = parse(fs.readFileSync(file, "utf8"));
                 expect(merged.restapi.authentication.password).toBe("rest-api-password");
+                // Patroni signs in to etcd as its own user, with its own certificate, not the node's.
+                expect(merged.etcd3).toMatchObject({ username: ETCD_PATRONI_USER, password: "etcd-password", cert: `${PG_TLS_DIR}/etcd-client.crt`, key: `${PG_TLS_DIR}/etcd-client.key` });
                 for (const hba of [merged.postgresql.pg_hba, merged.bootstrap.pg_hba] as string[][]) {
                     expect(hba.filter((l) => l.includes("NODE_CIDR"))).toEqual([]);
                     // Replication, the superuser, the application and the filer: one line each per node, none from anywhere.
@@ -111,7 +115,7 @@ describe("patroni --validate-config (swarm)", () => {
 });
 
 describe("etcd --config-file (swarm)", () => {
-    it("starts a member from the rendered file, serving the v3 gateway Patroni talks to over verified TLS", async () => {
+    it("starts a member from the rendered file, serving the v3 gateway Patroni talks to over verified TLS; access control lets Patroni's user at its own keys only", async () => {
         const c = cluster();
         const node = { ...c.nodes[0], clusterAddress: "127.0.0.25" };
         const tls = path.join(dir, "etcd-tls");
@@ -140,6 +144,46 @@ describe("etcd --config-file (swarm)", () => {
             expect(JSON.parse(answer.stdout || "{}"), log.slice(-2000)).toMatchObject({ members: [{ name: "node1", peerURLs: ["https://127.0.0.25:2380"] }] });
             // Client certificates are required.
             expect(curl(false).stdout).not.toContain("members");
+
+            // Access control: etcd's root user by its certificate's name, Patroni's certificate names nobody.
+            const client = (name: string, subject: string) => {
+                ssl("req", ...key(name), "-out", path.join(tls, `${name}.csr`), "-subj", subject);
+                fs.writeFileSync(path.join(tls, "ext-client"), "extendedKeyUsage=clientAuth\n");
+                ssl("x509", "-req", "-in", path.join(tls, `${name}.csr`), "-CA", path.join(tls, "ca.crt"), "-CAkey", path.join(tls, "ca.key"), "-CAcreateserial",
+                    "-out", path.join(tls, `${name}.crt`), "-days", "1", "-extfile", path.join(tls, "ext-client"));
+            };
+            client("root", `/CN=${ETCD_ROOT_USER}/O=paperless-ha`);
+            client("etcd-client", "/O=paperless-ha/OU=etcd-client");
+            const auth = () => spawnSync("bash", ["-s"], {
+                input: withLib(hostScript("etcd-auth")),
+                env: { PATH: process.env.PATH, ENDPOINT: "https://127.0.0.25:2379", CA_CERT: path.join(tls, "ca.crt"), ROOT_DIR: tls,
+                    PATRONI_USER: ETCD_PATRONI_USER, PATRONI_PREFIX: etcdPatroniPrefix(c), PATRONI_PASSWORD: "etcd-password" },
+                encoding: "utf8",
+            });
+            const gateway = (cert: string, api: string, body: unknown, token?: string) => spawnSync("curl", ["-sS", "--max-time", "3", "--cacert", path.join(tls, "ca.crt"),
+                "--cert", path.join(tls, `${cert}.crt`), "--key", path.join(tls, `${cert}.key`), ...(token ? ["-H", `Authorization: ${token}`] : []),
+                "-X", "POST", "--data-binary", "@-", `https://127.0.0.25:2379/v3/${api}`], { encoding: "utf8", input: JSON.stringify(body) }).stdout;
+            const b64 = (k: string) => Buffer.from(k).toString("base64");
+            const range = (k: string, token?: string) => gateway("etcd-client", "kv/range", { key: b64(k) }, token);
+            const signIn = (password: string) => (JSON.parse(gateway("etcd-client", "auth/authenticate", { name: ETCD_PATRONI_USER, password })) as { token?: string; error?: string });
+            const own = `${etcdPatroniPrefix(c)}leader`;
+            expect(gateway("node", "kv/put", { key: b64(own), value: b64("node1") })).toContain("revision");
+
+            const first = auth();
+            expect(first.status, first.stderr).toBe(0);
+            expect(first.stderr).not.toContain("etcd-password");
+            const token = signIn("etcd-password").token!;
+            expect(token).toBeTruthy();
+            expect(range(own, token)).toContain(b64("node1"));
+            expect(range("/service/other-cluster/leader", token)).toContain("permission denied");
+            expect(range(own)).toContain("user name is empty");
+            expect(signIn("wrong").error).toContain("authentication failed");
+            // A node's certificate gets nothing: the gateway refuses a named certificate once access control is on.
+            expect(gateway("node", "kv/range", { key: b64(own) })).not.toContain(b64("node1"));
+            // A re-run changes nothing but the password's sessions: signing in again works as before.
+            const again = auth();
+            expect(again.status, again.stderr).toBe(0);
+            expect(range(own, signIn("etcd-password").token)).toContain(b64("node1"));
         } finally {
             etcd.kill();
         }

@@ -423,6 +423,8 @@ case "$1" in
     ps) [ "$*" = "ps -qf label=com.docker.swarm.service.name=paperless-db_patroni-node2" ] || exit 2; ${patroni ? "echo c1" : "true"}; exit ;;
     exec|kill) echo "$*" >> ${log}; exit ;;
 esac
+# Membership changes sign in as etcd's root user, by its certificate.
+case " $* " in *" --cert=${dir}/root/root.crt "*) ;; *) echo "not as root: $*" >&2; exit 3 ;; esac
 while [ "$1" != "--command-timeout=5s" ]; do shift; done; shift
 ep=\${1#--endpoints=}; shift
 echo "$*" >> ${log}
@@ -434,7 +436,7 @@ case "$*" in "member list") cat ${list} ;; "member remove "*) sed -i "/^$3, /d" 
         if (wal) fs.mkdirSync(path.join(data, "member", "wal"), { recursive: true });
         const conf = path.join(dir, "conf");
         const member = { NODE_NAME: "node2", DATA_DIR: data, PEER_URL: "https://10.0.0.32:2380", OTHERS: "https://10.0.0.11:2379 https://10.0.0.13:2379", IMAGE: "etcd", TLS_DIR: "/tls",
-            ETCD_CONF: "name: node2\ninitial-cluster-state: new\n" };
+            ROOT_DIR: path.join(dir, "root"), ROOT_CERT: "root cert", ROOT_KEY: "root key", ETCD_CONF: "name: node2\ninitial-cluster-state: new\n" };
         const r = spawnSync("bash", ["-s"], {
             input: withLib(hostScript("swarm-etcd")),
             env: { PATH: `${dir}:/usr/bin:/bin`, CONF_DIR: conf, ETCD_HOSTS: "10.0.0.11:2379\n10.0.0.32:2379\n",
@@ -480,6 +482,8 @@ case "$*" in "member list") cat ${list} ;; "member remove "*) sed -i "/^$3, /d" 
         expect(r.status, r.stderr).toBe(0);
         expect(r.calls).toEqual(["member list", "member list", "member remove b2", "member list", "member add node2 --peer-urls=https://10.0.0.32:2380"]);
         expect(r.etcd).toBe("name: node2\ninitial-cluster-state: existing\n");
+        expect(fs.statSync(path.join(r.dir, "root", "root.key")).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(path.join(r.dir, "root")).mode & 0o777).toBe(0o700);
         // Re-run after the add: nothing more to change.
         const again = etcdScript({}, ["https://10.0.0.13:2379"], [members[0], "c3, unstarted, , https://10.0.0.32:2380, , false"]);
         expect(again.calls).toEqual(["member list", "member list"]);

@@ -15,7 +15,8 @@ const stackOf = (run: ProgramRun, stack: string) => parse(scriptVar(stdin(run, `
     configs: Record<string, { external: boolean; name: string }>;
 };
 
-const DB_SECRETS = ["pg_superuser_password", "pg_replication_password", "pg_metrics_password", "patroni_api_password", "pgbouncer_userlist"];
+const DB_SECRETS = ["pg_superuser_password", "pg_replication_password", "pg_metrics_password", "patroni_api_password", "etcd_patroni_password", "etcd_client_cert", "etcd_client_key",
+    "pgbouncer_userlist"];
 const APP_SECRETS = ["paperless_db_password", "paperless_secret_key", "paperless_admin_password", "paperless_redis_url", "redis_conf"];
 
 /** Every resource name the swarm topology registers for `nodes` (the first three are managers). */
@@ -27,10 +28,11 @@ function expectedNames(nodes: string[]): string[] {
         `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`,
     ];
     return [
-        "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "patroni-api", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
+        "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "patroni-api", "etcd-patroni", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
         "pki", "pki-ca-key", "pki-ca", "pki-docker-api-ca-key", "pki-docker-api-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
+        ...["etcd-root", "etcd-client"].flatMap((r) => [`pki-${r}-key`, `pki-${r}-csr`, `pki-${r}-cert`]),
         "swarm", "swarm-rejoin", "swarm-init", ...nodes.slice(1).flatMap((n) => [`swarm-${n}-join`, `swarm-${n}-label`]),
-        "db", "paperless-db", "paperless-db-deploy", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
+        "db", "paperless-db", "paperless-db-deploy", "db-etcd-auth", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
         "app", "app-major-stop", "app-migrate", "paperless-app", "edge", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
