@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PaperlessApp, PaperlessSwarm } from "./components/app";
 import { ClusterBackup } from "./components/backup";
-import { ClusterConfig, loadConfig } from "./components/config";
+import { ClusterConfig, loadConfig, NodeSpec } from "./components/config";
 import { PatroniCluster, patroniHandover, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
 import { membershipGuard } from "./components/guard";
-import { Host, hostKeys, hostLogin } from "./components/host";
+import { Host, hostKeyChecks, hostKeys, hostLogin } from "./components/host";
 import { ClusterMonitoring, prometheusUrl } from "./components/monitoring";
 import { ClusterPki } from "./components/pki";
 import { ClusterSecrets } from "./components/secrets";
@@ -22,10 +22,13 @@ const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.ed
 const etcdAccess = patroni ? { root: pki.etcdRoot!, client: pki.etcdClient!, patroniPassword: secrets.etcdPatroniPassword! } : undefined;
 
 const keys = hostKeys(cluster, sshPrivateKey);
-const firstLogin = hostLogin(cluster.first, cluster, sshPrivateKey, keys[cluster.first.name]);
+const loginOf = (n: NodeSpec) => hostLogin(n, cluster, sshPrivateKey, keys[n.name]);
+// Every host shows its key before anything on any host changes.
+const keysChecked = hostKeyChecks(cluster, loginOf);
+const firstLogin = loginOf(cluster.first);
 // swarm: a new host under the first name joins the running swarm through the second manager.
-const rejoin = swarm ? swarmRejoin(cluster, (n) => hostLogin(n, cluster, sshPrivateKey, keys[n.name])) : undefined;
-const guard = membershipGuard(cluster, firstLogin, rejoin);
+const rejoin = swarm ? swarmRejoin(cluster, loginOf, keysChecked) : undefined;
+const guard = membershipGuard(cluster, firstLogin, [...keysChecked, ...(rejoin ? [rejoin] : [])], rejoin);
 const beforeHosts = patroni ? patroniHandover(cluster, firstLogin, guard) : guard;
 const hosts = Object.fromEntries(cluster.nodes.map((node) => [node.name, new Host(node.name, {
     node,

@@ -43,10 +43,10 @@ export function guardEnv(c: ClusterConfig): Record<string, string> {
  * manager or move one whose host still answers; and an `app.image` whose release the running
  * Paperless-ngx cannot migrate to. The counts are read from the running cluster
  * because the stack config only knows the list it wants. `rejoin` (swarm) tells it whether the
- * second manager saw the first node's host lost.
+ * second manager saw the first node's host lost. It runs after `after` (every host's key checked).
  */
-export function membershipGuard(c: ClusterConfig, login: HostLogin, rejoin?: command.remote.Command): command.remote.Command {
+export function membershipGuard(c: ClusterConfig, login: HostLogin, after: pulumi.Resource[], rejoin?: command.remote.Command): command.remote.Command {
     const env: Record<string, pulumi.Input<string>> = { ...guardEnv(c) };
     if (rejoin) env.FIRST_REJOINS = rejoin.stdout.apply((token) => (token.trim() ? "1" : "0"));
-    return runScript("membership-guard", { login, script: "membership-guard", env }, { dependsOn: rejoin ? [rejoin] : [] });
+    return runScript("membership-guard", { login, script: "membership-guard", env }, { dependsOn: after });
 }

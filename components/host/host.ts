@@ -23,7 +23,7 @@ export interface HostArgs {
     /** Client certificate the Docker provider presents, and the CA that signed it (dockerd trusts no other). */
     operatorTls: KeyPair;
     dockerApiCaCertPem: pulumi.Input<string>;
-    /** Nothing on the host changes before these (the membership guard). */
+    /** Nothing on the host changes before these (the membership guard, after every host's key was checked). */
     after?: pulumi.Resource[];
 }
 
@@ -87,12 +87,6 @@ export class Host extends pulumi.ComponentResource {
         this.login = hostLogin(node, c, args.sshPrivateKey, args.hostKey);
         const login = this.login;
 
-        // Proves SSH and (for a sudo user) password-less sudo before any real work.
-        const reachable = new command.remote.Command(`${name}-ssh`, {
-            connection: login.connection,
-            create: login.sudo ? "sudo -n true" : "true",
-        }, { parent: this, dependsOn: args.after });
-
         const base = runScript(`${name}-base`, {
             login,
             script: "base",
@@ -103,14 +97,14 @@ export class Host extends pulumi.ComponentResource {
                 TIME_SYNC: c.host.timeSync ? "1" : "0",
             },
             deleteScript: "base-delete",
-        }, { parent: this, dependsOn: [reachable] });
+        }, { parent: this, dependsOn: args.after });
 
         this.hostsFile = runScript(`${name}-hosts`, {
             login,
             script: "hosts",
             env: { HOSTS_BLOCK: renderHostsBlock(c.nodes) },
             deleteScript: "hosts-delete",
-        }, { parent: this, dependsOn: [reachable] });
+        }, { parent: this, dependsOn: args.after });
 
         this.firewall = runScript(`${name}-firewall`, {
             login,
@@ -128,7 +122,7 @@ export class Host extends pulumi.ComponentResource {
             script: "tls",
             env: { CA_CERT: args.caCertPem, NODE_CERT: args.nodeTls.certPem, NODE_KEY: args.nodeTls.keyPem },
             deleteScript: "tls-delete",
-        }, { parent: this, dependsOn: [reachable] });
+        }, { parent: this, dependsOn: args.after });
 
         this.ready = [base, certs, this.hostsFile];
 

@@ -1,3 +1,4 @@
 export * from "./host";
 export * from "./remoteScript";
 export * from "./render";
+export * from "./hostKeyCheck";

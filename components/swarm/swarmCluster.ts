@@ -17,14 +17,14 @@ export interface SwarmClusterArgs {
  * refuses while the first node's old host still answers. Re-runs whenever the first node's address
  * changes. None with a single manager.
  */
-export function swarmRejoin(c: ClusterConfig, loginOf: (n: NodeSpec) => HostLogin): command.remote.Command | undefined {
+export function swarmRejoin(c: ClusterConfig, loginOf: (n: NodeSpec) => HostLogin, after: pulumi.Resource[] = []): command.remote.Command | undefined {
     const second = c.managers[1];
     if (!second) return undefined;
     return runScript("swarm-rejoin", {
         login: loginOf(second),
         script: "swarm-rejoin",
         env: { FIRST_NAME: c.first.name, FIRST_ADDR: c.first.clusterAddress, NODE_LABEL },
-    }, {});
+    }, { dependsOn: after });
 }
 
 

@@ -13,6 +13,9 @@ g() { gluster_cli "$@"; }
 # Output is captured before it is searched: under pipefail, `g ... | grep -q` fails whenever grep
 # stops reading first (SIGPIPE), and a failed test here would start a started volume.
 info() { g volume info "$VOLUME"; }
+# Bricks are placed once every peer holding one is connected to every other, which this node cannot
+# see: a create or add-brick staged on a peer that has not yet connected to another is tried again.
+g_mesh() { retry_on 'Host [^ ]+ not connected' gluster_cli "$@"; }
 
 for peer in $PEERS; do
     g peer probe "$peer" >&2
@@ -43,7 +46,7 @@ if ! g volume info "$VOLUME" >/dev/null 2>&1; then
     layout=()
     if [ "${#bricks[@]}" -gt 1 ]; then layout=(replica "${#bricks[@]}"); fi
     if [ "$ARBITER" = "1" ]; then layout+=(arbiter 1); fi
-    g volume create "$VOLUME" "${layout[@]}" "${bricks[@]}" force >&2
+    g_mesh volume create "$VOLUME" "${layout[@]}" "${bricks[@]}" force >&2
 else
     read_volume() { # current_info, and existing: its bricks, one per line
         current_info=$(info)
@@ -59,7 +62,7 @@ else
     for i in "${!missing[@]}"; do
         if [ "$i" -ge "${#unlisted[@]}" ]; then break; fi
         echo "replacing brick ${unlisted[$i]} by ${missing[$i]}" >&2
-        g volume replace-brick "$VOLUME" "${unlisted[$i]}" "${missing[$i]}" commit force >&2
+        g_mesh volume replace-brick "$VOLUME" "${unlisted[$i]}" "${missing[$i]}" commit force >&2
         added=1
     done
     if [ "$added" = "1" ]; then read_volume; fi
@@ -70,7 +73,7 @@ else
                 exit 1
             fi
             count=$((count + 1))
-            g volume add-brick "$VOLUME" replica "$count" "$brick" force >&2
+            g_mesh volume add-brick "$VOLUME" replica "$count" "$brick" force >&2
             added=1
         fi
     done

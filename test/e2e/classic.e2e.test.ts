@@ -339,7 +339,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(fs.readFileSync(statePath(STACK), "utf8")).toBe(state);
     });
 
-    it("refuses every connection to a host whose SSH key changed, so nothing there changes until it shows the pinned key again", async () => {
+    it("refuses a run when one host's SSH key changed, before anything on any host changes, until it shows the pinned key again", async () => {
         const node2 = hosts[1].address;
         const conf = "/etc/sysctl.d/90-paperless-ha.conf";
         // Another machine answering at node2's address, as far as SSH can tell: a new host key.
@@ -349,20 +349,27 @@ describe("classic with Patroni, from bare hosts", () => {
         const tuned = stackFile("rekeyed", (c) => { (c["paperless-ha:host"] as Record<string, unknown>).sysctl = { "vm.swappiness": 11 }; });
         const run = await engine("up", STACK, tuned);
         expect(run.code).toBe(1);
-        expect(run.summary.failed.map((f) => f.name)).toContain("node2-base");
-        expect(run.summary.failed.map((f) => f.error).join("\n")).toContain(`host key mismatch: ${node2}`);
-        expect([...run.summary.updated, ...run.summary.created, ...run.summary.replaced].filter((n) => n.includes("node2"))).toEqual([]);
-        expect(onHost(node2, `grep -c 'vm.swappiness = 11' ${conf} || true`)).toBe("0");
-        expect(onHost(hosts[0].address, `grep -c 'vm.swappiness = 11' ${conf}`)).toBe("1");
+        expect(run.summary.failed.map((f) => f.name)).toEqual(["node2-host-key-check"]);
+        expect(run.summary.failed[0].error).toContain(`host key mismatch: ${node2}`);
+        // The other hosts showed their keys; nothing changed anywhere.
+        expect(run.checked).toEqual(["node1-host-key-check", "node3-host-key-check"]);
+        expect([...run.summary.updated, ...run.summary.created, ...run.summary.replaced, ...run.summary.deleted]).toEqual([]);
+        for (const h of hosts.slice(0, 3)) expect(onHost(h.address, `grep -c 'vm.swappiness = 11' ${conf} || true`)).toBe("0");
 
-        // Its own key back: the same file goes through, and the learned keys the first deploy kept
-        // give way to the pinned ones without any other change (they were the same keys).
+        // Its own key back: the same change goes through everywhere, and the learned keys the first
+        // deploy kept give way to the pinned ones (they were the same keys).
         onHost(node2, "cp -a /root/host-keys.kept/ssh_host_ed25519_key* /etc/ssh/ && rm -rf /root/host-keys.kept && systemctl restart ssh");
-        const back = await engine("up", STACK, stackFile("pinned", () => undefined));
+        const back = await engine("up", STACK, tuned);
         expect(back.summary.failed, back.output.slice(-3000)).toEqual([]);
+        expect(back.checked).toEqual(["node1-host-key-check", "node2-host-key-check", "node3-host-key-check"]);
         expect(back.summary.deleted.sort()).toEqual(["node1-host-key", "node2-host-key", "node3-host-key"]);
-        expect([...back.summary.updated].sort()).toEqual(["node1-base", "node3-base"]);
+        expect([...back.summary.updated].sort()).toEqual(["node1-base", "node2-base", "node3-base"]);
         expect(back.summary.created).toEqual([]);
+        for (const h of hosts.slice(0, 3)) expect(onHost(h.address, `grep -c 'vm.swappiness = 11' ${conf}`)).toBe("1");
+        // And back to the stack's own file.
+        const pinned = await engine("up", STACK, stackFile("pinned", () => undefined));
+        expect(pinned.summary.failed, pinned.output.slice(-3000)).toEqual([]);
+        expect([...pinned.summary.updated].sort()).toEqual(["node1-base", "node2-base", "node3-base"]);
         expect(onHost(node2, `grep -c 'vm.swappiness = 10' ${conf}`)).toBe("1");
     });
 
@@ -421,6 +428,8 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(again.code).toBe(0);
         expect({ ...again.summary, seconds: 0, outputs: {} }).toMatchObject({ created: [], updated: [], replaced: [], deleted: [], failed: [] });
         expect(again.summary.unchanged).toBe(new StateStore(statePath(STACK)).all().length);
+        // Nor are the host keys checked again: nothing would change.
+        expect(again.checked).toEqual([]);
     });
 
     it("rolls a new app image over the nodes one at a time while readers and an uploader see no failure", async () => {

@@ -91,7 +91,14 @@ export interface EngineRun {
         failed: { name: string; error: string }[]; seconds: number; outputs: Record<string, unknown>;
     };
     output: string;
+    /**
+     * The host key checks that ran (every node's, whenever the config or the program changed). They
+     * change nothing on a host, so the summary's lists leave them out: those say what changed.
+     */
+    checked: string[];
 }
+
+const isKeyCheck = (name: string) => name.endsWith("-host-key-check");
 
 /**
  * A stack file derived from Pulumi.<base>.yaml with some keys replaced, and every node's SSH host
@@ -127,7 +134,10 @@ export async function engine(verb: "up" | "destroy", stack: string, file?: strin
     const output = `${r.stdout}\n${r.stderr}`;
     const line = r.stdout.split("\n").find((l) => l.startsWith("engine-summary "));
     if (!line) throw new Error(`engine ${verb} printed no summary (exit ${r.code}):\n${output.slice(-4000)}`);
-    return { code: r.code, summary: JSON.parse(line.slice("engine-summary ".length)), output };
+    const summary = JSON.parse(line.slice("engine-summary ".length)) as EngineRun["summary"];
+    const checked = [...summary.created, ...summary.updated, ...summary.replaced].filter(isKeyCheck).sort();
+    for (const list of ["created", "updated", "replaced", "deleted"] as const) summary[list] = summary[list].filter((n) => !isKeyCheck(n));
+    return { code: r.code, summary, output, checked };
 }
 
 /** Keep a suite's figures for `npm run bench`, which reports the last ones with their date. */

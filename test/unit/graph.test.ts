@@ -9,7 +9,7 @@ const COMMAND = "command:remote:Command";
 function expectedNames(names: string[]): string[] {
     const rest = names.slice(1);
     const perNode = (n: string) => [
-        n, `${n}-ssh`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
+        n, `${n}-host-key-check`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `gluster-${n}-brick`, `gluster-${n}-mount`,
         `db-${n}-pgactive`, `db-${n}-postgres`, `db-${n}-access`,
@@ -65,7 +65,7 @@ describe("resource graph", () => {
 
     it("runs every host command through stdin with update equal to create", async () => {
         const run = await runProgram(baseConfig(3));
-        for (const r of run.resources.filter((x) => x.type === COMMAND && x.name !== "node1-ssh" && !x.name.endsWith("-ssh"))) {
+        for (const r of run.resources.filter((x) => x.type === COMMAND && !x.name.endsWith("-host-key-check"))) {
             const inputs = plain(r.inputs) as Record<string, unknown>;
             expect(inputs.create, r.name).toBe("bash -s");
             expect(inputs.update, r.name).toBe("bash -s");
@@ -77,7 +77,7 @@ describe("resource graph", () => {
     it("elevates with sudo -n for a non-root user", async () => {
         const cfg = { ...baseConfig(3), ssh: { user: "deploy" } };
         const run = await runProgram(cfg);
-        expect((plain(run.byName("node1-ssh").inputs) as Record<string, unknown>).create).toBe("sudo -n true");
+        expect((plain(run.byName("node1-host-key-check").inputs) as Record<string, unknown>).create).toBe("sudo -n true");
         expect((plain(run.byName("db-group").inputs) as Record<string, unknown>).create).toBe('sudo -n env SSH_CONNECTION="$SSH_CONNECTION" bash -s');
         expect(String((plain(run.byName("gluster-node2-mount").inputs) as Record<string, unknown>).delete)).toMatch(/^sudo -n env /);
     });
@@ -127,7 +127,7 @@ describe("classic with Patroni", () => {
             .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(now.get(key(r))!.inputs))
             .map((r) => `${r.type}::${r.name}`).sort();
         const membership = [
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
             "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed).toEqual(membership);
@@ -314,12 +314,12 @@ describe("growth 3 -> 4", () => {
 
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(now.get(k)!.inputs));
         const membership = [
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
             "gluster-volume", "db-group", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed.sort()).toEqual(membership);
         // Commands carry `update`, so a changed input re-runs the script in place instead of replacing.
-        for (const k of changed) expect((plain(now.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
+        for (const k of changed.filter((x) => !x.endsWith("-host-key-check"))) expect((plain(now.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
 
         const volume = String((plain(now.get(`${COMMAND}::gluster-volume`)!.inputs) as Record<string, unknown>).stdin);
         expect(volume).toContain("10.0.0.14:/srv/gluster/paperless/brick");
@@ -372,8 +372,23 @@ describe("host keys", () => {
             // The comment of the .pub file is dropped: the same value a pinned key gives, so
             // pinning a learned key later changes no connection.
             for (const conn of connections(run, n)) expect(conn.hostKey).toBe(testHostKey(conn.host));
-            dependsAfter(run, `${n}-ssh`, `${n}-host-key`);
+            dependsAfter(run, `${n}-host-key-check`, `${n}-host-key`);
         }
         dependsAfter(run, "membership-guard", "node1-host-key");
+    });
+    it("checks every host's key before anything on any host changes, again whenever the config or the program changes", async () => {
+        const run = await runProgram(patroni(3));
+        const check = (r: typeof run, n: string) => plain(r.byName(`${n}-host-key-check`).inputs) as { triggers: string[]; create: string; update: string };
+        for (const n of nodeNames(3)) {
+            expect([check(run, n).create, check(run, n).update]).toEqual(["true", "true"]);
+            // The guard, the handover and so every step on every host wait for each node's check.
+            for (const m of nodeNames(3)) dependsAfter(run, `${m}-base`, `${n}-host-key-check`);
+            dependsAfter(run, "db-handover", `${n}-host-key-check`);
+        }
+        const same = await runProgram(patroni(3));
+        expect(check(same, "node2").triggers).toEqual(check(run, "node2").triggers);
+        const tuned = await runProgram({ ...patroni(3), host: { sysctl: { "vm.swappiness": 11 } } });
+        expect(check(tuned, "node2").triggers).not.toEqual(check(run, "node2").triggers);
+        expect(check(tuned, "node2").triggers[0]).toMatch(/^[0-9a-f]{64}$/);
     });
 });

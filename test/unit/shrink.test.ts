@@ -35,7 +35,7 @@ describe("shrinking 4 -> 3 (node2 removed)", () => {
             .filter((r) => now.has(key(r)) && JSON.stringify(r.inputs) !== JSON.stringify(now.get(key(r))!.inputs))
             .map((r) => r.name).sort();
         expect(changed).toEqual([
-            ...["node1", "node3", "node4"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
+            ...["node1", "node3", "node4"].flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
             // The second node, which lets a new first host into the pool, is now node3.
             "gluster-pool", "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
         ].sort());
@@ -59,7 +59,7 @@ describe("a Patroni leader on a node taken off the list", () => {
     it("hands over in a step on the first node after the guard and before anything on any host", async () => {
         const run = await runProgram(withoutNode2(patroni(4)));
         expect(run.dependsOn("db-handover", "membership-guard")).toBe(true);
-        for (const n of ["node1", "node3", "node4"]) expect(run.dependsOn(`${n}-ssh`, "db-handover")).toBe(true);
+        for (const n of ["node1", "node3", "node4"]) expect(run.dependsOn(`${n}-base`, "db-handover")).toBe(true);
         expect(JSON.stringify(plain(run.byName("db-handover").inputs.connection))).toContain("10.0.0.11");
         expect(stdin(run, "db-handover")).toContain("export MEMBERS='node1 node3 node4'");
         // pgactive has no leader to hand over.
@@ -111,7 +111,7 @@ esac
     it("on the swarm, runs patronictl in the first node's Patroni container", async () => {
         const run = await runProgram(withoutNode2(swarmConfig(4)));
         expect(stdin(run, "db-handover")).toContain("export CONTAINER='^paperless-db_patroni-node1\\.'");
-        for (const n of ["node1", "node3", "node4"]) expect(run.dependsOn(`${n}-ssh`, "db-handover")).toBe(true);
+        for (const n of ["node1", "node3", "node4"]) expect(run.dependsOn(`${n}-base`, "db-handover")).toBe(true);
         const r = handover([["node1", "Sync Standby", "streaming"], ["node2", "Leader", "running"]], false, { CONTAINER: "^paperless-db_patroni-node1\\." });
         expect(r.status, r.stderr).toBe(0);
         // patronictl and the plan's Python both run in the container.
@@ -139,7 +139,7 @@ esac
 describe("membership guard", () => {
     it("runs on the first node before anything on any host", async () => {
         const run = await runProgram(patroni(3));
-        for (const n of ["node1", "node2", "node3"]) expect(run.dependsOn(`${n}-ssh`, "membership-guard")).toBe(true);
+        for (const n of ["node1", "node2", "node3"]) expect(run.dependsOn(`${n}-base`, "membership-guard")).toBe(true);
         expect(JSON.stringify(plain(run.byName("membership-guard").inputs.connection))).toContain("10.0.0.11");
     });
 

@@ -22,7 +22,7 @@ const APP_SECRETS = ["paperless_db_password", "paperless_secret_key", "paperless
 /** Every resource name the swarm topology registers for `nodes` (the first three are managers). */
 function expectedNames(nodes: string[]): string[] {
     const perNode = (n: string) => [
-        n, `${n}-ssh`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
+        n, `${n}-host-key-check`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `db-${n}-image`, `db-${n}-dirs`, `db-${n}-etcd`, `paperless-db-config-patroni-${n}`,
         `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`,
@@ -230,10 +230,10 @@ describe("swarm growth 3 -> 4", () => {
         expect(changed).toEqual([
             // The etcd step tells each running Patroni of the node pg_hba now admits.
             // ...and every balancer of its instance.
-            ...nodeNames(3).flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`]),
             "paperless-app-deploy", "paperless-db-deploy", "paperless-storage-deploy", "db-handover",
         ].map((n) => `${COMMAND}::${n}`).concat(`${CONFIG}::paperless-db-config-router`).sort());
-        for (const k of changed.filter((x) => x.startsWith(COMMAND))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
+        for (const k of changed.filter((x) => x.startsWith(COMMAND) && !x.endsWith("-host-key-check"))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
 
         // In the stacks, the services already running keep their exact spec and files: only node4's are
         // new, and the router (a rolling global service) gets the config that lists node4.
