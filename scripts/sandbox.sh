@@ -228,8 +228,17 @@ host_key() { # host_key CONTAINER: the host's ed25519 key as a stack pins it (ss
     printf '%s' "$key"
 }
 
+# The pgactive release archive a host would download (there is no download site here): placed where
+# database.pgactive.install: source keeps what it downloads, so the host checks its sha256 and builds
+# it as a real host does.
+pgactive_source=${PGACTIVE_SOURCE:-$root/../shared/vendor/pgactive-2.1.8.tar.gz}
+
 seed_host() { # seed_host CONTAINER ADDRESS: wait for SSH, then load the images a template did not bring
     wait_ssh "$2"
+    if [ -f "$pgactive_source" ]; then
+        docker exec "$1" mkdir -p /usr/local/src
+        docker cp "$pgactive_source" "$1:/usr/local/src/$(basename "$pgactive_source")"
+    fi
     # There is no registry to pull from.
     local group
     for group in $(seed_groups); do

@@ -67,6 +67,14 @@ const sshSchema = z
     })
     .prefault({});
 
+/** sha256 of pgactive release archives whose source is known (upstream's tag archives). */
+export const PGACTIVE_RELEASES: Record<string, string> = {
+    "2.1.8": "d5065f6ea64ad3dcbe87ef55092e733d35e8171640c78b0110eba3f99f8c7d93",
+};
+
+/** The sha256 a pgactive source tarball is checked against: the configured one, else the known one of its release. Pure. */
+export const pgactiveSourceSha256 = (p: { version: string; sourceSha256?: string }): string | undefined => p.sourceSha256 ?? PGACTIVE_RELEASES[p.version];
+
 const pgactiveSchema = z
     .strictObject({
         /** `pgactive.max_nodes`; also the primary-key stride. Fixed for the life of the group. Default 4. */
@@ -76,13 +84,15 @@ const pgactiveSchema = z
         /** apt package for `install: package` (from a repository you configure). */
         package: z.string().regex(DEB_PACKAGE, "must be a Debian package name").default("postgresql-15-pgactive"),
         /** Release built for `install: source`. */
-        version: z.string().regex(/^[0-9]+(\.[0-9]+){1,2}$/, "must be a release number such as 2.1.8").default("2.1.4"),
+        version: z.string().regex(/^[0-9]+(\.[0-9]+){1,2}$/, "must be a release number such as 2.1.8").default("2.1.8"),
         /** Tarball for `install: source`; `{version}` is substituted. */
         sourceUrl: z.string().refine(isHttpsUrl, "must be an https URL").default(
             "https://github.com/aws/pgactive/archive/refs/tags/v{version}.tar.gz",
         ),
-        /** Expected sha256 of the tarball; checked when set. */
+        /** Expected sha256 of the tarball. Default: the known one of `version` (see PGACTIVE_RELEASES). */
         sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256").optional(),
+        /** Build a tarball whose sha256 nobody gave. Default false: refused. */
+        allowUnverifiedSource: z.boolean().default(false),
     })
     .prefault({});
 

@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { HAPROXY_STATS_PORT, PROMETHEUS_PORT } from "./fixedPorts";
 import { CONTROL_CHARS } from "./rules";
-import { configSchema, NAMESPACE, ParsedConfig, Role } from "./schema";
+import { configSchema, NAMESPACE, ParsedConfig, PGACTIVE_RELEASES, pgactiveSourceSha256, Role } from "./schema";
 
 /** Every problem in the stack config, each naming its config path; thrown before any resource exists. */
 export class ConfigError extends Error {
@@ -196,6 +196,13 @@ function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: R
             const id = n.id ?? i + 1;
             if (id > maxNodes) at(["nodes", i, "id"], `id ${id} exceeds database.pgactive.maxNodes (${maxNodes})`);
         });
+    }
+    if (ok("topology", "database.engine", "database.pgactive") && engine === "pgactive") {
+        const p = c.database.pgactive;
+        if (p.install === "source" && !pgactiveSourceSha256(p) && !p.allowUnverifiedSource) {
+            at(["database", "pgactive", "sourceSha256"], `required to build pgactive ${p.version}: no checksum is known for that release ` +
+                `(known: ${Object.keys(PGACTIVE_RELEASES).join(", ")}); give its tarball's sha256, or set database.pgactive.allowUnverifiedSource: true to build it unchecked`);
+        }
     }
     if (ok("nodes", "topology", "database.engine", "database.pgactive.maxNodes", "storage.backend")) checkRoles(c, engine, at);
     if (ok("topology", "database.engine", "storage.backend", "edge.enabled", "edge.tls", "monitoring.enabled", "monitoring.prometheus")) {

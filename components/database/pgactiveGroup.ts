@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { pgactiveSourceSha256 } from "../config";
 import { runScript } from "../host";
 import { DatabaseArgs } from "./databaseArgs";
 import { nodeDsn, PG_TLS_DIR, postgresSettings, renderPgHba, renderPostgresConf } from "./postgresConf";
@@ -36,7 +37,8 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                     PACKAGE: db.pgactive.package,
                     VERSION: db.pgactive.version,
                     SOURCE_URL: db.pgactive.sourceUrl.replace(/\{version\}/g, db.pgactive.version),
-                    SOURCE_SHA256: db.pgactive.sourceSha256 ?? "",
+                    SOURCE_SHA256: pgactiveSourceSha256(db.pgactive) ?? "",
+                    UNVERIFIED: db.pgactive.allowUnverifiedSource ? "1" : "0",
                 },
             }, { parent: this, dependsOn: hosts[n.name].ready });
             configured[n.name] = runScript(`${name}-${n.name}-postgres`, {

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Put the pgactive extension into this node's PostgreSQL, or stop with a clear message.
-# Reads: NODE_NAME, PG_VERSION, METHOD (source|package|none), PACKAGE, VERSION, SOURCE_URL, SOURCE_SHA256.
+# `source` builds a release tarball, downloaded once into /usr/local/src (one already there is
+# used as it is) and checked against SOURCE_SHA256 before anything is unpacked; without a checksum
+# it builds only when UNVERIFIED=1 says so.
+# Reads: NODE_NAME, PG_VERSION, METHOD (source|package|none), PACKAGE, VERSION, SOURCE_URL,
+# SOURCE_SHA256, UNVERIFIED.
 set -euo pipefail
 : "${NODE_NAME:?}" "${PG_VERSION:?}" "${METHOD:?}"
 control="/usr/share/postgresql/$PG_VERSION/extension/pgactive.control"
@@ -22,8 +26,18 @@ if ! installed; then
         ;;
     source)
         : "${VERSION:?}" "${SOURCE_URL:?}"
-        apt-get install "${apt_opts[@]}" build-essential "postgresql-server-dev-$PG_VERSION" \
-            libkrb5-dev libssl-dev flex bison curl ca-certificates >&2
+        SOURCE_SHA256=${SOURCE_SHA256:-}
+        if [ -z "$SOURCE_SHA256" ] && [ "${UNVERIFIED:-0}" != "1" ]; then
+            echo "pgactive is not installed on $NODE_NAME: no sha256 to check the $VERSION source against (set database.pgactive.sourceSha256)" >&2
+            exit 1
+        fi
+        # What PostgreSQL's server headers link against, besides the compiler.
+        if ! apt-get install "${apt_opts[@]}" build-essential "postgresql-server-dev-$PG_VERSION" \
+            libkrb5-dev libssl-dev libselinux1-dev libzstd-dev liblz4-dev libpam0g-dev libxslt1-dev \
+            libxml2-dev libreadline-dev zlib1g-dev flex bison curl ca-certificates >&2; then
+            echo "pgactive is not installed on $NODE_NAME: apt could not install its build dependencies" >&2
+            exit 1
+        fi
         src=/usr/local/src/pgactive-$VERSION
         tarball="$src.tar.gz"
         if [ ! -f "$tarball" ]; then
@@ -33,14 +47,20 @@ if ! installed; then
             }
             mv "$tarball.part" "$tarball"
         fi
-        if [ -n "${SOURCE_SHA256:-}" ] && ! echo "$SOURCE_SHA256  $tarball" | sha256sum -c --quiet -; then
+        if [ -n "$SOURCE_SHA256" ] && ! echo "$SOURCE_SHA256  $tarball" | sha256sum -c --quiet - >/dev/null 2>&1; then
+            actual=$(sha256sum "$tarball" | cut -d' ' -f1)
             rm -f "$tarball"
-            echo "pgactive source on $NODE_NAME does not match database.pgactive.sourceSha256" >&2
+            echo "pgactive is not installed on $NODE_NAME: its $VERSION source has sha256 $actual, not database.pgactive.sourceSha256 $SOURCE_SHA256 (the file is removed)" >&2
             exit 1
         fi
         rm -rf "$src" && mkdir -p "$src"
         tar -xzf "$tarball" -C "$src" --strip-components=1
-        (cd "$src" && PG_CONFIG="/usr/lib/postgresql/$PG_VERSION/bin/pg_config" ./configure >&2 && make -j"$(nproc)" >&2 && make install >&2)
+        started=$SECONDS
+        if ! (cd "$src" && PG_CONFIG="/usr/lib/postgresql/$PG_VERSION/bin/pg_config" ./configure >&2 && make -j"$(nproc)" >&2 && make install >&2); then
+            echo "pgactive is not installed on $NODE_NAME: building $VERSION failed (see above)" >&2
+            exit 1
+        fi
+        echo "pgactive $VERSION built and installed on $NODE_NAME in $((SECONDS - started)) s" >&2
         ;;
     *)
         echo "unknown pgactive install method '$METHOD'" >&2

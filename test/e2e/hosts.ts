@@ -157,6 +157,15 @@ export function stepSpan(run: { output: string }, name: string): { start: number
 
 export const statePath = (stack: string) => path.join(SANDBOX, "e2e", `${stack}.json`);
 
+/**
+ * A stack's state as a refused run must leave it: every resource but the read-only checks that run
+ * again (every host's key; `also`), secrets compared as present only (rewriting the state encrypts
+ * each anew).
+ */
+export const stateBesidesChecks = (stack: string, also: string[] = []) =>
+    JSON.stringify((JSON.parse(fs.readFileSync(statePath(stack), "utf8")) as { resources: { name: string }[] }).resources
+        .filter((r) => !isKeyCheck(r.name) && !also.includes(r.name)), (k, v: unknown) => (k === "secret" ? "(secret)" : v));
+
 /** A secret output of a resource in the engine's state (e.g. the generated admin password). */
 export function stateSecret(stack: string, resource: string, output: string): string {
     const r = new StateStore(statePath(stack)).all().find((x) => x.name === resource);

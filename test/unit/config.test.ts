@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { readStackConfig, validateConfig } from "../../components/config";
+import { pgactiveSourceSha256, readStackConfig, validateConfig } from "../../components/config";
 import { asStack, configProblems as problems, stackConfig, TEST_MANAGEMENT, testHostKey } from "./harness";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -15,7 +15,9 @@ describe("defaults", () => {
         expect(c.topology).toBe("classic");
         expect(c.ssh).toEqual({ user: "root", port: 22, dialErrorLimit: 60, trustOnFirstUse: false });
         expect(c.database).toMatchObject({ engine: "pgactive", postgresVersion: "15", name: "paperless", user: "paperless", replicationUser: "pgactive", port: 5432, settings: {} });
-        expect(c.database.pgactive).toMatchObject({ maxNodes: 4, install: "source", version: "2.1.4" });
+        expect(c.database.pgactive).toMatchObject({ maxNodes: 4, install: "source", version: "2.1.8", allowUnverifiedSource: false });
+        // The default release is built only if its tarball has the known checksum.
+        expect(pgactiveSourceSha256(c.database.pgactive)).toBe("d5065f6ea64ad3dcbe87ef55092e733d35e8171640c78b0110eba3f99f8c7d93");
         expect(c.storage).toMatchObject({
             gluster: { volume: "paperless", brickDir: "/srv/gluster/paperless", mountPoint: "/mnt/paperless", options: {} },
             retainOnDestroy: true,
@@ -51,6 +53,15 @@ describe("defaults", () => {
         const c = validateConfig(valid({ nodes: [...nodes(2), { name: "witness", address: "10.0.0.99", roles: ["arbiter"] }] }));
         expect(c.dataNodes.map((n) => n.name)).toEqual(["node1", "node2"]);
         expect(c.arbiter?.name).toBe("witness");
+    });
+
+    it("builds another pgactive release with the checksum given, or unchecked only when told so", () => {
+        const sha = "a".repeat(64);
+        expect(pgactiveSourceSha256(validateConfig(valid({ database: { pgactive: { version: "2.1.7", sourceSha256: sha } } })).database.pgactive)).toBe(sha);
+        const unchecked = validateConfig(valid({ database: { pgactive: { version: "2.1.7", allowUnverifiedSource: true } } })).database.pgactive;
+        expect([pgactiveSourceSha256(unchecked), unchecked.allowUnverifiedSource]).toEqual([undefined, true]);
+        // A package or a preinstalled extension needs no tarball.
+        expect(() => validateConfig(valid({ database: { pgactive: { version: "2.1.7", install: "package" } } }))).not.toThrow();
     });
 
     it("defaults Patroni's timing within its rule and ignores max_nodes for it", () => {
@@ -100,6 +111,8 @@ describe("rejects", () => {
         ["an empty image", valid({ app: { image: "" } }), "paperless-ha:app.image: must be a Docker image reference"],
         ["a blank redis image", valid({ app: { redisImage: "   " } }), "paperless-ha:app.redisImage: must be a Docker image reference"],
         ["an empty pgactive version", valid({ database: { pgactive: { version: "" } } }), "paperless-ha:database.pgactive.version: must be a release number"],
+        ["a pgactive release with no known checksum to build unchecked", valid({ database: { pgactive: { version: "2.1.7" } } }),
+            "paperless-ha:database.pgactive.sourceSha256: required to build pgactive 2.1.7: no checksum is known for that release (known: 2.1.8)"],
         ["an empty PostgreSQL version", valid({ database: { postgresVersion: "" } }), "paperless-ha:database.postgresVersion: must be a PostgreSQL major version"],
         ["a role held twice", valid({ nodes: nodes(3).map((n) => ({ ...n, roles: ["singleton"] })) }), "paperless-ha:nodes[1].roles: role 'singleton' may be held by one node only"],
         ["an arbiter with other roles", valid({ nodes: [...nodes(2), { name: "w", address: "10.0.0.99", roles: ["arbiter", "redis"] }] }), "paperless-ha:nodes[2].roles: an arbiter holds no other role"],
