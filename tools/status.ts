@@ -63,6 +63,11 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
     } else if (c.database.engine === "patroni" || c.topology === "swarm") {
         problems.push("database: no node could list the Patroni members");
     }
+    const pgactive = c.dataNodes.map((n) => [n.name, facts[n.name]] as const).filter((e): e is [string, NodeFacts] => !(e[1] instanceof Error) && e[1].pgactive !== undefined);
+    if (pgactive.length) {
+        // pgactive keeps the last write of a conflicting pair: each conflict is a write gone, worth a look.
+        lines.push(`database: pgactive ${pgactive[0][1].pgactive}; conflicts resolved: ${pgactive.map(([n, f]) => `${n} ${f.pgactive_conflicts}`).join(", ")}`);
+    }
     const single = facts[c.singleton.name];
     if (c.topology === "classic" && c.backup.enabled && !(single instanceof Error) && single) {
         const age = single.backup_age_hours;
@@ -86,7 +91,7 @@ function pinnedKnownHosts(address: string, port: number, hostKey: string): strin
 function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string, knownHosts?: string): Promise<NodeFacts> {
     const env = {
         TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
-        ENGINE: c.database.engine, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
+        ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
         BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
     };
     // A pinned key is the only one accepted, as in `up`; else the known-hosts file decides.

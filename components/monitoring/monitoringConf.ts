@@ -26,6 +26,8 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         DATA_NODE: node.arbiter ? "0" : "1",
         PEERS: String(c.dataNodes.length - 1),
         PG_PORT: String(c.database.port),
+        // pgactive keeps its catalog, conflict history included, in the application's database.
+        DB_NAME: c.database.name,
         APP_URL: `http://${node.clusterAddress.includes(":") ? `[${node.clusterAddress}]` : node.clusterAddress}:${c.app.port}/`,
         VOLUME: c.storage.backend === "glusterfs" ? c.storage.gluster.volume : "",
         MOUNT_POINT: sharedMount(c),
@@ -115,6 +117,13 @@ export function alertRules(c: ClusterConfig): Rule[] {
         rules.push(
             { alert: "PaperlessHaNoPrimary", expr: "sum(paperless_ha_db_writable) == 0", for: "1m", severity: "critical", summary: "no database node accepts writes" },
             { alert: "PaperlessHaTwoPrimaries", expr: "sum(paperless_ha_db_writable) > 1", for: "30s", severity: "critical", summary: "{{ $value }} database nodes accept writes at once (split brain)" },
+        );
+    }
+    if (c.topology === "classic" && c.database.engine === "pgactive") {
+        rules.push(
+            { alert: "PaperlessHaPgactiveNodeNotReady", expr: "paperless_ha_pgactive_nodes_ready < paperless_ha_pgactive_nodes", for: "5m", severity: "critical", summary: "{{ $labels.node }} sees a pgactive node that is not ready" },
+            // pgactive resolves a conflict by keeping the last write: the other is gone, so each one is worth a look.
+            { alert: "PaperlessHaPgactiveConflict", expr: "increase(paperless_ha_pgactive_conflicts_total[15m]) > 0", severity: "warning", summary: "{{ $labels.node }} resolved about {{ $value | printf \"%.0f\" }} pgactive write conflicts in 15 minutes (see pgactive.pgactive_conflict_history)" },
         );
     }
     if (c.storage.backend === "glusterfs") {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One node's view for `npm run status`: key=value lines, one fact each; never changes anything.
-# Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, VOLUME, MOUNT_POINT, BACKUP_DIR (singleton
-# only, else empty).
+# Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, DB_NAME, VOLUME, MOUNT_POINT, BACKUP_DIR
+# (singleton only, else empty).
 set -uo pipefail
-: "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
+: "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${DB_NAME:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
 say() { printf '%s=%s\n' "$1" "$2"; }
 say load "$(cut -d' ' -f1 /proc/loadavg)"
 say disk_used "$(df -P / | awk 'NR == 2 { print $5 }')"
@@ -30,7 +30,8 @@ elif [ "$ENGINE" = patroni ]; then
     members=$(patronictl -c /etc/patroni/config.yml list -f json 2>/dev/null)
 else
     members=""
-    say pgactive "$(runuser -u postgres -- psql -qtAX -d paperless -c "SELECT string_agg(node_name || ':' || node_status, ',') FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
+    say pgactive "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT string_agg(node_name || ':' || node_status, ',') FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
+    say pgactive_conflicts "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT count(*) FROM pgactive.pgactive_conflict_history" 2>/dev/null || echo unknown)"
 fi
 if [ -n "${members:-}" ]; then
     say db_members "$(printf '%s' "$members" | tr -d '\n')"

@@ -3,9 +3,11 @@
  * built on each host from its release source (the sandbox puts the vendored release where the
  * install step keeps its download), the real Paperless-ngx on top. Order matters.
  */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Call, consumed, onNode, original, sha256, textPdf, uniqueWord, upload, viaBalancer } from "./documents";
-import { engine, EngineRun, onHost, onHostAsync, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret, stepSpan } from "./hosts";
+import { engine, EngineRun, onHost, onHostAsync, ROOT, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "pgactive";
 let hosts: SandboxHost[];
@@ -146,6 +148,19 @@ done`;
         const conflicts = hosts.map((h) => Number(sql(h.address, "SELECT count(*) FROM pgactive.pgactive_conflict_history")));
         report("conflicts recorded", conflicts.reduce((a, b) => a + b, 0));
         expect(conflicts).toEqual([0, 0, 0]);
+    });
+
+    it("reports the group and the conflicts it resolved with npm run status and as metrics", () => {
+        const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), stackFile("pgactive-status", (c) => {
+            c["paperless-ha:database"] = { engine: "pgactive" };
+        })], { encoding: "utf8", timeout: 120_000 });
+        const out = `${r.stdout}${r.stderr}`;
+        expect(out).toContain("database: pgactive node1:r,node2:r,node3:r; conflicts resolved: node1 0, node2 0, node3 0");
+        expect(out).toMatch(/\nhealthy\n?$/);
+        for (const h of hosts) {
+            const prom = onHost(h.address, "systemctl start paperless-ha-metrics.service && grep '^paperless_ha_pgactive' /var/lib/prometheus/node-exporter/paperless_ha.prom");
+            expect(prom.split("\n").sort()).toEqual(["paperless_ha_pgactive_conflicts_total 0", "paperless_ha_pgactive_nodes 3", "paperless_ha_pgactive_nodes_ready 3"]);
+        }
     });
 
     it("stores documents uploaded through every node once, and every node's own instance serves each of them", async () => {

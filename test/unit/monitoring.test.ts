@@ -31,6 +31,14 @@ describe("alert rules", () => {
         expect(promtool("test", "rules", path.join(dir, "test.yml"))).toContain("SUCCESS");
     });
 
+    it("on pgactive, warn of every conflict it resolved and of a node not ready (promtool test rules)", () => {
+        const dir = tmp();
+        fs.writeFileSync(path.join(dir, "rules.yml"), renderAlertRules(cfg(baseConfig(3))));
+        fs.copyFileSync(path.join(__dirname, "..", "rules", "paperless-ha-pgactive.test.yml"), path.join(dir, "test.yml"));
+        expect(promtool("test", "rules", path.join(dir, "test.yml"))).toContain("SUCCESS");
+        expect(alertRules(patroni()).map((r) => r.alert)).not.toContain("PaperlessHaPgactiveConflict");
+    });
+
     it("catch a rule that never fires: a broken threshold fails the rule tests", () => {
         const dir = tmp();
         fs.writeFileSync(path.join(dir, "rules.yml"), renderAlertRules(patroni()).replace("paperless_ha_app_up == 0", "paperless_ha_app_up == 2"));

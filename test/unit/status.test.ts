@@ -46,4 +46,18 @@ describe("status", () => {
             "backup: newest is 30.0 h old",
         ]);
     });
+
+    it("shows pgactive's group and the conflicts each node resolved; a node not ready is a problem", () => {
+        const active = configOf(baseConfig(3));
+        const node = (name: string, pgactive: string, conflicts: string): NodeFacts => {
+            const { db_members: _m, ...rest } = healthy(name);
+            return { ...rest, pgactive, pgactive_conflicts: conflicts };
+        };
+        const ready = Object.fromEntries(["node1", "node2", "node3"].map((n, i) => [n, node(n, "node1:r,node2:r,node3:r", String(i))]));
+        const { lines, problems } = assess(active, ready);
+        expect(problems).toEqual([]);
+        expect(lines).toContain("database: pgactive node1:r,node2:r,node3:r; conflicts resolved: node1 0, node2 1, node3 2");
+        const joining = assess(active, { ...ready, node3: node("node3", "node1:r,node2:r,node3:i", "0") });
+        expect(joining.problems).toEqual(["node3: pgactive nodes node1:r,node2:r,node3:i (r = ready)"]);
+    });
 });

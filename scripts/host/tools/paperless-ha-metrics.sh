@@ -5,7 +5,7 @@
 set -uo pipefail
 # shellcheck source=/dev/null
 . /etc/paperless-ha/metrics.env
-: "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ENGINE:?}" "${DATA_NODE:?}" "${PEERS:?}" "${PG_PORT:?}" "${APP_URL:?}" "${MOUNT_POINT:?}" "${TEXTFILE_DIR:?}"
+: "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ENGINE:?}" "${DATA_NODE:?}" "${PEERS:?}" "${PG_PORT:?}" "${DB_NAME:?}" "${APP_URL:?}" "${MOUNT_POINT:?}" "${TEXTFILE_DIR:?}"
 
 gauge() { # NAME HELP VALUE
     printf '# HELP %s %s\n# TYPE %s gauge\n%s %s\n' "$1" "$2" "$1" "$1" "$3"
@@ -48,6 +48,21 @@ database() {
     gauge paperless_ha_db_replication_ok "this node replicates with every peer it should" "$ok"
     gauge paperless_ha_db_replication_senders "peers streaming from this node" "$senders"
     gauge paperless_ha_db_replication_lag_bytes "bytes of WAL not yet replayed" "$lag"
+    if [ "$ENGINE" = pgactive ]; then pgactive_facts; fi
+}
+
+# The group as this node's pgactive sees it, and the conflicts it resolved (its history table).
+pgactive_facts() {
+    local row nodes ready conflicts
+    row=$(timeout 10 runuser -u postgres -- psql -p "$PG_PORT" -d "$DB_NAME" -qtAX -F ' ' -c "SELECT
+        (SELECT count(*) FROM pgactive.pgactive_nodes WHERE node_status <> 'k'),
+        (SELECT count(*) FROM pgactive.pgactive_nodes WHERE node_status = 'r'),
+        (SELECT count(*) FROM pgactive.pgactive_conflict_history)" 2>/dev/null)
+    read -r nodes ready conflicts <<<"$row" || true
+    gauge paperless_ha_pgactive_nodes "pgactive nodes in the group (not detached)" "${nodes:-0}"
+    gauge paperless_ha_pgactive_nodes_ready "pgactive nodes ready" "${ready:-0}"
+    printf '# HELP %s %s\n# TYPE %s counter\n%s %s\n' paperless_ha_pgactive_conflicts_total "write conflicts pgactive resolved on this node" \
+        paperless_ha_pgactive_conflicts_total paperless_ha_pgactive_conflicts_total "${conflicts:-0}"
 }
 
 storage() {
