@@ -67,9 +67,12 @@ function classic(c: ClusterConfig): Built {
         replicationPassword: secrets.replicationPassword,
         appPassword: secrets.appDbPassword,
     };
+    // pgactive forms its group from the first node's database once the migrations filled it.
+    let seed: (migrated: pulumi.Resource) => void = () => undefined;
+    const seededBy = new Promise<pulumi.Resource>((resolve) => { seed = resolve; });
     const database = c.database.engine === "patroni"
         ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword!, etcd: etcdAccess! })
-        : new PgactiveGroup("db", dbArgs);
+        : new PgactiveGroup("db", { ...dbArgs, seededBy });
     // HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
     const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
     const app = new PaperlessApp("app", {
@@ -81,7 +84,9 @@ function classic(c: ClusterConfig): Built {
         ...appSecrets,
         databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
         balancers: c.edge.enabled ? edge?.balancers : undefined,
+        migrateAfter: database instanceof PgactiveGroup ? database.firstPrepared : undefined,
     });
+    seed(app.migrate);
     const backup = c.backup.enabled ? new ClusterBackup("backup", {
         cluster: c,
         hosts,

@@ -7,7 +7,11 @@ import { AppSecrets, HOST_CA_CERT, paperlessEnv, renderDotenv } from "./paperles
  * Django migrations, once, in a throw-away container on the singleton's node, before any instance
  * starts (every Paperless container would otherwise migrate at start, concurrently). Its settings,
  * secrets among them, reach it as a settings file Paperless loads, not as container environment.
+ * With pgactive they go to the first node's database, which the group is then formed from.
  */
+/** Whose database the migrations run against: pgactive's first node (see PgactiveGroup), else the singleton's. */
+export const migrationTarget = (c: ClusterConfig) => (c.topology === "classic" && c.database.engine === "pgactive" ? c.first : c.singleton);
+
 export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, secrets: pulumi.Output<AppSecrets>, opts: pulumi.CustomResourceOptions) {
     return runScript(`${name}-migrate`, {
         login,
@@ -19,7 +23,7 @@ export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, se
             // Paperless's cache talks to Redis during migrations; on a first deploy none runs yet.
             REDIS_ADDRESS: hostPort(c.redis.clusterAddress, c.app.redisPort),
             REDIS_IMAGE: c.app.redisImage,
-            PAPERLESS_CONF: secrets.apply((s) => renderDotenv(paperlessEnv(c, c.singleton, s))),
+            PAPERLESS_CONF: secrets.apply((s) => renderDotenv(paperlessEnv(c, migrationTarget(c), s))),
         },
     }, opts);
 }

@@ -15,6 +15,8 @@ export interface PaperlessAppArgs {
     hosts: Record<string, Host>;
     /** Per data node: its database is a ready group member. */
     databaseReady: Record<string, pulumi.Resource>;
+    /** What the migrations wait for instead of the singleton's database (pgactive: the first node's, before the group forms). */
+    migrateAfter?: pulumi.Resource;
     /** Per data node: the shared volume is mounted. */
     storageReady: Record<string, pulumi.Resource>;
     /** Per data node: the local route to the database primary (Patroni), when there is one. */
@@ -38,6 +40,7 @@ export interface PaperlessAppArgs {
  */
 export class PaperlessApp extends pulumi.ComponentResource {
     public readonly containers: Record<string, docker.Container>;
+    public readonly migrate: pulumi.Resource;
 
     constructor(name: string, args: PaperlessAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:app:PaperlessApp", name, {}, opts);
@@ -96,8 +99,11 @@ export class PaperlessApp extends pulumi.ComponentResource {
 
         const single = c.singleton;
         const routeOf = (n: NodeSpec) => (args.databaseRouter ? [args.databaseRouter[n.name]] : []);
-        const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
-            { parent: this, dependsOn: [images[single.name], args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single), ...majorStops] });
+        const migrate = migrateOnce(name, c, hosts[single.name].login, secrets, {
+            parent: this,
+            dependsOn: [images[single.name], args.migrateAfter ?? args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single), ...majorStops],
+        });
+        this.migrate = migrate;
 
         // Active-active only: with one writer the sequences need no per-node residue.
         const keysReady: Record<string, pulumi.Resource> = c.database.engine !== "pgactive"

@@ -5,19 +5,30 @@ import { runScript } from "../host";
 import { DatabaseArgs } from "./databaseArgs";
 import { nodeDsn, PG_TLS_DIR, postgresSettings, renderPgHba, renderPostgresConf } from "./postgresConf";
 
+export interface PgactiveGroupArgs extends DatabaseArgs {
+    /**
+     * What fills the first node's database before the group forms: Paperless's migrations, which
+     * pgactive would refuse once it is active (it allows no column type change under DDL
+     * replication). The others copy it as they join.
+     */
+    seededBy?: pulumi.Input<pulumi.Resource>;
+}
+
 /**
- * PostgreSQL on every data node joined into one pgactive group: the first node creates the group,
- * each other node joins it through the first once it exists. Nodes are only configured for
- * pgactive after the extension is on disk, so a missing pgactive stops the run before any
- * PostgreSQL setting changes.
+ * PostgreSQL on every data node joined into one pgactive group: the first node's database is
+ * seeded, then it creates the group, and each other node joins it through the first once it
+ * exists. Nodes are only configured for pgactive after the extension is on disk, so a missing
+ * pgactive stops the run before any PostgreSQL setting changes.
  */
 export class PgactiveGroup extends pulumi.ComponentResource {
     /** Per data node: its database is a ready member of the group. */
     public readonly members: Record<string, command.remote.Command>;
     /** `host:port` per data node. */
     public readonly endpoints: Record<string, string>;
+    /** The first node's database is configured and reachable from the nodes: what `seededBy` may wait for. */
+    public readonly firstPrepared: command.remote.Command;
 
-    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: PgactiveGroupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:database:PgactiveGroup", name, {}, opts);
         const { cluster: c, hosts } = args;
         const db = c.database;
@@ -68,6 +79,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
         }
 
         const first = c.first;
+        this.firstPrepared = access[first.name];
         const group = runScript(`${name}-group`, {
             login: hosts[first.name].login,
             script: "pgactive-group",
@@ -78,7 +90,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                 NODE_DSN: nodeDsn(c, first),
                 MEMBERS: c.dataNodes.map((n) => n.name).join(" "),
             },
-        }, { parent: this, dependsOn: [access[first.name]] });
+        }, { parent: this, dependsOn: [access[first.name], ...(args.seededBy ? [args.seededBy] : [])] });
 
         this.members = { [first.name]: group };
         for (const n of c.dataNodes.filter((d) => d.name !== first.name)) {

@@ -195,7 +195,7 @@ describe("secrets", () => {
 });
 
 describe("ordering", () => {
-    it("creates the group before any join, starts the volume before any mount, migrates before any app", async () => {
+    it("migrates the first node's database, then creates the group before any join; starts the volume before any mount; migrates before any app", async () => {
         const run = await runProgram(baseConfig(3));
         for (const n of ["node2", "node3"]) dependsAfter(run, `db-${n}-join`, "db-group");
         dependsAfter(run, "gluster-volume", "gluster-pool");
@@ -206,12 +206,23 @@ describe("ordering", () => {
             dependsAfter(run, "gluster-pool", `gluster-${n}-brick`);
             dependsAfter(run, `db-${n}-postgres`, `db-${n}-pgactive`);
             dependsAfter(run, `app-${n}-pk-offsets`, "app-migrate");
+            // Each node's keys get their residue once its database is a member.
+            dependsAfter(run, `app-${n}-pk-offsets`, n === "node1" ? "db-group" : `db-${n}-join`);
             dependsAfter(run, `app-${n}-paperless`, `app-${n}-pk-offsets`);
             dependsAfter(run, `app-${n}-paperless`, `gluster-${n}-mount`);
             dependsAfter(run, `app-${n}-paperless`, "app-redis");
         }
-        dependsAfter(run, "app-migrate", "db-group");
+        // pgactive refuses a column type change once active: the migrations fill the first node's
+        // database before it forms the group, the others copy it as they join.
+        dependsAfter(run, "db-group", "app-migrate");
+        dependsAfter(run, "app-migrate", "db-node1-access");
+        expect(run.dependsOn("app-migrate", "db-group")).toBe(false);
+        expect(scriptVar(String((plain(run.byName("app-migrate").inputs) as { stdin: string }).stdin), "PAPERLESS_CONF")).toMatch(/^PAPERLESS_DBHOST=.?10\.0\.0\.11/m);
         dependsAfter(run, "app-migrate", "gluster-node1-mount");
+        // With the singleton elsewhere, the migrations still fill the first node's database (from the singleton's host).
+        const elsewhere = await runProgram({ ...baseConfig(3), nodes: (baseConfig(3).nodes as Record<string, unknown>[]).map((n, i) => (i === 1 ? { ...n, roles: ["singleton"] } : n)) });
+        expect(JSON.stringify(plain(elsewhere.byName("app-migrate").inputs.connection))).toContain("10.0.0.12");
+        expect(scriptVar(String((plain(elsewhere.byName("app-migrate").inputs) as { stdin: string }).stdin), "PAPERLESS_CONF")).toMatch(/^PAPERLESS_DBHOST=.?10\.0\.0\.11/m);
         dependsAfter(run, "app-node2-paperless", "app-node1-paperless");
         dependsAfter(run, "app-node3-paperless", "app-node1-paperless");
         // One node makes the shared directories, the others mount after it.
