@@ -30,7 +30,7 @@ elif [ "$ENGINE" = patroni ]; then
     members=$(patronictl -c /etc/patroni/config.yml list -f json 2>/dev/null)
 else
     members=""
-    say pgactive "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT string_agg(node_name || ':' || node_status, ',') FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
+    say pgactive "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT string_agg(node_name || ':' || node_status::text, ',' ORDER BY node_name) FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
     say pgactive_conflicts "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT count(*) FROM pgactive.pgactive_conflict_history" 2>/dev/null || echo unknown)"
 fi
 if [ -n "${members:-}" ]; then

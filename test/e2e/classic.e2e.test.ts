@@ -12,7 +12,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { crashedUp, engine, EngineRun, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, stepSpan } from "./hosts";
+import { crashedUp, engine, EngineRun, freshHosts, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -99,13 +99,9 @@ async function expectRejoined(on: string, name: string, address: string, lost: s
 }
 
 beforeAll(async () => {
-    const t = Date.now();
-    await sandbox("down");
-    // Fresh hosts, fresh state: nothing the engine remembers may outlive the hosts it describes.
-    fs.rmSync(path.join(SANDBOX, "e2e"), { recursive: true, force: true });
-    await sandbox("up", "--nodes", "3");
-    hosts = sandboxHosts();
-    report("sandbox up", (Date.now() - t) / 1000);
+    const fresh = await freshHosts("--nodes", "3");
+    hosts = fresh.hosts;
+    report("sandbox up", fresh.seconds);
 });
 
 afterAll(async () => {

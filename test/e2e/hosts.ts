@@ -57,6 +57,18 @@ export async function sandbox(...args: string[]): Promise<void> {
     if (r.code !== 0) throw new Error(`sandbox ${args.join(" ")} failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
 }
 
+/**
+ * Fresh hosts and a fresh engine state (nothing the engine remembers may outlive the hosts it
+ * describes); returns them and how long that took in seconds.
+ */
+export async function freshHosts(...upArgs: string[]): Promise<{ hosts: SandboxHost[]; seconds: number }> {
+    const t = Date.now();
+    await sandbox("down");
+    fs.rmSync(path.join(SANDBOX, "e2e"), { recursive: true, force: true });
+    await sandbox("up", ...upArgs);
+    return { hosts: sandboxHosts(), seconds: (Date.now() - t) / 1000 };
+}
+
 export function sandboxHosts(): SandboxHost[] {
     return JSON.parse(fs.readFileSync(path.join(SANDBOX, "hosts.json"), "utf8"));
 }

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Call, consumed, onNode, original, sha256, textPdf, uniqueWord, upload, viaBalancer } from "./documents";
-import { engine, EngineRun, onHost, onHostAsync, ROOT, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret, stepSpan } from "./hosts";
+import { engine, EngineRun, freshHosts, onHost, onHostAsync, ROOT, sandbox, SandboxHost, saveFigures, stackFile, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "pgactive";
 let hosts: SandboxHost[];
@@ -33,11 +33,9 @@ const pgactiveStack = (name: string, database: Record<string, unknown>) => stack
 });
 
 beforeAll(async () => {
-    const t = Date.now();
-    await sandbox("down");
-    await sandbox("up", "--nodes", "3");
-    hosts = sandboxHosts();
-    report("sandbox up", (Date.now() - t) / 1000);
+    const fresh = await freshHosts("--nodes", "3");
+    hosts = fresh.hosts;
+    report("sandbox up", fresh.seconds);
 });
 
 afterAll(async () => {
@@ -81,7 +79,7 @@ describe("classic on pgactive, from bare hosts", () => {
             report(`${h.name} join (s)`, join.end - join.start);
         }
         for (const h of hosts) {
-            expect(sql(h.address, "SELECT node_name || ' ' || node_status FROM pgactive.pgactive_nodes ORDER BY 1").split("\n"))
+            expect(sql(h.address, "SELECT node_name || ' ' || node_status::text FROM pgactive.pgactive_nodes ORDER BY 1").split("\n"))
                 .toEqual(["node1 r", "node2 r", "node3 r"]);
             expect(onHost(h.address, "docker inspect -f '{{.State.Health.Status}}' paperless-ha-app")).toBe("healthy");
         }

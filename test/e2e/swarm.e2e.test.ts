@@ -6,13 +6,11 @@
  * (see README), so these hosts run the swarm on the GlusterFS backend. Order matters.
  */
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { engine, EngineRun, healedOnBrick, onHost, onHostAsync, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, stepSpan } from "./hosts";
+import { engine, EngineRun, freshHosts, healedOnBrick, onHost, onHostAsync, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, stepSpan } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -153,12 +151,9 @@ async function expectBrickAndDocuments(fresh: SandboxHost, lost: string, docs: {
 }
 
 beforeAll(async () => {
-    const t = Date.now();
-    await sandbox("down");
-    fs.rmSync(path.join(SANDBOX, "e2e"), { recursive: true, force: true });
-    await sandbox("up", "--nodes", "3", "--swarm");
-    hosts = sandboxHosts();
-    report("sandbox up", (Date.now() - t) / 1000);
+    const fresh = await freshHosts("--nodes", "3", "--swarm");
+    hosts = fresh.hosts;
+    report("sandbox up", fresh.seconds);
     baseStack = stackFile("swarm", () => undefined, "swarm");
 });
 
