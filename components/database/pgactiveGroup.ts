@@ -89,6 +89,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                 NODE_NAME: first.name,
                 NODE_DSN: nodeDsn(c, first),
                 MEMBERS: c.dataNodes.map((n) => n.name).join(" "),
+                APP_USER: db.user,
             },
         }, { parent: this, dependsOn: [access[first.name], ...(args.seededBy ? [args.seededBy] : [])] });
 
@@ -105,6 +106,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                     NODE_NAME: n.name,
                     NODE_DSN: nodeDsn(c, n),
                     JOIN_DSN: nodeDsn(c, first),
+                    APP_USER: db.user,
                 },
             }, { parent: this, dependsOn: [group, access[n.name], access[first.name]] });
         }

@@ -236,3 +236,14 @@ reindex_after_major() {
     fi
     put_file "$record" 0644 "$major"
 }
+
+# pgactive_grant_handlers PORT DB ROLE: pgactive applies a peer's change to a table as the table's
+# owner (the application's role, which made them), and on a conflict that role reads the conflict
+# handlers: let it, on this node only.
+pgactive_grant_handlers() {
+    runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q -p "$1" -d "$2" -v app="$3" >&2 <<'SQL'
+SET pgactive.skip_ddl_replication = on;
+GRANT USAGE ON SCHEMA pgactive TO :"app";
+GRANT SELECT ON pgactive.pgactive_conflict_handlers TO :"app";
+SQL
+}

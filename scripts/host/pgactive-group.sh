@@ -2,10 +2,10 @@
 # Make this node's database the first member of the pgactive group, or confirm it already is; then
 # detach the members whose nodes are no longer listed (a detached node is never rejoined under its
 # old identity: its database is set aside when the node is torn down).
-# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, MEMBERS (every listed data node's name).
+# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, MEMBERS (every listed data node's name), APP_USER.
 set -euo pipefail
 cd /
-: "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${MEMBERS:?}"
+: "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${MEMBERS:?}" "${APP_USER:?}"
 psql_db() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -p "$PG_PORT" -d "$DB_NAME" "$@"; }
 psql_db -c "CREATE EXTENSION IF NOT EXISTS pgactive" >&2
 status=$(psql_db -v name="$NODE_NAME" <<'SQL'
@@ -18,6 +18,7 @@ SELECT pgactive.pgactive_create_group(node_name := :'name', node_dsn := :'dsn');
 SQL
 fi
 psql_db -c "SELECT pgactive.pgactive_wait_for_node_ready(timeout := 600)" >&2
+pgactive_grant_handlers "$PG_PORT" "$DB_NAME" "$APP_USER"
 status=$(psql_db -v name="$NODE_NAME" <<'SQL'
 SELECT node_status FROM pgactive.pgactive_nodes WHERE node_name = :'name';
 SQL

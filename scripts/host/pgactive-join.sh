@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Join this node's (empty) database to the pgactive group through the first node, or confirm it
 # already joined; an interrupted join is waited for, not repeated.
-# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN.
+# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN, APP_USER.
 set -euo pipefail
 cd /
-: "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${JOIN_DSN:?}"
+: "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${JOIN_DSN:?}" "${APP_USER:?}"
 psql_db() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -p "$PG_PORT" -d "$DB_NAME" "$@"; }
 node_status() {
     psql_db -v name="$NODE_NAME" <<'SQL'
@@ -23,6 +23,7 @@ SELECT pgactive.pgactive_join_group(node_name := :'name', node_dsn := :'dsn', jo
 SQL
 fi
 psql_db -c "SELECT pgactive.pgactive_wait_for_node_ready(timeout := 900)" >&2
+pgactive_grant_handlers "$PG_PORT" "$DB_NAME" "$APP_USER"
 status=$(node_status)
 if [ "$status" != "r" ]; then
     echo "pgactive node $NODE_NAME is in state '$status', not ready (r)" >&2
