@@ -49,7 +49,8 @@ export class ClusterPki extends pulumi.ComponentResource {
      * name: the deploy steps' identity for membership and access control. `etcdClient` is Patroni's
      * and has no common name, because etcd's HTTP gateway, which Patroni speaks, refuses a named
      * certificate once access control is on; Patroni signs in with a password instead. A node's own
-     * certificate names no etcd user, so it reads and writes nothing.
+     * certificate names no etcd user, so it reads and writes nothing. (No etcd user is ever named
+     * after a node: the gateway forwards every request to etcd under the node's own certificate.)
      */
     public readonly etcdRoot?: KeyPair;
     public readonly etcdClient?: KeyPair;
