@@ -68,7 +68,7 @@ function classic(c: ClusterConfig): Built {
         appPassword: secrets.appDbPassword,
     };
     // pgactive forms its group from the first node's database once the migrations filled it.
-    let seed: (migrated: pulumi.Resource) => void = () => undefined;
+    let seed!: (migrated: pulumi.Resource) => void;
     const seededBy = new Promise<pulumi.Resource>((resolve) => { seed = resolve; });
     const database = c.database.engine === "patroni"
         ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword!, etcd: etcdAccess! })

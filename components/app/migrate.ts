@@ -3,15 +3,15 @@ import { ClusterConfig, hostPort } from "../config";
 import { HostLogin, runScript } from "../host";
 import { AppSecrets, HOST_CA_CERT, paperlessEnv, renderDotenv } from "./paperlessEnv";
 
+/** Whose database the migrations run against: pgactive's first node (see PgactiveGroup), else the singleton's. */
+export const migrationTarget = (c: ClusterConfig) => (c.database.engine === "pgactive" ? c.first : c.singleton);
+
 /**
  * Django migrations, once, in a throw-away container on the singleton's node, before any instance
  * starts (every Paperless container would otherwise migrate at start, concurrently). Its settings,
  * secrets among them, reach it as a settings file Paperless loads, not as container environment.
  * With pgactive they go to the first node's database, which the group is then formed from.
  */
-/** Whose database the migrations run against: pgactive's first node (see PgactiveGroup), else the singleton's. */
-export const migrationTarget = (c: ClusterConfig) => (c.topology === "classic" && c.database.engine === "pgactive" ? c.first : c.singleton);
-
 export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, secrets: pulumi.Output<AppSecrets>, opts: pulumi.CustomResourceOptions) {
     return runScript(`${name}-migrate`, {
         login,

@@ -119,7 +119,7 @@ export function alertRules(c: ClusterConfig): Rule[] {
             { alert: "PaperlessHaTwoPrimaries", expr: "sum(paperless_ha_db_writable) > 1", for: "30s", severity: "critical", summary: "{{ $value }} database nodes accept writes at once (split brain)" },
         );
     }
-    if (c.topology === "classic" && c.database.engine === "pgactive") {
+    if (c.database.engine === "pgactive") {
         rules.push(
             { alert: "PaperlessHaPgactiveNodeNotReady", expr: "paperless_ha_pgactive_nodes_ready < paperless_ha_pgactive_nodes", for: "5m", severity: "critical", summary: "{{ $labels.node }} sees a pgactive node that is not ready" },
             // pgactive resolves a conflict by keeping the last write: the other is gone, so each one is worth a look.
