@@ -15,9 +15,7 @@ OTHERS=${OTHERS:-}
 KEEP=${KEEP:-}
 copy_node_tls "$TLS_DIR" etcd
 changed=$TLS_CHANGED
-install -d -m 0700 "$ROOT_DIR"
-put_file "$ROOT_DIR/root.crt" 0600 "$ROOT_CERT"
-put_file "$ROOT_DIR/root.key" 0600 "$ROOT_KEY"
+etcd_root_cert "$ROOT_DIR" "$ROOT_CERT" "$ROOT_KEY"
 ctl() {
     ETCDCTL_API=3 etcdctl --cacert="$TLS_DIR/ca.crt" --cert="$ROOT_DIR/root.crt" --key="$ROOT_DIR/root.key" --command-timeout=5s "$@"
 }
@@ -40,7 +38,7 @@ if [ ! -d /var/lib/etcd/paperless-ha/member ]; then
             done <<< "$members"
             if ! grep -qF ", $PEER_URL," <<< "$members"; then
                 echo "[$NODE_NAME] joining the running etcd cluster through $ep" >&2
-                ctl --endpoints="$ep" member add "$NODE_NAME" --peer-urls="$PEER_URL" >&2
+                etcd_member_add "$ep" "$NODE_NAME" "$PEER_URL"
             fi
             env_file=${ETCD_ENV/ETCD_INITIAL_CLUSTER_STATE=\"new\"/ETCD_INITIAL_CLUSTER_STATE=\"existing\"}
             break

@@ -124,6 +124,35 @@ dpkg_finish() {
 # for it), or the managers are electing a leader.
 swarm_cli() { retry_on 'DeadlineExceeded|context deadline exceeded|does not have a leader|code = Unavailable' docker "$@"; }
 
+# etcd_root_cert DIR CERT KEY: etcd's root certificate and key in DIR, root's alone: what
+# membership changes sign in with once access control is on.
+etcd_root_cert() {
+    install -d -m 0700 "$1"
+    put_file "$1/root.crt" 0600 "$2"
+    put_file "$1/root.key" 0600 "$3"
+}
+
+# etcd_member_add EP NAME PEER_URL: add member NAME to the running etcd cluster through EP, with
+# the caller's ctl. The change waits for a quorum to commit it, which a busy cluster may take longer
+# than etcdctl waits for (or refuse while it settles a change just made), though the add may have
+# gone through: a failed try counts once the member list shows PEER_URL; else it is tried again
+# while the cluster says it is busy (every 3 s, 10 tries at the most).
+etcd_member_add() {
+    local ep=$1 name=$2 url=$3 out try
+    for try in $(seq 1 10); do
+        out=$(ctl --endpoints="$ep" member add "$name" --peer-urls="$url" 2>&1) && { printf '%s\n' "$out" >&2; return 0; }
+        if grep -qF ", $url," <<< "$(ctl --endpoints="$ep" member list 2>/dev/null)"; then
+            echo "etcd lists $name ($url) as added, though etcdctl did not wait to see it" >&2
+            return 0
+        fi
+        [[ $out =~ DeadlineExceeded|context\ deadline\ exceeded|unhealthy\ cluster|not\ enough\ started|request\ timed\ out|no\ leader|Unavailable ]] && [ "$try" -lt 10 ] || break
+        echo "etcd did not take $name in yet, trying again: ${out##*$'\n'}" >&2
+        sleep 3
+    done
+    printf '%s\n' "$out" >&2
+    return 1
+}
+
 # swarm_join TOKEN MANAGER ADVERTISE NAME: join node NAME to the swarm through MANAGER (host:port)
 # as the token's role, once; an interrupted join is started over. The token goes to dockerd's API
 # on stdin, never onto a command line. Returns once this node is active in the swarm (a manager:

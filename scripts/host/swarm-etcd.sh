@@ -32,9 +32,7 @@ fi
 
 : "${NODE_NAME:?}" "${DATA_DIR:?}" "${PEER_URL:?}" "${IMAGE:?}" "${TLS_DIR:?}" "${ROOT_DIR:?}" "${ROOT_CERT:?}" "${ROOT_KEY:?}"
 OTHERS=${OTHERS:-}
-install -d -m 0700 "$ROOT_DIR"
-put_file "$ROOT_DIR/root.crt" 0600 "$ROOT_CERT"
-put_file "$ROOT_DIR/root.key" 0600 "$ROOT_KEY"
+etcd_root_cert "$ROOT_DIR" "$ROOT_CERT" "$ROOT_KEY"
 ctl() {
     timeout 60 docker run --rm --network host -v "$TLS_DIR/ca.crt:/ca.crt:ro" -v "$ROOT_DIR:$ROOT_DIR:ro" --entrypoint etcdctl "$IMAGE" \
         --cacert=/ca.crt --cert="$ROOT_DIR/root.crt" --key="$ROOT_DIR/root.key" \
@@ -56,7 +54,7 @@ if [ ! -d "$DATA_DIR/member/wal" ]; then
         done <<< "$members"
         if ! grep -qF ", $PEER_URL," <<< "$members"; then
             echo "[$NODE_NAME] adding this manager to the running etcd cluster through $ep" >&2
-            ctl --endpoints="$ep" member add "$NODE_NAME" --peer-urls="$PEER_URL" >&2
+            etcd_member_add "$ep" "$NODE_NAME" "$PEER_URL"
         fi
         conf=${conf/initial-cluster-state: new/initial-cluster-state: existing}
         break

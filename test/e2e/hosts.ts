@@ -164,7 +164,8 @@ export function saveFigures(suite: string, figures: Record<string, number>): voi
 export function stepSpan(run: { output: string }, name: string): { start: number; end: number } {
     const m = new RegExp(`^= ${name} ([0-9.]+)s \\+([0-9.]+)s$`, "m").exec(run.output);
     if (!m) throw new Error(`${name} did not run:\n${run.output.slice(-3000)}`);
-    return { start: Number(m[1]), end: Number(m[1]) + Number(m[2]) };
+    const [start, seconds] = [Math.round(Number(m[1]) * 1000), Math.round(Number(m[2]) * 1000)];
+    return { start: start / 1000, end: (start + seconds) / 1000 };
 }
 
 export const statePath = (stack: string) => path.join(SANDBOX, "e2e", `${stack}.json`);

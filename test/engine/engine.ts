@@ -105,8 +105,9 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
             log(`! ${args.name}: ${error}`);
             throw e;
         }
-        // Start and end offsets let a run's critical path be read back from its log.
-        log(`= ${args.name} ${((began - started) / 1000).toFixed(1)}s +${((Date.now() - began) / 1000).toFixed(1)}s`);
+        // Start and end offsets let a run's critical path be read back from its log; to the millisecond,
+        // so that a step that waited for another is never seen to start before it ended.
+        log(`= ${args.name} ${((began - started) / 1000).toFixed(3)}s +${((Date.now() - began) / 1000).toFixed(3)}s`);
         const outputs: Inputs = { ...result.outputs };
         for (const k of SECRET_OUTPUTS[args.type] ?? []) if (k in outputs) outputs[k] = secretWrapper(outputs[k]);
         const next: ResourceState = {
