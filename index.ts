@@ -73,7 +73,8 @@ function classic(c: ClusterConfig): Built {
     const database = c.database.engine === "patroni"
         ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword!, etcd: etcdAccess! })
         : new PgactiveGroup("db", { ...dbArgs, seededBy });
-    // HAProxy fronts the app and, with Patroni, routes each node's database connections to the primary.
+    // HAProxy fronts the app and routes each node's database connections to the one writer: Patroni's
+    // primary, or with pgactive the first listed node that is up.
     const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
     const app = new PaperlessApp("app", {
         cluster: c,
@@ -82,7 +83,7 @@ function classic(c: ClusterConfig): Built {
         storageReady: storage.mounts,
         mountPoint: storage.mountPoint,
         ...appSecrets,
-        databaseRouter: c.database.engine === "patroni" ? edge?.balancers : undefined,
+        databaseRouter: edge?.balancers,
         balancers: c.edge.enabled ? edge?.balancers : undefined,
         migrateAfter: database instanceof PgactiveGroup ? database.firstPrepared : undefined,
     });

@@ -116,7 +116,7 @@ function faults() {
     }
     for (const f of files) {
         const { at, figures } = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { at: string; figures: Record<string, number> };
-        for (const [k, v] of Object.entries(figures).filter(([k]) => /RTO|RPO|writes|leader back|partition|backup|restore|killed|re-run|rolling|alert|metrics|lag|conflicts|pgactive|group create|join/.test(k))) {
+        for (const [k, v] of Object.entries(figures).filter(([k]) => /RTO|RPO|writes|leader back|partition|backup|restore|killed|re-run|rolling|alert|metrics|lag|conflicts|pgactive|group create|join|writer|catch-up|caught up|grow|replace|shrink/.test(k))) {
             row(`${path.basename(f, ".json")} e2e (${at}): ${k}`, v, "");
         }
     }

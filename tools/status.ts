@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClusterConfig, validateConfig } from "../components/config";
+import { HAPROXY_STATS_URL } from "../components/edge";
 import { hostScript, renderStdin, rootShell } from "../components/host";
 import { readStackFile } from "../test/support/stackFile";
 import { ROOT, stackPath } from "./plan";
@@ -67,6 +68,10 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
     if (pgactive.length) {
         // pgactive keeps the last write of a conflicting pair: each conflict is a write gone, worth a look.
         lines.push(`database: pgactive ${pgactive[0][1].pgactive}; conflicts resolved: ${pgactive.map(([n, f]) => `${n} ${f.pgactive_conflicts}`).join(", ")}`);
+        // Every node's HAProxy must pick the same writer, or Paperless writes through two at once.
+        const writers = new Set(pgactive.map(([, f]) => f.pgactive_writer));
+        if (writers.size === 1 && !writers.has("none")) lines.push(`database: writer ${[...writers][0]}`);
+        else problems.push(`database: the nodes' routers send writes to ${pgactive.map(([n, f]) => `${n} -> ${f.pgactive_writer}`).join(", ")}`);
     }
     const single = facts[c.singleton.name];
     if (c.topology === "classic" && c.backup.enabled && !(single instanceof Error) && single) {
@@ -93,6 +98,7 @@ function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: st
         TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
         ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
         BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
+        STATS_URL: HAPROXY_STATS_URL,
     };
     // A pinned key is the only one accepted, as in `up`; else the known-hosts file decides.
     const pinned = n.hostKey ? pinnedKnownHosts(n.address, c.ssh.port, n.hostKey) : undefined;

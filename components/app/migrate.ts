@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, hostPort } from "../config";
 import { HostLogin, runScript } from "../host";
-import { AppSecrets, HOST_CA_CERT, paperlessEnv, renderDotenv } from "./paperlessEnv";
+import { AppSecrets, databaseRoute, HOST_CA_CERT, ownDatabaseRoute, paperlessEnv, renderDotenv } from "./paperlessEnv";
 
 /** Whose database the migrations run against: pgactive's first node (see PgactiveGroup), else the singleton's. */
 export const migrationTarget = (c: ClusterConfig) => (c.database.engine === "pgactive" ? c.first : c.singleton);
@@ -10,7 +10,8 @@ export const migrationTarget = (c: ClusterConfig) => (c.database.engine === "pga
  * Django migrations, once, in a throw-away container on the singleton's node, before any instance
  * starts (every Paperless container would otherwise migrate at start, concurrently). Its settings,
  * secrets among them, reach it as a settings file Paperless loads, not as container environment.
- * With pgactive they go to the first node's database, which the group is then formed from.
+ * With pgactive they go to the first node's own database, which the group is then formed from
+ * (not through the router, which would pick another node were the first one down).
  */
 export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, secrets: pulumi.Output<AppSecrets>, opts: pulumi.CustomResourceOptions) {
     return runScript(`${name}-migrate`, {
@@ -23,7 +24,8 @@ export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, se
             // Paperless's cache talks to Redis during migrations; on a first deploy none runs yet.
             REDIS_ADDRESS: hostPort(c.redis.clusterAddress, c.app.redisPort),
             REDIS_IMAGE: c.app.redisImage,
-            PAPERLESS_CONF: secrets.apply((s) => renderDotenv(paperlessEnv(c, migrationTarget(c), s))),
+            PAPERLESS_CONF: secrets.apply((s) => renderDotenv(paperlessEnv(c, migrationTarget(c), s,
+                c.database.engine === "pgactive" ? ownDatabaseRoute(c, migrationTarget(c)) : databaseRoute(c)))),
         },
     }, opts);
 }

@@ -19,7 +19,7 @@ export interface PaperlessAppArgs {
     migrateAfter?: pulumi.Resource;
     /** Per data node: the shared volume is mounted. */
     storageReady: Record<string, pulumi.Resource>;
-    /** Per data node: the local route to the database primary (Patroni), when there is one. */
+    /** Per data node: the local route to the database's writer (classic). */
     databaseRouter?: Record<string, pulumi.Resource>;
     /** Per data node: HAProxy in front of every instance, when the edge is enabled. */
     balancers?: Record<string, pulumi.Resource>;

@@ -85,18 +85,18 @@ export function trustedOrigins(c: ClusterConfig): string[] {
 /**
  * Environment of the Paperless instance on `node`, in Paperless's documented settings only, so the
  * published image and the local build both run it unchanged. Every instance shares Redis and the
- * secret key. With pgactive each talks to its own node's database; with Patroni to the primary
- * through the node's HAProxy. Always over verified TLS. Only the singleton consumes, has a schedule
+ * secret key. Each reaches the database through its node's HAProxy: with pgactive the group's one
+ * writer, with Patroni the primary. Always over verified TLS. Only the singleton consumes, has a schedule
  * and creates the admin account. Pure.
  */
-export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): Record<string, string> {
+export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets, route = databaseRoute(c)): Record<string, string> {
     const singleton = node.name === c.singleton.name;
     const url = publicUrl(c);
     const origins = trustedOrigins(c);
     const env: Record<string, string> = {
         PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
         PAPERLESS_DBENGINE: "postgresql",
-        ...databaseRoute(c, node),
+        ...route,
         PAPERLESS_DBNAME: c.database.name,
         PAPERLESS_DBUSER: c.database.user,
         PAPERLESS_DBPASS: s.dbPassword,
@@ -129,9 +129,11 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets): R
     return env;
 }
 
+const TLS = { PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_DBSSLROOTCERT: CONTAINER.caCert };
+
 /** How an instance reaches the database; always TLS where it leaves the node. */
-export function databaseRoute(c: ClusterConfig, node: NodeSpec): Record<string, string> {
-    const tls = { PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_DBSSLROOTCERT: CONTAINER.caCert };
+export function databaseRoute(c: ClusterConfig): Record<string, string> {
+    const tls = TLS;
     if (c.topology === "swarm") {
         // The node's PgBouncer on loopback; it speaks TLS onward to the leader.
         return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.swarm.pgbouncerPort), PAPERLESS_DBSSLMODE: "disable" };
@@ -140,8 +142,13 @@ export function databaseRoute(c: ClusterConfig, node: NodeSpec): Record<string, 
         // The node's own HAProxy forwards to the primary; read-write guards against a stale route.
         return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.patroni.routerPort), PGTARGETSESSIONATTRS: "read-write", ...tls };
     }
-    return { PAPERLESS_DBHOST: node.clusterAddress, PAPERLESS_DBPORT: String(c.database.port), ...tls };
+    // pgactive: the node's HAProxy forwards to the group's one writer.
+    return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.pgactive.routerPort), ...tls };
 }
+
+/** A node's own database, not the writer HAProxy picks: where pgactive's migrations seed the group. */
+export const ownDatabaseRoute = (c: ClusterConfig, node: NodeSpec): Record<string, string> =>
+    ({ PAPERLESS_DBHOST: node.clusterAddress, PAPERLESS_DBPORT: String(c.database.port), ...TLS });
 
 /** Variables that carry a secret, and the file (a Docker secret in swarm) each is read from. */
 export const SECRET_ENV: Record<string, string> = {

@@ -4,11 +4,11 @@ import { ClusterConfig, sharedMount } from "../config";
 import { TEXTFILE_DIR } from "../monitoring/monitoringConf";
 
 /**
- * The database as the singleton's instance reaches it: its node's route to the primary (classic,
- * TLS checked against the cluster CA) or its PgBouncer on loopback (swarm).
+ * The database as the singleton's instance reaches it: its node's route to the primary or the
+ * pgactive writer (classic, TLS checked against the cluster CA) or its PgBouncer on loopback (swarm).
  */
 const route = (c: ClusterConfig) => {
-    const env = databaseRoute(c, c.singleton);
+    const env = databaseRoute(c);
     return { host: env.PAPERLESS_DBHOST, port: env.PAPERLESS_DBPORT, sslMode: env.PAPERLESS_DBSSLMODE };
 };
 

@@ -93,6 +93,8 @@ const pgactiveSchema = z
         sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256").optional(),
         /** Build a tarball whose sha256 nobody gave. Default false: refused. */
         allowUnverifiedSource: z.boolean().default(false),
+        /** Loopback port where each node's HAProxy forwards to the group's one writer. Default 5433. */
+        routerPort: port.default(5433),
     })
     .prefault({});
 

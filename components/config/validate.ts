@@ -268,6 +268,7 @@ export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser
     add(c.database.port, ["database", "port"]);
     add(c.app.port, ["app", "port"]);
     add(c.app.redisPort, ["app", "redisPort"]);
+    if (engine === "pgactive") add(c.database.pgactive.routerPort, ["database", "pgactive", "routerPort"]);
     if (engine === "patroni") {
         add(c.database.patroni.restApiPort, ["database", "patroni", "restApiPort"]);
         if (!swarm) add(c.database.patroni.routerPort, ["database", "patroni", "routerPort"]);

@@ -79,7 +79,18 @@ export class PgactiveGroup extends pulumi.ComponentResource {
         }
 
         const first = c.first;
-        this.firstPrepared = access[first.name];
+        const others = c.dataNodes.filter((d) => d.name !== first.name);
+        // Once every node's pg_hba admits the others, as the check asks them.
+        this.firstPrepared = runScript(`${name}-first-check`, {
+            login: hosts[first.name].login,
+            script: "pgactive-first-check",
+            env: {
+                PG_PORT: String(db.port),
+                DB_NAME: db.name,
+                NODE_NAME: first.name,
+                PEER_DSNS: others.map((n) => nodeDsn(c, n)).join("\n"),
+            },
+        }, { parent: this, dependsOn: Object.values(access) });
         const group = runScript(`${name}-group`, {
             login: hosts[first.name].login,
             script: "pgactive-group",
@@ -91,12 +102,12 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                 MEMBERS: c.dataNodes.map((n) => n.name).join(" "),
                 APP_USER: db.user,
             },
-        }, { parent: this, dependsOn: [access[first.name], ...(args.seededBy ? [args.seededBy] : [])] });
+        }, { parent: this, dependsOn: [this.firstPrepared, ...(args.seededBy ? [args.seededBy] : [])] });
 
         this.members = { [first.name]: group };
-        for (const n of c.dataNodes.filter((d) => d.name !== first.name)) {
-            // The first node's pg_hba must admit the joiner, and the joiner's must admit the first
-            // node's workers, before the join copies the database.
+        for (const n of others) {
+            // Every member's pg_hba must admit the joiner, and the joiner's must admit theirs,
+            // before the join copies the database and connects to each of them.
             this.members[n.name] = runScript(`${name}-${n.name}-join`, {
                 login: hosts[n.name].login,
                 script: "pgactive-join",
@@ -108,7 +119,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                     JOIN_DSN: nodeDsn(c, first),
                     APP_USER: db.user,
                 },
-            }, { parent: this, dependsOn: [group, access[n.name], access[first.name]] });
+            }, { parent: this, dependsOn: [group, ...Object.values(access)] });
         }
         this.endpoints = Object.fromEntries(c.dataNodes.map((n) => [n.name, `${n.clusterAddress}:${db.port}`]));
         this.registerOutputs({ endpoints: this.endpoints });

@@ -7,8 +7,15 @@ export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
 export { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
 
-/** Whether nodes run HAProxy: for the app (edge) and, in classic with Patroni, as the local database router (the swarm's is a service). */
-export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || (c.topology === "classic" && c.database.engine === "patroni");
+/** Whether nodes run HAProxy: for the app (edge) and, in classic, as the local database router (the swarm's is a service). */
+export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.topology === "classic";
+
+/**
+ * Checks a returning pgactive writer passes (2 s apart) before it takes the writes back: time for
+ * it to apply what the others took meanwhile (seconds, measured in e2e), so no instance reads
+ * from it a row it has not caught up with.
+ */
+export const PGACTIVE_WRITER_RISE = 15;
 
 /**
  * With Patroni, the app reaches the primary through HAProxy on loopback: every node is a server,
@@ -16,7 +23,7 @@ export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || (c.topology 
  * settings then never change when nodes come and go.
  */
 function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fall 2 rise 2"): string[] {
-    if (c.database.engine !== "patroni") return [];
+    if (c.database.engine === "pgactive") return pgactiveRouter(c, timing);
     const p = c.database.patroni;
     return [
         "listen postgres",
@@ -29,6 +36,31 @@ function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fal
         "    http-check expect status 200",
         `    default-server ${timing} on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
         ...c.dataNodes.map((n) => `    server ${n.name} ${hostPort(n.clusterAddress, c.database.port)} check`),
+        "",
+    ];
+}
+
+/**
+ * With pgactive, every instance writes through one node, the first listed whose PostgreSQL takes
+ * connections, so Paperless (which assumes one database) never meets itself in a conflict: the
+ * others are hot standbys, already in the group, that take over in the listed order with no
+ * promotion. Every node's HAProxy has the same order, so all agree on the writer while they agree
+ * on who is up. A writer that comes back takes the writes again only after PGACTIVE_WRITER_RISE
+ * checks, and then closes the sessions on the standby, so the two are not written at once.
+ */
+function pgactiveRouter(c: ClusterConfig, timing: string): string[] {
+    const [writer, ...standbys] = c.dataNodes;
+    const server = (n: typeof writer) => `    server ${n.name} ${hostPort(n.clusterAddress, c.database.port)} check`;
+    return [
+        "listen postgres",
+        `    bind 127.0.0.1:${c.database.pgactive.routerPort}`,
+        "    mode tcp",
+        "    option tcplog",
+        "    timeout client 30m",
+        "    timeout server 30m",
+        `    default-server ${timing} on-marked-down shutdown-sessions`,
+        `${server(writer)} rise ${PGACTIVE_WRITER_RISE} on-marked-up shutdown-backup-sessions`,
+        ...standbys.map((n) => `${server(n)} backup`),
         "",
     ];
 }
@@ -110,12 +142,12 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "    http-request disable-l7-retry unless METH_GET",
             ...servers,
             "",
-            "listen stats",
-            `    bind 127.0.0.1:${HAPROXY_STATS_PORT}`,
-            "    stats enable",
-            "    stats uri /stats",
-            "",
         ] : []),
+        "listen stats",
+        `    bind 127.0.0.1:${HAPROXY_STATS_PORT}`,
+        "    stats enable",
+        "    stats uri /stats",
+        "",
         // The swarm routes to the primary with its own router service.
         ...(c.topology === "classic" ? databaseRouter(c, caFile) : []),
     ].join("\n");

@@ -145,7 +145,9 @@ etcd_member_add() {
             echo "etcd lists $name ($url) as added, though etcdctl did not wait to see it" >&2
             return 0
         fi
-        [[ $out =~ DeadlineExceeded|context\ deadline\ exceeded|unhealthy\ cluster|not\ enough\ started|request\ timed\ out|no\ leader|Unavailable ]] && [ "$try" -lt 10 ] || break
+        if ! [[ $out =~ DeadlineExceeded|context\ deadline\ exceeded|unhealthy\ cluster|not\ enough\ started|request\ timed\ out|no\ leader|Unavailable ]] || [ "$try" = 10 ]; then
+            break
+        fi
         echo "etcd did not take $name in yet, trying again: ${out##*$'\n'}" >&2
         sleep 3
     done

@@ -7,7 +7,9 @@ set -euo pipefail
 cd /
 : "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${MEMBERS:?}" "${APP_USER:?}"
 psql_db() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -p "$PG_PORT" -d "$DB_NAME" "$@"; }
-psql_db -c "CREATE EXTENSION IF NOT EXISTS pgactive" >&2
+# Only when missing: on a running group any DDL, IF NOT EXISTS too, waits for pgactive's global
+# DDL lock, which every member must grant, a lost one too.
+[ -n "$(psql_db -c "SELECT 1 FROM pg_extension WHERE extname = 'pgactive'")" ] || psql_db -c "CREATE EXTENSION pgactive" >&2
 status=$(psql_db -v name="$NODE_NAME" <<'SQL'
 SELECT node_status FROM pgactive.pgactive_nodes WHERE node_name = :'name';
 SQL

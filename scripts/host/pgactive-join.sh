@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Join this node's (empty) database to the pgactive group through the first node, or confirm it
-# already joined; an interrupted join is waited for, not repeated.
+# already joined; an interrupted join is waited for, not repeated. A member of the group under this
+# name while this database is in none is this node's lost predecessor (its host was replaced): it is
+# detached first, through the first node, and its entry removed, or the group would refuse the name.
 # Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN, APP_USER.
 set -euo pipefail
 cd /
@@ -11,13 +13,33 @@ node_status() {
 SELECT node_status FROM pgactive.pgactive_nodes WHERE node_name = :'name';
 SQL
 }
-psql_db -c "CREATE EXTENSION IF NOT EXISTS pgactive" >&2
+# Only when missing: on a running group any DDL, IF NOT EXISTS too, waits for pgactive's global
+# DDL lock, which every member must grant, a lost one too.
+[ -n "$(psql_db -c "SELECT 1 FROM pg_extension WHERE extname = 'pgactive'")" ] || psql_db -c "CREATE EXTENSION pgactive" >&2
 status=$(node_status)
 if [ "$status" = "k" ]; then
     echo "pgactive node $NODE_NAME was detached from the group; remove pgactive from it (pgactive_remove) before it can join again" >&2
     exit 1
 fi
 if [ -z "$status" ]; then
+    # As the replication user (a superuser, which detaching takes), by its .pgpass.
+    upstream() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -d "$JOIN_DSN" "$@"; }
+    predecessor=$(upstream -v name="$NODE_NAME" <<'SQL'
+SELECT node_status::text || ' ' || node_dsn FROM pgactive.pgactive_nodes WHERE node_name = :'name' AND node_status <> 'k';
+SQL
+)
+    if [ -n "$predecessor" ]; then
+        echo "[$NODE_NAME] detaching this node's lost predecessor from the pgactive group (state ${predecessor%% *}, ${predecessor#* })" >&2
+        upstream -v name="$NODE_NAME" >&2 <<'SQL'
+SELECT pgactive.pgactive_detach_nodes(ARRAY[:'name']);
+SQL
+    fi
+    # A detached member keeps its name in the group's catalog, and pgactive lets a name be reused
+    # only by the same database identity, which a new host's is not: the entry goes (the delete
+    # reaches every member ahead of the join, from the same node) so the name is free.
+    upstream -v name="$NODE_NAME" >&2 <<'SQL'
+DELETE FROM pgactive.pgactive_nodes WHERE node_name = :'name' AND node_status = 'k';
+SQL
     psql_db -v name="$NODE_NAME" -v dsn="$NODE_DSN" -v upstream="$JOIN_DSN" >&2 <<'SQL'
 SELECT pgactive.pgactive_join_group(node_name := :'name', node_dsn := :'dsn', join_using_dsn := :'upstream');
 SQL

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One node's view for `npm run status`: key=value lines, one fact each; never changes anything.
 # Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, DB_NAME, VOLUME, MOUNT_POINT, BACKUP_DIR
-# (singleton only, else empty).
+# (singleton only, else empty), STATS_URL (HAProxy's statistics, CSV).
 set -uo pipefail
 : "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${DB_NAME:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
 say() { printf '%s=%s\n' "$1" "$2"; }
@@ -32,6 +32,11 @@ else
     members=""
     say pgactive "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT string_agg(node_name || ':' || node_status::text, ',' ORDER BY node_name) FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
     say pgactive_conflicts "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT count(*) FROM pgactive.pgactive_conflict_history" 2>/dev/null || echo unknown)"
+    # Where this node's HAProxy sends the instances' writes: the first listed server up, else the
+    # first backup up (CSV columns: 1 proxy, 2 server, 18 status, 21 backup).
+    say pgactive_writer "$(curl -sS -m 5 "${STATS_URL:-}" 2>/dev/null | awk -F, '
+        $1 == "postgres" && $2 != "FRONTEND" && $2 != "BACKEND" && $18 ~ /^UP/ { if ($21 == 0 && !w) w = $2; if ($21 == 1 && !b) b = $2 }
+        END { print (w ? w : (b ? b : "none")) }')"
 fi
 if [ -n "${members:-}" ]; then
     say db_members "$(printf '%s' "$members" | tr -d '\n')"

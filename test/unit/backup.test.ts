@@ -7,7 +7,7 @@ const cfg = (over: Record<string, unknown> = {}) => configOf({ ...baseConfig(3),
 
 describe("backup renderers", () => {
     it("reach the database the way the singleton's instance does", () => {
-        expect(sourced(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "10.0.0.11", DB_PORT: "5432", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
+        expect(sourced(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
         const patroni = cfg({ database: { engine: "patroni" }, nodes: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2", roles: ["singleton"] }, { name: "c", address: "10.0.0.3" }] });
         expect(sourced(renderBackupEnv(patroni))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433" });
         expect(sourced(renderBackupEnv(cfg({ nodes: baseConfig(3).nodes, backup: { encrypt: true, remote: "bk@vault.example:/srv/bk", keep: 3 } }))))
@@ -15,7 +15,7 @@ describe("backup renderers", () => {
     });
 
     it("escape the password file's separators", () => {
-        expect(renderPgpass(cfg(), "a:b\\c")).toBe("10.0.0.11:5432:paperless:paperless:a\\:b\\\\c\n");
+        expect(renderPgpass(cfg(), "a:b\\c")).toBe("127.0.0.1:5433:paperless:paperless:a\\:b\\\\c\n");
     });
 
     it("schedule with a calendar systemd accepts, catching up after downtime", () => {
@@ -40,7 +40,7 @@ describe("backup resources", () => {
         expect(run.dependsOn("backup-node1-timer", "app-node1-paperless")).toBe(true);
         expect(run.dependsOn("backup-node1-timer", "gluster-node1-mount")).toBe(true);
         const stdin = String(plain(run.byName("backup-node1-timer").inputs.stdin));
-        expect(stdin).toContain("export PGPASS='10.0.0.11:5432:paperless:paperless:SECRET-password-secrets-db-app");
+        expect(stdin).toContain("export PGPASS='127.0.0.1:5433:paperless:paperless:SECRET-password-secrets-db-app");
         expect(stdin).toContain("export BACKUP_KEY=''");
         expect(run.outputs.backups).toMatchObject({ node: "node1", directory: "/var/backups/paperless-ha" });
         expect(run.outputs.backupPassphrase).toBeUndefined();

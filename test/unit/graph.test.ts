@@ -20,7 +20,7 @@ function expectedNames(names: string[]): string[] {
         "secrets", "secrets-db-superuser", "secrets-db-replication", "secrets-db-app",
         "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
         "pki", "pki-ca-key", "pki-ca", "pki-docker-api-ca-key", "pki-docker-api-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
-        "gluster", "gluster-volume", "db", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
+        "gluster", "gluster-volume", "db", "db-first-check", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
         "backup", `backup-${names[0]}-timer`, "monitoring", "membership-guard",
         ...(names.length > 1 ? ["gluster-pool"] : []),
         ...names.flatMap(perNode),
@@ -42,9 +42,9 @@ describe("resource graph", () => {
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
         // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, major-stop, pk-offsets,
-        // haproxy, drain, index, in-service, metrics per node; guard, volume, group, migrate, backup timer once; one
+        // haproxy, drain, index, in-service, metrics per node; guard, volume, first-node check, group, migrate, backup timer once; one
         // join per node after the first; the pool step on the second node.
-        expect(commands).toBe(18 * n + 5 + (n - 1) + (n > 1 ? 1 : 0));
+        expect(commands).toBe(18 * n + 6 + (n - 1) + (n > 1 ? 1 : 0));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
@@ -88,7 +88,7 @@ const patroni = (n: number) => ({ ...baseConfig(n), database: { engine: "patroni
 describe("classic with Patroni", () => {
     it("replaces the pgactive group with etcd, Patroni and a bootstrap through the primary", async () => {
         const run = await runProgram(patroni(3));
-        const pgactiveOnly = (n: string) => /^db-node\d-(pgactive|postgres|access|join)$|^db-group$|^app-node\d-pk-offsets$/.test(n);
+        const pgactiveOnly = (n: string) => /^db-node\d-(pgactive|postgres|access|join)$|^db-(first-check|group)$|^app-node\d-pk-offsets$/.test(n);
         const expected = [
             ...expectedNames(nodeNames(3)).filter((n) => !pgactiveOnly(n)),
             ...nodeNames(3).flatMap((n) => [`db-${n}-etcd`, `db-${n}-patroni`]),
@@ -215,7 +215,12 @@ describe("ordering", () => {
         // pgactive refuses a column type change once active: the migrations fill the first node's
         // database before it forms the group, the others copy it as they join.
         dependsAfter(run, "db-group", "app-migrate");
-        dependsAfter(run, "app-migrate", "db-node1-access");
+        // ...once the first node's database is known to be in no group while another's is one (a new
+        // host under its name would seed a second), which asks every node's database.
+        dependsAfter(run, "app-migrate", "db-first-check");
+        for (const n of nodeNames(3)) dependsAfter(run, "db-first-check", `db-${n}-access`);
+        // A joiner connects to every member: every pg_hba admits it first.
+        for (const j of ["node2", "node3"]) for (const n of nodeNames(3)) dependsAfter(run, `db-${j}-join`, `db-${n}-access`);
         expect(run.dependsOn("app-migrate", "db-group")).toBe(false);
         expect(scriptVar(String((plain(run.byName("app-migrate").inputs) as { stdin: string }).stdin), "PAPERLESS_CONF")).toMatch(/^PAPERLESS_DBHOST=.?10\.0\.0\.11/m);
         dependsAfter(run, "app-migrate", "gluster-node1-mount");
@@ -326,7 +331,7 @@ describe("growth 3 -> 4", () => {
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(now.get(k)!.inputs));
         const membership = [
             ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
-            "gluster-volume", "db-group", "membership-guard",
+            "gluster-volume", "db-first-check", "db-group", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed.sort()).toEqual(membership);
         // Commands carry `update`, so a changed input re-runs the script in place instead of replacing.

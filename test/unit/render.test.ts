@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
-import { allowedHosts, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
+import { allowedHosts, needsHaproxy, PGACTIVE_WRITER_RISE, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
 import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, rootShell, shellQuote } from "../../components/host";
 import { nodeSans } from "../../components/pki";
 import { backupServers, glusterPlan } from "../../components/storage";
@@ -150,12 +150,12 @@ describe("database renderers", () => {
 });
 
 describe("app renderers", () => {
-    it("connects each instance to its own database and the one shared Redis", () => {
+    it("connects each instance to the database through its node's router and to the one shared Redis", () => {
         const c = cluster(3, { nodes: [
             { name: "node1", address: "10.0.0.11" }, { name: "node2", address: "10.0.0.12", roles: ["redis"] }, { name: "node3", address: "10.0.0.13" }] });
         const env = paperlessEnv(c, c.nodes[2], secrets);
         expect(env).toMatchObject({
-            PAPERLESS_DBHOST: "10.0.0.13", PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_REDIS: "redis://:rpw@10.0.0.12:6379/0",
+            PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: "5433", PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_REDIS: "redis://:rpw@10.0.0.12:6379/0",
             PAPERLESS_CONSUMER_DISABLE: "1", PAPERLESS_EMAIL_TASK_CRON: "disable",
             PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]', PAPERLESS_OCR_LANGUAGES: "eng",
         });
@@ -214,9 +214,24 @@ describe("load balancer", () => {
     it("balances over every data node with an /api/ health check", () => {
         const cfg = renderHaproxyCfg(cluster(3));
         expect(cfg).toContain("http-check send meth GET uri /api/ ver HTTP/1.1 hdr Host localhost");
-        expect(cfg.match(/^ {4}server /gm)).toHaveLength(3);
+        expect(cfg.match(/^ {4}server node\d 10\.0\.0\.\d+:8000 /gm)).toHaveLength(3);
         expect(cfg).toContain("server node2 10.0.0.12:8000 check");
         expect(cfg).toContain("bind :443 ssl crt /etc/haproxy/paperless-ha.pem");
+    });
+
+    it("routes every instance's database connections to one pgactive writer: the first listed node up, the others standbys in order", () => {
+        const cfg = renderHaproxyCfg(cluster(3));
+        const router = cfg.slice(cfg.indexOf("listen postgres"));
+        expect(router).toContain("bind 127.0.0.1:5433\n    mode tcp\n");
+        expect(router).toContain("default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions\n");
+        expect(router.match(/^ {4}server .*$/gm)).toEqual([
+            `    server node1 10.0.0.11:5432 check rise ${PGACTIVE_WRITER_RISE} on-marked-up shutdown-backup-sessions`,
+            "    server node2 10.0.0.12:5432 check backup",
+            "    server node3 10.0.0.13:5432 check backup",
+        ]);
+        // Not `allbackups`: one standby at a time takes the writes.
+        expect(router).not.toContain("allbackups");
+        expect(needsHaproxy(cluster(3, { edge: { enabled: false } }))).toBe(true);
     });
 
     it("asks every node's drain agent whether its instance takes new requests", () => {

@@ -47,11 +47,11 @@ describe("status", () => {
         ]);
     });
 
-    it("shows pgactive's group and the conflicts each node resolved; a node not ready is a problem", () => {
+    it("shows pgactive's group, the conflicts each node resolved and the one writer; a node not ready, or routers that disagree, is a problem", () => {
         const active = configOf(baseConfig(3));
-        const node = (name: string, pgactive: string, conflicts: string): NodeFacts => {
+        const node = (name: string, pgactive: string, conflicts: string, writer = "node1"): NodeFacts => {
             const { db_members: _m, ...rest } = healthy(name);
-            return { ...rest, pgactive, pgactive_conflicts: conflicts };
+            return { ...rest, pgactive, pgactive_conflicts: conflicts, pgactive_writer: writer };
         };
         const ready = Object.fromEntries(["node1", "node2", "node3"].map((n, i) => [n, node(n, "node1:r,node2:r,node3:r", String(i))]));
         const { lines, problems } = assess(active, ready);
@@ -59,5 +59,10 @@ describe("status", () => {
         expect(lines).toContain("database: pgactive node1:r,node2:r,node3:r; conflicts resolved: node1 0, node2 1, node3 2");
         const joining = assess(active, { ...ready, node3: node("node3", "node1:r,node2:r,node3:i", "0") });
         expect(joining.problems).toEqual(["node3: pgactive nodes node1:r,node2:r,node3:i (r = ready)"]);
+        expect(lines).toContain("database: writer node1");
+        const split = assess(active, { ...ready, node3: node("node3", "node1:r,node2:r,node3:r", "0", "node3") });
+        expect(split.problems).toEqual(["database: the nodes' routers send writes to node1 -> node1, node2 -> node1, node3 -> node3"]);
+        expect(assess(active, Object.fromEntries(["node1", "node2", "node3"].map((n) => [n, node(n, "node1:r,node2:r,node3:r", "0", "none")]))).problems)
+            .toEqual(["database: the nodes' routers send writes to node1 -> none, node2 -> none, node3 -> none"]);
     });
 });
