@@ -63,6 +63,16 @@ describe("haproxy -c", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
+    it("accepts the pgactive writer's router alone, with the edge off", () => {
+        const dir = tempDir();
+        const cfg = path.join(dir, "haproxy.cfg");
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { enabled: false } }), "/unused.pem"));
+        expect(fs.readFileSync(cfg, "utf8")).toContain("listen postgres");
+        expect(fs.readFileSync(cfg, "utf8")).not.toContain("frontend paperless");
+        expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
     it("accepts the Patroni database router", () => {
         const dir = tempDir();
         const certs = makeCerts(dir);
