@@ -133,17 +133,16 @@ const TLS = { PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_DBSSLROOTCERT: CONTA
 
 /** How an instance reaches the database; always TLS where it leaves the node. */
 export function databaseRoute(c: ClusterConfig): Record<string, string> {
-    const tls = TLS;
     if (c.topology === "swarm") {
         // The node's PgBouncer on loopback; it speaks TLS onward to the leader.
         return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.swarm.pgbouncerPort), PAPERLESS_DBSSLMODE: "disable" };
     }
     if (c.database.engine === "patroni") {
         // The node's own HAProxy forwards to the primary; read-write guards against a stale route.
-        return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.patroni.routerPort), PGTARGETSESSIONATTRS: "read-write", ...tls };
+        return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.patroni.routerPort), PGTARGETSESSIONATTRS: "read-write", ...TLS };
     }
     // pgactive: the node's HAProxy forwards to the group's one writer.
-    return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.pgactive.routerPort), ...tls };
+    return { PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: String(c.database.pgactive.routerPort), ...TLS };
 }
 
 /** A node's own database, not the writer HAProxy picks: where pgactive's migrations seed the group. */
