@@ -39,7 +39,12 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         if (!n.arbiter && f.mount !== "ok") problems.push(`${n.name}: shared volume not mounted`);
         // A login redirect or an auth refusal still means the instance serves.
         if (!n.arbiter && !/^[234]\d\d$/.test(app)) problems.push(app === "000" ? `${n.name}: app does not answer` : `${n.name}: app answers ${app}`);
-        if (f.pgactive && !/^[^:]+:r(,[^:]+:r)*$/.test(f.pgactive)) problems.push(`${n.name}: pgactive nodes ${f.pgactive} (r = ready)`);
+        if (f.pgactive !== undefined) {
+            const ready = f.pgactive.split(",").filter((m) => m.endsWith(":r")).map((m) => m.slice(0, -2)).sort();
+            const listed = c.dataNodes.map((d) => d.name).sort();
+            if (ready.join() !== listed.join()) problems.push(`${n.name}: pgactive nodes ${f.pgactive || "none"}, where every listed node should be ready (r): ${listed.join(", ")}`);
+            if (f.pgactive_stray_slots !== "0") problems.push(`${n.name}: ${f.pgactive_stray_slots} pgactive replication slot(s) for no member of the group, holding WAL until dropped (README, Status)`);
+        }
         if (!members && f.db_members) {
             try {
                 members = JSON.parse(f.db_members) as Member[];

@@ -3,9 +3,10 @@
 # already joined; an interrupted join is waited for, not repeated. A member of the group under this
 # name while this database is in none is this node's lost predecessor (its host was replaced): it is
 # detached first, through the first node, and its entry removed, or the group would refuse the name.
-# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN, APP_USER.
+# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN, APP_USER; SLOT_DROP_TRIES (seconds, 120).
 set -euo pipefail
 cd /
+SLOT_DROP_TRIES=${SLOT_DROP_TRIES:-120}
 : "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${JOIN_DSN:?}" "${APP_USER:?}"
 psql_db() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -p "$PG_PORT" -d "$DB_NAME" "$@"; }
 node_status() {
@@ -36,10 +37,40 @@ SQL
     fi
     # A detached member keeps its name in the group's catalog, and pgactive lets a name be reused
     # only by the same database identity, which a new host's is not: the entry goes (the delete
-    # reaches every member ahead of the join, from the same node) so the name is free.
-    upstream -v name="$NODE_NAME" >&2 <<'SQL'
+    # reaches every member ahead of the join, from the same node) so the name is free. A member
+    # drops its slot for a detached node only while the entry says so: the entry stays until every
+    # member has, or that member's slot would hold WAL for ever.
+    gone=$(upstream -v name="$NODE_NAME" <<'SQL'
+SELECT node_sysid || ' ' || node_timeline || ' ' || node_dboid FROM pgactive.pgactive_nodes WHERE node_name = :'name' AND node_status = 'k';
+SQL
+)
+    if [ -n "$gone" ]; then
+        read -r sysid tli dboid <<<"$gone"
+        members=$(upstream -v name="$NODE_NAME" <<'SQL'
+SELECT node_name || ' ' || node_dsn FROM pgactive.pgactive_nodes WHERE node_name <> :'name' AND node_status = 'r';
+SQL
+)
+        while read -r member dsn; do
+            [ -n "$member" ] || continue
+            for try in $(seq 1 "$SLOT_DROP_TRIES"); do
+                left=$(runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -d "$dsn" -v sysid="$sysid" -v tli="$tli" -v dboid="$dboid" <<'SQL'
+SELECT count(*) FROM pg_replication_slots s, pgactive.pgactive_parse_slot_name(s.slot_name) p
+ WHERE s.plugin = 'pgactive' AND p.remote_sysid = :'sysid' AND p.remote_timeline = :'tli' AND p.remote_dboid = :'dboid';
+SQL
+) || left=unreachable
+                [ "$left" != 0 ] || break
+                if [ "$try" = "$SLOT_DROP_TRIES" ]; then
+                    [ "$left" = unreachable ] && why="it cannot be reached (above)" || why="it still holds $left"
+                    echo "pgactive member $member has not dropped its replication slot for this node's detached predecessor after ${SLOT_DROP_TRIES}s: $why; its pgactive worker drops it once it sees the detach, then run again" >&2
+                    exit 1
+                fi
+                sleep 1
+            done
+        done <<<"$members"
+        upstream -v name="$NODE_NAME" >&2 <<'SQL'
 DELETE FROM pgactive.pgactive_nodes WHERE node_name = :'name' AND node_status = 'k';
 SQL
+    fi
     psql_db -v name="$NODE_NAME" -v dsn="$NODE_DSN" -v upstream="$JOIN_DSN" >&2 <<'SQL'
 SELECT pgactive.pgactive_join_group(node_name := :'name', node_dsn := :'dsn', join_using_dsn := :'upstream');
 SQL

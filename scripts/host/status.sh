@@ -30,8 +30,14 @@ elif [ "$ENGINE" = patroni ]; then
     members=$(patronictl -c /etc/patroni/config.yml list -f json 2>/dev/null)
 else
     members=""
-    say pgactive "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT string_agg(node_name || ':' || node_status::text, ',' ORDER BY node_name) FROM pgactive.pgactive_nodes" 2>/dev/null || echo unreachable)"
-    say pgactive_conflicts "$(runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "SELECT count(*) FROM pgactive.pgactive_conflict_history" 2>/dev/null || echo unknown)"
+    pg() { runuser -u postgres -- psql -qtAX -d "$DB_NAME" -c "$1" 2>/dev/null; }
+    # Detached members (k) were taken off the list, or replaced: not part of the group any more.
+    say pgactive "$(pg "SELECT string_agg(node_name || ':' || node_status::text, ',' ORDER BY node_name) FROM pgactive.pgactive_nodes WHERE node_status <> 'k'" || echo unreachable)"
+    # A slot for no member holds WAL for ever (pgactive drops a detached member's own slot).
+    say pgactive_stray_slots "$(pg "SELECT count(*) FROM pg_replication_slots s, pgactive.pgactive_parse_slot_name(s.slot_name) p
+        WHERE s.plugin = 'pgactive' AND NOT EXISTS (SELECT 1 FROM pgactive.pgactive_nodes n WHERE n.node_status <> 'k'
+        AND (n.node_sysid, n.node_timeline, n.node_dboid) = (p.remote_sysid, p.remote_timeline, p.remote_dboid))" || echo unknown)"
+    say pgactive_conflicts "$(pg "SELECT count(*) FROM pgactive.pgactive_conflict_history" || echo unknown)"
     # Where this node's HAProxy sends the instances' writes: the first listed server up, else the
     # first backup up (CSV columns: 1 proxy, 2 server, 18 status, 21 backup).
     say pgactive_writer "$(curl -sS -m 5 "${STATS_URL:-}" 2>/dev/null | awk -F, '

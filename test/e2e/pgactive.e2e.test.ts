@@ -34,6 +34,11 @@ const pgactiveStack = (name: string, database: Record<string, unknown>, nodes?: 
     c["paperless-ha:database"] = { engine: "pgactive", ...database };
     if (nodes) c["paperless-ha:nodes"] = nodes.map((n) => ({ name: n, address: hosts.find((h) => h.name === n)!.address }));
 });
+/** What `npm run status` prints for a stack file. */
+const statusOf = (stack: string) => {
+    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), stack], { encoding: "utf8", timeout: 120_000 });
+    return `${r.stdout}${r.stderr}`;
+};
 /** Every node's view of the group, "name status" a line. */
 const groupOf = (address: string) => sql(address, "SELECT node_name || ' ' || node_status::text FROM pgactive.pgactive_nodes ORDER BY 1").split("\n");
 /** Until every listed node's own instance serves every stored document (a row may need a moment to arrive). */
@@ -194,9 +199,7 @@ done`;
     });
 
     it("reports the group, the conflicts it resolved and the one writer with npm run status, and the group as metrics", () => {
-        const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), pgactiveStack("pgactive-status", {})],
-            { encoding: "utf8", timeout: 120_000 });
-        const out = `${r.stdout}${r.stderr}`;
+        const out = statusOf(pgactiveStack("pgactive-status", {}));
         expect(out).toMatch(/\ndatabase: pgactive node1:r,node2:r,node3:r; conflicts resolved: node1 \d+, node2 \d+, node3 \d+\n/);
         expect(out).toContain("\ndatabase: writer node1\n");
         expect(out).toMatch(/\nhealthy\n?$/);
@@ -367,6 +370,10 @@ done`, 180_000);
         const [node4, staying] = [hosts[3], hosts.slice(0, 3)];
         for (const h of staying) expect(groupOf(h.address), h.name).toEqual(["node1 r", "node2 r", "node3 r", "node4 k"]);
         expect(await converged(staying, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgactive%'")).toEqual(["2", "2", "2"]);
+        // The detached node4 is no longer part of the group, and no slot is left for anyone gone.
+        const status = statusOf(pgactiveStack("pgactive-status-3", {}, ["node1", "node2", "node3"]));
+        expect(status).toMatch(/\ndatabase: pgactive node1:r,node2:r,node3:r; /);
+        expect(status).toMatch(/\nhealthy\n?$/);
         sql(staying[0].address, "INSERT INTO auth_group (name) VALUES ('e2e-shrunk-node1')");
         expect(await converged(staying, "SELECT count(*) FROM auth_group WHERE name = 'e2e-shrunk-node1'")).toEqual(["1", "1", "1"]);
         const all = await converged(staying, "SELECT count(*) || ' ' || md5(string_agg(id || name, ',' ORDER BY id)) FROM auth_group");

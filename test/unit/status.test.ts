@@ -49,16 +49,20 @@ describe("status", () => {
 
     it("shows pgactive's group, the conflicts each node resolved and the one writer; a node not ready, or routers that disagree, is a problem", () => {
         const active = configOf(baseConfig(3));
-        const node = (name: string, pgactive: string, conflicts: string, writer = "node1"): NodeFacts => {
+        const node = (name: string, pgactive: string, conflicts: string, writer = "node1", stray = "0"): NodeFacts => {
             const { db_members: _m, ...rest } = healthy(name);
-            return { ...rest, pgactive, pgactive_conflicts: conflicts, pgactive_writer: writer };
+            return { ...rest, pgactive, pgactive_conflicts: conflicts, pgactive_writer: writer, pgactive_stray_slots: stray };
         };
         const ready = Object.fromEntries(["node1", "node2", "node3"].map((n, i) => [n, node(n, "node1:r,node2:r,node3:r", String(i))]));
         const { lines, problems } = assess(active, ready);
         expect(problems).toEqual([]);
         expect(lines).toContain("database: pgactive node1:r,node2:r,node3:r; conflicts resolved: node1 0, node2 1, node3 2");
         const joining = assess(active, { ...ready, node3: node("node3", "node1:r,node2:r,node3:i", "0") });
-        expect(joining.problems).toEqual(["node3: pgactive nodes node1:r,node2:r,node3:i (r = ready)"]);
+        expect(joining.problems).toEqual(["node3: pgactive nodes node1:r,node2:r,node3:i, where every listed node should be ready (r): node1, node2, node3"]);
+        const missing = assess(active, { ...ready, node2: node("node2", "node1:r,node2:r", "1") });
+        expect(missing.problems).toEqual(["node2: pgactive nodes node1:r,node2:r, where every listed node should be ready (r): node1, node2, node3"]);
+        const stray = assess(active, { ...ready, node2: node("node2", "node1:r,node2:r,node3:r", "1", "node1", "1") });
+        expect(stray.problems).toEqual(["node2: 1 pgactive replication slot(s) for no member of the group, holding WAL until dropped (README, Status)"]);
         expect(lines).toContain("database: writer node1");
         const split = assess(active, { ...ready, node3: node("node3", "node1:r,node2:r,node3:r", "0", "node3") });
         expect(split.problems).toEqual(["database: the nodes' routers send writes to node1 -> node1, node2 -> node1, node3 -> node3"]);
