@@ -97,14 +97,19 @@ function pinnedKnownHosts(address: string, port: number, hostKey: string): strin
     return file;
 }
 
-/** Run status.sh on one node over SSH (bounded: 30 s). */
-function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string, knownHosts?: string): Promise<NodeFacts> {
-    const env = {
+/** What status.sh reads on one node. Pure. */
+export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): Record<string, string> {
+    return {
         TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
         ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
         BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
         STATS_URL: HAPROXY_STATS_URL,
     };
+}
+
+/** Run status.sh on one node over SSH (bounded: 30 s). */
+function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: string, knownHosts?: string): Promise<NodeFacts> {
+    const env = statusEnv(c, n);
     // A pinned key is the only one accepted, as in `up`; else the known-hosts file decides.
     const pinned = n.hostKey ? pinnedKnownHosts(n.address, c.ssh.port, n.hostKey) : undefined;
     const hostKeyArgs = pinned ? ["-o", `UserKnownHostsFile=${pinned}`, "-o", "StrictHostKeyChecking=yes", "-o", `HostKeyAlgorithms=${n.hostKey!.split(" ")[0]}`]

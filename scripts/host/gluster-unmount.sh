@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Unmount the volume and drop its fstab line.
+# Unmount the volume and drop its fstab line. Reads: MOUNT_POINT.
 set -euo pipefail
 : "${MOUNT_POINT:?}"
 # findmnt reads the mount table: `mountpoint` stats the directory, which fails on a mount whose

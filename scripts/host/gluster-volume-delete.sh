@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Stop and delete the volume definition and detach the peers; brick directories keep the files.
+# Reads: VOLUME; PEERS (the other nodes' addresses, space-separated: the peers to detach).
 set -euo pipefail
 : "${VOLUME:?}"
 PEERS=${PEERS:-}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop and remove this node's PostgreSQL cluster; its data directory is set aside (RETAIN=1) or
-# dropped (RETAIN=0), so a later `up` starts a new, empty group.
+# dropped (RETAIN=0), so a later `up` starts a new, empty group. Reads: PG_VERSION, RETAIN.
 set -euo pipefail
 : "${PG_VERSION:?}" "${RETAIN:?}"
 data="/var/lib/postgresql/$PG_VERSION/main"
