@@ -3,6 +3,11 @@ import { ClusterConfig, hostPort } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
 import { nodeHbaSources, PatroniLayout } from "./patroniConf";
 
+/** The swarm stack of the database: its services, and their containers, are named after it. */
+export const DB_STACK = "paperless-db";
+/** A node's Patroni service; its task's container is named `<service>.<slot>.<task id>`. */
+export const patroniService = (node: string) => `${DB_STACK}_patroni-${node}`;
+
 /** Where each swarm host keeps the database's files; bind-mounted into the containers. */
 export const SWARM_DIRS = {
     /** The node's certificate and key: only for what serves TLS (etcd, Patroni). */

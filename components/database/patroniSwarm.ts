@@ -11,10 +11,7 @@ import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { EtcdAccess } from "./databaseArgs";
 import { etcdAuth } from "./etcdAuth";
 import { etcdConfigFile, ETCD_ROOT_DIR, etcdUrl, patroniConfig, renderPatroniYml } from "./patroniConf";
-import { etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
-
-/** The swarm stack this component deploys (its resources are named after it). */
-export const DB_STACK = "paperless-db";
+import { DB_STACK, etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniService, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
 /** etcd's data inside its container, under the bind mount of SWARM_DIRS.etcd. */
 const ETCD_DATA_DIR = "/var/lib/etcd/data";
@@ -91,7 +88,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                     CONF_DIR: SWARM_DIRS.etcdConf,
                     ETCD_HOSTS: etcdHostsFile(c),
                     HBA_SOURCES: hbaSourcesFile(c),
-                    PATRONI_SERVICE: `${DB_STACK}_patroni-${n.name}`,
+                    PATRONI_SERVICE: patroniService(n.name),
                     ...(managers.has(n.name) ? etcdMember(n) : {}),
                 },
             }, { parent: this, dependsOn: [dirs, ...engine] });

@@ -2,6 +2,7 @@ import { PROMETHEUS_PORT } from "../config/fixedPorts";
 import { stringify } from "yaml";
 import { renderShellVars } from "../host/quote";
 import { ClusterConfig, NodeSpec, sharedMount } from "../config";
+import { patroniService } from "../database/patroniStack";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
@@ -26,6 +27,8 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         DATA_NODE: node.arbiter ? "0" : "1",
         PEERS: String(c.dataNodes.length - 1),
         PG_PORT: String(c.database.port),
+        // Swarm: the node's Patroni service, whose container holds PostgreSQL.
+        DB_SERVICE: c.topology === "swarm" ? patroniService(node.name) : "",
         // pgactive keeps its catalog, conflict history included, in the application's database.
         DB_NAME: c.database.name,
         APP_URL: `http://${node.clusterAddress.includes(":") ? `[${node.clusterAddress}]` : node.clusterAddress}:${c.app.port}/`,

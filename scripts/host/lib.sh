@@ -268,6 +268,9 @@ reindex_after_major() {
     put_file "$record" 0644 "$major"
 }
 
+# sql_quote VALUE: VALUE as an SQL string literal, for a heredoc fed to psql's stdin.
+sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
+
 # pgactive_grant_handlers PORT DB ROLE: pgactive applies a peer's change to a table as the table's
 # owner (the application's role, which made them), and on a conflict that role reads the conflict
 # handlers: let it, on this node only.

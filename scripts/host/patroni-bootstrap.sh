@@ -12,7 +12,6 @@ for _ in $(seq 1 150); do
     psql "$conn" -qtAc "SELECT 1" >/dev/null 2>&1 && break
     sleep 2
 done
-sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 psql "$conn" -v ON_ERROR_STOP=1 -q <<SQL
 SELECT format('CREATE ROLE %I', '$APP_USER') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_USER')\gexec
 ALTER ROLE "$APP_USER" WITH LOGIN NOSUPERUSER PASSWORD $(sql_quote "$APP_PASSWORD");

@@ -36,7 +36,6 @@ for _ in $(seq 1 60); do
     sleep 1
 done
 
-sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 # Passwords reach psql on stdin, never in its arguments.
 runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q -p "$PG_PORT" -d postgres <<SQL
 ALTER ROLE postgres PASSWORD $(sql_quote "$SUPERUSER_PASSWORD");

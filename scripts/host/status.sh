@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One node's view for `npm run status`: key=value lines, one fact each; never changes anything.
 # Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, DB_NAME, VOLUME, MOUNT_POINT, BACKUP_DIR
-# (singleton only, else empty), STATS_URL (HAProxy's statistics, CSV).
+# (singleton only, else empty), STATS_URL (HAProxy's statistics, CSV), DB_SERVICE (swarm: this
+# node's Patroni service).
 set -uo pipefail
 : "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${DB_NAME:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
 say() { printf '%s=%s\n' "$1" "$2"; }
@@ -24,7 +25,7 @@ if command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&
 fi
 if [ "$TOPOLOGY" = swarm ]; then
     say swarm "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo down)"
-    c=$(docker ps -qf "name=paperless-db_patroni-$NODE_NAME" 2>/dev/null | head -n 1)
+    c=$(docker ps -qf "name=^${DB_SERVICE:?}\." 2>/dev/null | head -n 1)
     members=$([ -n "$c" ] && docker exec "$c" patronictl -c /etc/patroni/patroni.yml list -f json 2>/dev/null)
 elif [ "$ENGINE" = patroni ]; then
     members=$(patronictl -c /etc/patroni/config.yml list -f json 2>/dev/null)

@@ -22,7 +22,6 @@ for _ in $(seq 1 90); do
     [ "$(psql_leader -qtAc 'SELECT NOT pg_is_in_recovery()' </dev/null 2>/dev/null)" = "t" ] && break
     sleep 2
 done
-sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 role() { # role NAME PASSWORD EXTRA
     cat <<SQL
 SELECT format('CREATE ROLE %I', '$1') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1')\gexec

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostScript, SCRIPT_DIR, withLib } from "../../components/host/remoteScript";
 import { shellQuote } from "../../components/host/quote";
+import { renderMetricsEnv } from "../../components/monitoring";
 import { statusEnv } from "../../tools/status";
 import { baseConfig, configOf, plain, runProgram, swarmConfig } from "./harness";
 
@@ -67,6 +68,8 @@ function splitDelete(cmd: string, scripts: Map<string, string>): { given: string
     return undefined;
 }
 
+/** The collector the monitoring step installs; it reads an env file, not stdin. */
+const METRICS = "tools/paperless-ha-metrics";
 const hostScripts = fs.readdirSync(SCRIPT_DIR).filter((f) => f.endsWith(".sh") && f !== "lib.sh").map((f) => f.slice(0, -3));
 
 const CONFIGS: Record<string, Record<string, unknown>> = {
@@ -101,6 +104,11 @@ describe("the contract between components and host scripts", () => {
             // `npm run status` runs status.sh over its own SSH.
             const c = configOf(raw);
             for (const n of c.nodes) uses.set("status", [...(uses.get("status") ?? []), { config, resource: `status on ${n.name}`, given: Object.keys(statusEnv(c, n)) }]);
+            // The metrics collector sources the env file the monitoring step writes.
+            for (const n of c.nodes) {
+                const given = [...renderMetricsEnv(c, n).matchAll(new RegExp(`^(${NAME})=`, "gm"))].map((m) => m[1]);
+                uses.set(METRICS, [...(uses.get(METRICS) ?? []), { config, resource: `metrics.env of ${n.name}`, given }]);
+            }
         }
     }, 120_000);
 
@@ -125,7 +133,7 @@ describe("the contract between components and host scripts", () => {
 
     it("lists in each script's Reads: header every name it requires or is given", () => {
         const wrong: string[] = [];
-        for (const name of hostScripts) {
+        for (const name of [...hostScripts, METRICS]) {
             const d = declared(hostScript(name));
             const names = new Set([...d.required, ...(uses.get(name) ?? []).flatMap((u) => u.given)]);
             if (!names.size) continue;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # paperless-ha-metrics: this node's view of the cluster as Prometheus gauges, written for
 # node_exporter's textfile collector; installed by paperless-ha and run by a 30-second timer.
-# Reads only; a fact it cannot learn is reported as 0 (down), never left out, so alerts fire.
+# Changes nothing; a fact it cannot learn is reported as 0 (down), never left out, so alerts fire.
+# Reads: TOPOLOGY, NODE_NAME, ENGINE, DATA_NODE (0 on the arbiter), PEERS, PG_PORT, DB_NAME,
+# APP_URL, VOLUME (GlusterFS), MOUNT_POINT, TEXTFILE_DIR, DB_SERVICE (swarm: this node's Patroni
+# service), all from /etc/paperless-ha/metrics.env.
 set -uo pipefail
 # shellcheck source=/dev/null
 . /etc/paperless-ha/metrics.env
@@ -15,7 +18,7 @@ gauge() { # NAME HELP VALUE
 psql_local() {
     if [ "$TOPOLOGY" = swarm ]; then
         local c
-        c=$(docker ps -qf "name=paperless-db_patroni-$NODE_NAME" 2>/dev/null | head -n 1)
+        c=$(docker ps -qf "name=^${DB_SERVICE:?}\." 2>/dev/null | head -n 1)
         [ -n "$c" ] || return 1
         timeout 10 docker exec -u postgres "$c" psql -h /var/run/postgresql -p "$PG_PORT" -d postgres -qtAX -F ' ' -c "$1"
     else
