@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { plain } from "../test/support/secrets";
+import { plain } from "./support/secrets";
 import { evaluate, Plan, planConfig, ROOT } from "./plan";
 
 type Kind = "db" | "storage" | "app" | "edge" | "redis" | "other";

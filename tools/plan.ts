@@ -6,11 +6,11 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { dependenciesOf, parentOf } from "../test/support/deps";
-import { mockState, SSH_KEY } from "../test/support/mockState";
-import { stackConfig, waitForRPCs } from "../test/support/runtime";
-import { isSecretWrapper } from "../test/support/secrets";
-import { readStackFile } from "../test/support/stackFile";
+import { dependenciesOf, parentOf } from "./support/deps";
+import { mockState, SSH_KEY } from "./support/mockState";
+import { stackConfig, waitForRPCs } from "./support/runtime";
+import { isSecretWrapper } from "./support/secrets";
+import { readStackFile } from "./support/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -55,12 +55,11 @@ const shown = (v: unknown): unknown => (isSecretWrapper(v) ? "[secret]" : v);
 // Through require, not import(): modules in its cache can be forgotten.
 const load = createRequire(__filename);
 
-/** The program's own modules leave the require cache, so the next import evaluates it afresh. */
+/** The program's own modules (index.ts, components/) leave the require cache, so the next import evaluates it afresh. */
 function forgetProgram() {
+    const components = path.join(ROOT, "components") + path.sep;
     for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[file];
-        }
+        if (file === path.join(ROOT, "index.ts") || file.startsWith(components)) delete require.cache[file];
     }
 }
 

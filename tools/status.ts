@@ -15,7 +15,7 @@ import { ClusterConfig, validateConfig } from "../components/config";
 import { patroniService } from "../components/database/patroniStack";
 import { HAPROXY_STATS_URL } from "../components/edge";
 import { hostScript, renderStdin, rootShell } from "../components/host";
-import { readStackFile } from "../test/support/stackFile";
+import { readStackFile } from "./support/stackFile";
 import { ROOT, stackPath } from "./plan";
 
 export type NodeFacts = Record<string, string>;

@@ -373,5 +373,4 @@ export const configSchema = z.strictObject({
     swarm: swarmSchema,
 });
 
-export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;

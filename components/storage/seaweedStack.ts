@@ -39,9 +39,6 @@ export function renderFilerToml(c: ClusterConfig): string {
     ].join("\n");
 }
 
-/** Host directories the storage services keep data in. */
-export const seaweedDirs = (c: ClusterConfig) => ({ volume: c.storage.seaweedfs.volumeDir, master: c.storage.seaweedfs.masterDir });
-
 /**
  * The storage stack: a master on each manager (raft over `-peers`), and on every node a volume
  * server, a filer and an S3 gateway, each pinned so it binds its own node's address. Pure.

@@ -5,7 +5,7 @@ import * as https from "node:https";
 import * as tls from "node:tls";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { plain } from "../support/secrets";
+import { plain } from "../../tools/support/secrets";
 import { StateStore } from "../engine/state";
 
 export const ROOT = path.resolve(__dirname, "..", "..");

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { StateStore } from "../engine/state";
-import { plain } from "../support/secrets";
+import { plain } from "../../tools/support/secrets";
 import { onHost, statePath } from "./hosts";
 
 /** What the stack generated that must stay secret, as the strings a leak would show. */

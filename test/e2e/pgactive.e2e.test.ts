@@ -166,7 +166,7 @@ describe("classic on pgactive, from bare hosts", () => {
     it("replicates a write to the other nodes within a measured lag; counts the conflicts pgactive resolved", async () => {
         // From node1: insert there, then poll node2 and node3 over TLS as pgactive's own user until both see it.
         const password = stateSecret(STACK, "secrets-db-replication", "result");
-        const probe = String.raw`export PGSSLMODE=require PGCONNECT_TIMEOUT=5
+        const probe = String.raw`cd / && export PGSSLMODE=require PGCONNECT_TIMEOUT=5
 for i in $(seq 1 10); do
     name="lag-$RANDOM-$i"
     t0=$(date +%s%N)
@@ -206,7 +206,7 @@ done`;
         for (const h of hosts) {
             // The counter is the history's row count when the collector ran.
             const [prom, rows] = onHost(h.address, "systemctl start paperless-ha-metrics.service && grep '^paperless_ha_pgactive' /var/lib/prometheus/node-exporter/paperless_ha.prom && " +
-                "echo --- && runuser -u postgres -- psql -qtA -d paperless -c 'SELECT count(*) FROM pgactive.pgactive_conflict_history'").split("\n---\n");
+                "echo --- && cd / && runuser -u postgres -- psql -qtA -d paperless -c 'SELECT count(*) FROM pgactive.pgactive_conflict_history'").split("\n---\n");
             expect(prom.split("\n").sort()).toEqual([`paperless_ha_pgactive_conflicts_total ${rows}`, "paperless_ha_pgactive_nodes 3", "paperless_ha_pgactive_nodes_ready 3"]);
         }
     });

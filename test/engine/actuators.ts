@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { Connection, runRemote } from "./command";
 import { ContainerInputs, createContainer, DockerClient, DockerEndpoint, ensureImage, removeContainer } from "./docker";
-import { plain } from "../support/secrets";
+import { plain } from "../../tools/support/secrets";
 import { ResourceState, StateStore } from "./state";
 import { certRequest, locallySignedCert, privateKey, randomPassword, selfSignedCert } from "./tls";
 

@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { plain } from "../support/secrets";
-import { readStackFile } from "../support/stackFile";
+import { plain } from "../../tools/support/secrets";
+import { readStackFile } from "../../tools/support/stackFile";
 import { destroy, RunSummary, up } from "./engine";
 import { StateStore } from "./state";
 

@@ -10,10 +10,10 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { stackConfig, waitForRPCs } from "../support/runtime";
-import { plain, SECRET_OUTPUTS, secretWrapper } from "../support/secrets";
+import { stackConfig, waitForRPCs } from "../../tools/support/runtime";
+import { plain, SECRET_OUTPUTS, secretWrapper } from "../../tools/support/secrets";
 import { actuatorFor, newContext } from "./actuators";
-import { dependenciesOf } from "../support/deps";
+import { dependenciesOf } from "../../tools/support/deps";
 import { deletionOrder, keyOf, ResourceState, StateStore } from "./state";
 
 export interface EngineOptions {

@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isSecretWrapper, secretWrapper } from "../support/secrets";
+import { isSecretWrapper, secretWrapper } from "../../tools/support/secrets";
 
 /** One resource as the engine last left it. */
 export interface ResourceState {

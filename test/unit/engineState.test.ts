@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { deletionOrder, ResourceState, StateStore } from "../engine/state";
-import { plain, secretWrapper } from "../support/secrets";
+import { plain, secretWrapper } from "../../tools/support/secrets";
 
 describe("test engine state", () => {
     it("encrypts every secret value on disk and reads it back", async () => {

@@ -5,14 +5,14 @@ import { spawnSync } from "node:child_process";
  */
 import * as pulumi from "@pulumi/pulumi";
 import { expect, vi } from "vitest";
-import { dependenciesOf } from "../support/deps";
-import { waitForRPCs, stackConfig } from "../support/runtime";
-import { asStack, mockState, SSH_KEY, TEST_MANAGEMENT, testHostKey } from "../support/mockState";
+import { dependenciesOf } from "../../tools/support/deps";
+import { waitForRPCs, stackConfig } from "../../tools/support/runtime";
+import { asStack, mockState, SSH_KEY, TEST_MANAGEMENT, testHostKey } from "../../tools/support/mockState";
 import { ClusterConfig, ConfigError, validateConfig } from "../../components/config";
 
-export { stackConfig } from "../support/runtime";
-export { plain, plainStrings } from "../support/secrets";
-export { asStack, SSH_KEY, TEST_MANAGEMENT, testHostKey } from "../support/mockState";
+export { stackConfig } from "../../tools/support/runtime";
+export { plain, plainStrings } from "../../tools/support/secrets";
+export { asStack, SSH_KEY, TEST_MANAGEMENT, testHostKey } from "../../tools/support/mockState";
 
 export interface Recorded {
     type: string;

@@ -13,9 +13,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { engine, sandbox, sandboxHosts, SANDBOX, stackFile } from "../test/e2e/hosts";
-import { SSH_KEY } from "../test/support/mockState";
-import { evaluate } from "./plan";
+import { engine, sandbox, sandboxHosts, SANDBOX, stackFile } from "./e2e/hosts";
+import { SSH_KEY } from "../tools/support/mockState";
+import { evaluate } from "../tools/plan";
 
 interface Row { figure: string; value: number | string; unit: string; target?: string }
 const rows: Row[] = [];
