@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classicLayout, patroniConfig, PgValue, postgresSettings, renderPatroniYml, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
 import { renderHaproxyCfg } from "../../components/edge";
@@ -247,5 +248,42 @@ describe("PostgreSQL started with the rendered settings", () => {
         expect(Math.min(...b.map(Math.abs))).toBeGreaterThan(3);
         const all = [...a, ...a2, ...b];
         expect(new Set(all).size).toBe(all.length);
+    });
+
+    it("keeps every node's keys its own, never drawn twice, for any stride, node ids, seeded rows and order of inserts, deletes and re-runs", () => {
+        const cases = fc.integer({ min: 1, max: 8 }).chain((stride) => fc.record({
+            stride: fc.constant(stride),
+            ids: fc.uniqueArray(fc.integer({ min: 1, max: stride }), { minLength: 1, maxLength: Math.min(stride, 4) }),
+            seeded: fc.integer({ min: 0, max: 40 }),
+            // Each step: a node inserts some rows, deletes its newest, or runs the offsets again (as after a migration).
+            steps: fc.array(fc.record({ node: fc.nat(), rows: fc.integer({ min: -3, max: 6 }) }), { minLength: 1, maxLength: 8 }),
+        }));
+        let run = 0;
+        fc.assert(fc.property(cases, ({ stride, ids, seeded, steps }) => {
+            const db = (id: number) => `prop${run}n${id}`;
+            sql("postgres", `CREATE DATABASE prop${run}`);
+            sql(`prop${run}`, `CREATE TABLE docs (id serial PRIMARY KEY); INSERT INTO docs SELECT FROM generate_series(1, ${seeded})`);
+            for (const id of ids) {
+                sql("postgres", `CREATE DATABASE ${db(id)} TEMPLATE prop${run}`);
+                sql(db(id), renderPkOffsetsSql(stride, id));
+            }
+            const keys = new Map<number, number[]>(ids.map((id) => [id, []]));
+            for (const { node, rows } of steps) {
+                const id = ids[node % ids.length];
+                if (rows === 0) sql(db(id), renderPkOffsetsSql(stride, id));
+                else if (rows < 0) sql(db(id), `DELETE FROM docs WHERE id IN (SELECT id FROM docs ORDER BY id DESC LIMIT ${-rows})`);
+                else keys.get(id)!.push(...sql(db(id), `INSERT INTO docs SELECT FROM generate_series(1, ${rows}) RETURNING id`).split("\n").map(Number));
+            }
+            for (const name of [`prop${run}`, ...ids.map(db)]) sql("postgres", `DROP DATABASE ${name}`);
+            run++;
+            const all = [...keys.values()].flat();
+            expect(new Set(all).size, "a key drawn twice").toBe(all.length);
+            for (const [id, list] of keys) {
+                for (const k of list) {
+                    expect(k % stride, `node ${id}'s key ${k} (stride ${stride})`).toBe(id % stride);
+                    expect(k, "a key at or below the copied rows").toBeGreaterThan(seeded);
+                }
+            }
+        }), { numRuns: 10 });
     });
 });
