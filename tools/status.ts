@@ -66,7 +66,9 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         const expected = c.dataNodes.length;
         const healthy = members.filter((m) => ["running", "streaming"].includes(m.State));
         if (healthy.length < expected) problems.push(`database: ${healthy.length} of ${expected} members running or streaming`);
-        for (const m of members) if (Number(m["Lag in MB"]) > 16) problems.push(`database: ${m.Member} lags ${m["Lag in MB"]} MB`);
+        // The alert's threshold; patronictl reports lag in MiB.
+        const maxLagMb = c.monitoring.maxReplicationLagBytes / 2 ** 20;
+        for (const m of members) if (Number(m["Lag in MB"]) > maxLagMb) problems.push(`database: ${m.Member} lags ${m["Lag in MB"]} MB (more than ${maxLagMb} MB)`);
     } else if (c.database.engine === "patroni" || c.topology === "swarm") {
         problems.push("database: no node could list the Patroni members");
     }
@@ -80,7 +82,7 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         else problems.push(`database: the nodes' routers send writes to ${pgactive.map(([n, f]) => `${n} -> ${f.pgactive_writer}`).join(", ")}`);
     }
     const single = facts[c.singleton.name];
-    if (c.topology === "classic" && c.backup.enabled && !(single instanceof Error) && single) {
+    if (c.backup.enabled && !(single instanceof Error) && single) {
         const age = single.backup_age_hours;
         lines.push(`backup: ${age === "none" ? "none yet" : `newest ${single.backup_last}, ${age} h old (overdue after ${c.backup.maxAgeHours} h)`}, timer ${single.backup_timer}`);
         if (single.backup_timer !== "active") problems.push(`backup: timer ${single.backup_timer} on ${c.singleton.name}`);
@@ -103,7 +105,7 @@ export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): 
     return {
         TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
         ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
-        BACKUP_DIR: c.topology === "classic" && c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
+        BACKUP_DIR: c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
         STATS_URL: HAPROXY_STATS_URL,
         DB_SERVICE: c.topology === "swarm" ? patroniService(n.name) : "",
     };

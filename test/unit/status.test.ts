@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assess, NodeFacts } from "../../tools/status";
-import { baseConfig, configOf } from "./harness";
+import { baseConfig, configOf, swarmConfig } from "./harness";
 
 const c = configOf({ ...baseConfig(3), database: { engine: "patroni" } });
 const members = JSON.stringify([
@@ -28,7 +28,7 @@ describe("status", () => {
     });
 
     it("names each problem: a lost node, a missing mount, heals, split-brain, two leaders, lag, an overdue backup", () => {
-        const two = JSON.stringify([{ Member: "node1", Role: "Leader", State: "running" }, { Member: "node2", Role: "Leader", State: "running" }, { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 40 }]);
+        const two = JSON.stringify([{ Member: "node1", Role: "Leader", State: "running" }, { Member: "node2", Role: "Leader", State: "running" }, { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 70 }]);
         const { problems } = assess(c, facts((f) => {
             f.node3 = new Error("ssh: connect to host 10.0.0.13 port 22: Connection refused");
             f.node2 = { ...healthy("node2"), mount: "missing", app: "000", split_brain: "2" };
@@ -42,9 +42,20 @@ describe("status", () => {
             "storage: 2 of 3 bricks online",
             "storage: 5 entries waiting to heal",
             "database: 2 leaders",
-            "database: node3 lags 40 MB",
+            "database: node3 lags 70 MB (more than 64 MB)",
             "backup: newest is 30.0 h old",
         ]);
+    });
+
+    it("holds lag to the alert's threshold, and checks the backup on swarm too", () => {
+        const lagging = (mb: number) => JSON.stringify([{ Member: "node1", Role: "Leader", State: "running" }, { Member: "node2", Role: "Replica", State: "streaming", "Lag in MB": mb }, { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 0 }]);
+        const strict = configOf({ ...baseConfig(3), database: { engine: "patroni" }, monitoring: { maxReplicationLagBytes: 8 * 2 ** 20 } });
+        expect(assess(strict, facts((f) => { f.node1 = { ...healthy("node1"), db_members: lagging(8) }; })).problems).toEqual([]);
+        expect(assess(strict, facts((f) => { f.node1 = { ...healthy("node1"), db_members: lagging(9) }; })).problems).toEqual(["database: node2 lags 9 MB (more than 8 MB)"]);
+        const swarm = configOf(swarmConfig(3));
+        const stale = assess(swarm, facts((f) => { f.node1 = { ...healthy("node1"), backup_age_hours: "27.5", backup_timer: "inactive" }; }));
+        expect(stale.lines).toContain("backup: newest 20261122T023000Z, 27.5 h old (overdue after 26 h), timer inactive");
+        expect(stale.problems).toEqual(["backup: timer inactive on node1", "backup: newest is 27.5 h old"]);
     });
 
     it("shows pgactive's group, the conflicts each node resolved and the one writer; a node not ready, or routers that disagree, is a problem", () => {
