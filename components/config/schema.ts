@@ -30,21 +30,27 @@ export type Role = (typeof ROLES)[number];
 const nodeSchema = z.strictObject({
     /** Short host name, also the node's identity in resource names: lowercase, digits, dashes. */
     name: z.string().regex(NODE_NAME, "must be 1-32 lowercase letters, digits or dashes, starting with a letter"),
-    /** Address the operator reaches over SSH: an IP or a DNS name. */
+    /** Address the operator reaches over SSH and the Docker API: an IP or a DNS name. */
     address: z.string().refine(isAddress, "must be an IPv4/IPv6 address or a DNS host name"),
-    /** IP the nodes use among themselves (replication, storage, firewall rules). Default: `address` when it is an IP. */
+    /**
+     * IP the nodes use among themselves (replication, storage, firewall rules); required when
+     * `address` is a name. Default: `address` when it is an IP.
+     */
     clusterAddress: z.string().refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address").optional(),
     /**
      * Stable slot 1..maxNodes; decides this node's primary-key residue in the database.
      * Default: position in the list + 1. Never change it on a running node.
      */
     id: z.number().int().min(1).optional(),
-    /** Pin roles: `singleton` (consumer, scheduler, migrations), `redis`, `arbiter` (storage witness only). */
+    /**
+     * Pin roles: `singleton` (consumer, scheduler, migrations), `redis`, `arbiter` (storage witness
+     * only). Default: none; singleton and redis go to the first data node.
+     */
     roles: z.array(z.enum(ROLES)).default([]),
     /**
      * The host's SSH key (`ssh-ed25519 AAAA…`, from its /etc/ssh/ssh_host_ed25519_key.pub or
-     * `ssh-keyscan -t ed25519 ADDRESS`, checked on its console): every connection verifies it.
-     * Required unless `ssh.trustOnFirstUse` is set.
+     * `ssh-keyscan -t ed25519 ADDRESS`, checked on its console; ECDSA is taken too): every
+     * connection is refused unless the host shows it. Required unless `ssh.trustOnFirstUse` is set.
      */
     hostKey: z.string().refine(isHostKey, "must be an SSH host public key such as 'ssh-ed25519 AAAAC3Nz…' (ed25519 or ECDSA)").optional(),
 });
@@ -55,14 +61,18 @@ const sshSchema = z
         user: z.string().regex(LOGIN, "must be a Unix login name").default("root"),
         /** SSH port. Default 22. */
         port: port.default(22),
-        /** Private key file on the operator machine; alternative to the secret `paperless-ha:sshPrivateKey`. */
+        /** Private key file on the operator machine (`~/` expanded); or the secret `sshPrivateKey`, exactly one of the two. */
         privateKeyPath: nonEmpty("ssh.privateKeyPath").optional(),
         /**
          * Learn a node's host key from its first connection when `nodes[].hostKey` is not given,
-         * keep it in the stack's state and refuse a host that later shows another. Default false.
+         * keep it in the stack's state and refuse a host that later shows another (a node at a new
+         * address is learned anew). Default false.
          */
         trustOnFirstUse: z.boolean().default(false),
-        /** How many times to retry dialling while a host boots. Default 60 (about five minutes). */
+        /**
+         * How many times to retry dialling while a host boots (about five minutes at 60); a refused
+         * host key is retried as often before the step fails. Default 60.
+         */
         dialErrorLimit: z.number().int().min(1).default(60),
     })
     .prefault({});
@@ -89,9 +99,13 @@ const pgactiveSchema = z
         sourceUrl: z.string().refine(isHttpsUrl, "must be an https URL").default(
             "https://github.com/aws/pgactive/archive/refs/tags/v{version}.tar.gz",
         ),
-        /** Expected sha256 of the tarball. Default: the known one of `version` (see PGACTIVE_RELEASES). */
+        /**
+         * Expected sha256 of the tarball, checked before anything is unpacked; a mismatch removes the
+         * file and stops, naming both sums. Default: the known one of `version` (for 2.1.8, that of
+         * upstream's v2.1.8 source archive).
+         */
         sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256").optional(),
-        /** Build a tarball whose sha256 nobody gave. Default false: refused. */
+        /** Build a release with no known or given checksum; otherwise such a config is refused. Default false. */
         allowUnverifiedSource: z.boolean().default(false),
         /** Loopback port where each node's HAProxy forwards to the group's one writer. Default 5433. */
         routerPort: port.default(5433),
@@ -103,8 +117,10 @@ const patroniSchema = z
         /** Cluster name in etcd. Default `paperless`. */
         scope: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lowercase letters, digits, dashes").default("paperless"),
         /**
-         * Leader lease in seconds: a dead leader is replaced about this long after its last renewal.
-         * Default 20 (classic) or 10 (swarm, for a failover within about 10 s).
+         * Leader lease in seconds: a dead leader is replaced about this long after its last renewal;
+         * `loopWait + 2 × retryTimeout ≤ ttl` is enforced. Patroni releases newer than Debian 12's
+         * 3.0.2 raise a ttl below 20 to 20. Default 20 (classic) or 10 (swarm, for a failover
+         * within about 10 s).
          */
         ttl: z.number().int().min(5).optional(),
         /** Seconds between HA loop runs. Default 5 (classic) or 2 (swarm). */
@@ -113,7 +129,7 @@ const patroniSchema = z
         retryTimeout: z.number().int().min(1).optional(),
         /** Synchronous replication (RPO 0); strict once there are three data nodes. Default true. */
         synchronous: z.boolean().default(true),
-        /** Patroni REST API port. Default 8008. */
+        /** Patroni REST API port (TLS). Default 8008. */
         restApiPort: port.default(8008),
         /** Loopback port where each node's HAProxy forwards to the current primary. Default 5433. */
         routerPort: port.default(5433),
@@ -133,11 +149,11 @@ const databaseSchema = z
         name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("paperless"),
         /** Application role. Default `paperless`. */
         user: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("paperless"),
-        /** Superuser pgactive connects with between nodes. Default `pgactive`. */
+        /** Superuser pgactive connects with between nodes (its password from `~postgres/.pgpass`, never in a DSN). Default `pgactive`. */
         replicationUser: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lowercase SQL identifier").default("pgactive"),
         /** Port. Default 5432. */
         port: port.default(5432),
-        /** Extra postgresql.conf settings, merged over the defaults (e.g. `shared_buffers: 1GB`). */
+        /** Extra `postgresql.conf` settings, merged over the defaults (`shared_buffers: 256MB`, `effective_cache_size: 1GB`, …). */
         settings: z.record(z.string().regex(PG_SETTING, "keys must be PostgreSQL setting names"), z.union([line, z.number(), z.boolean()])).default({}),
         pgactive: pgactiveSchema,
         patroni: patroniSchema,
@@ -148,11 +164,11 @@ const glusterSchema = z
     .strictObject({
         /** Volume name. Default `paperless`. */
         volume: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be letters, digits, dash or underscore").default("paperless"),
-        /** Brick directory on every storage node. Default `/srv/gluster/paperless`. */
+        /** Brick directory on every storage node (the brick is `<brickDir>/brick`). Default `/srv/gluster/paperless`. */
         brickDir: dataDir("/srv/gluster/paperless"),
-        /** Where the volume is mounted on app nodes. Default `/mnt/paperless`. */
+        /** Where the volume is mounted on data nodes (`media`, `consume`, `export` inside). Default `/mnt/paperless`. */
         mountPoint: dataDir("/mnt/paperless"),
-        /** Extra `gluster volume set` options, merged over the defaults. */
+        /** Extra `gluster volume set` options, merged over the quorum defaults. */
         options: z.record(z.string().regex(GLUSTER_OPTION, "keys must be GlusterFS option names such as performance.cache-size"), z.string().regex(/^[A-Za-z0-9._:,/*+-]+$/, "must be a plain option value")).default({}),
     })
     .prefault({});
@@ -180,9 +196,13 @@ const seaweedSchema = z
         maxIdleConnections: z.number().int().min(1).max(500).default(5),
         /** Volume size limit in MB each master hands out. Default 1024. */
         volumeSizeLimitMB: z.number().int().min(64).default(1024),
+        /** The masters' HTTP port (gRPC on it + 10000). Default 9333. */
         masterPort: port.default(9333),
+        /** The volume servers' HTTP port (gRPC on it + 10000). Default 8080. */
         volumePort: port.default(8080),
+        /** The filers' HTTP port (gRPC on it + 10000). Default 8888. */
         filerPort: port.default(8888),
+        /** The S3 gateway's port. Default 8333. */
         s3Port: port.default(8333),
         /** Prometheus metrics: master, volume, filer, S3 listen on this port and the three after it. Default 9324. */
         metricsPort: port.default(9324),
@@ -199,16 +219,23 @@ const storageSchema = z
         backend: z.enum(["glusterfs", "seaweedfs"]).optional(),
         gluster: glusterSchema,
         seaweedfs: seaweedSchema,
-        /** Keep bricks, database files and data dirs on `pulumi destroy`. Default true. */
+        /**
+         * On `pulumi destroy`, set bricks, database files and data dirs aside (`*.retained-<time>`)
+         * instead of deleting them; with false, a directory the config names is deleted only if the
+         * program made it (each host lists those in `/var/lib/paperless-ha/owned-dirs`). Default true.
+         */
         retainOnDestroy: z.boolean().default(true),
     })
     .prefault({});
 
 const backupSchema = z
     .strictObject({
-        /** A scheduled backup of the database and the media on the singleton node. Default true. */
+        /** A scheduled backup of the database and the media: a systemd timer on the singleton runs `paperless-ha-backup`. Default true. */
         enabled: z.boolean().default(true),
-        /** systemd OnCalendar expression. Default daily at 02:30. */
+        /**
+         * systemd `OnCalendar` expression (`daily`, `Mon..Fri *-*-* 03:00`, …), checked before any
+         * change and again on the host with `systemd-analyze calendar`.
+         */
         schedule: z.string().refine(isCalendar, "must be a systemd OnCalendar expression such as '*-*-* 02:30:00' or 'daily'").default("*-*-* 02:30:00"),
         /** Where backups are kept on the singleton node. Keep a copy elsewhere with `remote`. */
         directory: dataDir("/var/backups/paperless-ha"),
@@ -230,23 +257,23 @@ const monitoringSchema = z
          * collector timer), postgres_exporter beside each classic database. Default true.
          */
         enabled: z.boolean().default(true),
-        /** node_exporter port on every node. Default 9100. */
+        /** node_exporter port on every node, open to the other nodes only. Default 9100. */
         nodeExporterPort: port.default(9100),
-        /** postgres_exporter port on every classic data node (swarm: `swarm.exporterPort`). Default 9187. */
+        /** postgres_exporter port on every classic data node, open to the other nodes only (swarm: `swarm.exporterPort`). Default 9187. */
         postgresExporterPort: port.default(9187),
         /**
          * A Prometheus server on the singleton node (Debian's, on its port 9090, reachable from
          * `firewall.managementCidrs`) that scrapes every node and evaluates the alert rules. Default true.
          */
         prometheus: z.boolean().default(true),
-        /** Replication lag that raises an alert, in bytes. Default 64 MiB. */
+        /** Replication lag, in bytes, that raises an alert after 5 minutes and is a problem to `npm run status`. Default 64 MiB. */
         maxReplicationLagBytes: z.number().int().min(0).default(64 * 1024 * 1024),
     })
     .prefault({});
 
 const appSchema = z
     .strictObject({
-        /** Paperless-ngx image. Default the published 2.20.15, the last 2.x (a 3.x upgrade starts there). */
+        /** Paperless-ngx image: the published 2.20.15 is the last 2.x (a 3.x upgrade starts there); a change rolls over the nodes one at a time. */
         image: image("ghcr.io/paperless-ngx/paperless-ngx:2.20.15"),
         /** Redis image for the one Redis all app instances share. */
         redisImage: image("docker.io/library/redis:7.4-bookworm"),
@@ -254,7 +281,7 @@ const appSchema = z
         port: port.default(8000),
         /** Redis port on the redis node. Default 6379. */
         redisPort: port.default(6379),
-        /** Public URL (PAPERLESS_URL), e.g. https://paperless.example.com. Optional. */
+        /** Public URL (`PAPERLESS_URL`, a trusted origin), e.g. `https://paperless.example.com`. Default: `https://` and the first of `edge.hostnames`, if any. */
         url: z.url({ protocol: /^https?$/ }).refine((u) => !/[\s'"\\]/.test(u), "must not contain quotes, spaces or backslashes").optional(),
         /** PAPERLESS_TIME_ZONE. Default `UTC`. */
         timeZone: z.string().regex(TIME_ZONE, "must be a time zone name such as UTC or Europe/Berlin").default("UTC"),
@@ -263,7 +290,7 @@ const appSchema = z
          * in the image at start when missing (Debian's `tesseract-ocr-<lang>`). Default `eng`.
          */
         ocrLanguage: z.string().regex(/^[a-z]{3}(_[a-z]+)*(\+[a-z]{3}(_[a-z]+)*)*$/, "must be tesseract language codes joined by '+', e.g. deu+eng").default("eng"),
-        /** Admin account created on first start. Default `admin`. */
+        /** Admin account created on first start (its password generated: stack output `adminPassword`). Default `admin`. */
         adminUser: z.string().regex(DJANGO_USER, "must be 1-150 letters, digits or @ . + - _").default("admin"),
         /** Admin e-mail. Default `root@localhost`. */
         adminEmail: z.string().regex(EMAIL, "must be an e-mail address").default("root@localhost"),
@@ -276,7 +303,7 @@ const appSchema = z
 
 const edgeSchema = z
     .strictObject({
-        /** Run HAProxy on every node in front of all app instances. Default true. */
+        /** Run HAProxy on every data node in front of all app instances, in either topology (off: the swarm's port 8000 is public, in plain HTTP). Default true. */
         enabled: z.boolean().default(true),
         /** Plain HTTP port (redirects to HTTPS when tls is on). Default 80. */
         httpPort: port.default(80),
@@ -284,7 +311,7 @@ const edgeSchema = z
         httpsPort: port.default(443),
         /** Serve HTTPS. Default true. */
         tls: z.boolean().default(true),
-        /** Extra DNS names for the HAProxy certificate (the public name of the cluster). */
+        /** Extra DNS names in every node certificate (the public name of the cluster), and names HAProxy lets through as `Host`. */
         hostnames: z.array(z.string().refine(isAddress, "must be a DNS host name or IP")).default([]),
         /**
          * Port of each node's drain agent on its cluster address: every HAProxy asks it whether the
@@ -297,7 +324,7 @@ const edgeSchema = z
 
 const firewallSchema = z
     .strictObject({
-        /** Manage an nftables input policy. Default true. */
+        /** Manage an nftables input policy (its own table and unit; Docker's rules untouched). Default true. */
         enabled: z.boolean().default(true),
         /**
          * Sources allowed to SSH, the Docker API and Prometheus; required while the firewall is
@@ -314,7 +341,7 @@ const hostSchema = z
     .strictObject({
         /** Install and enable chrony. Turn off where the clock is not the host's to set (containers). Default true. */
         timeSync: z.boolean().default(true),
-        /** Extra sysctl settings, merged over the defaults. */
+        /** Extra sysctl settings, merged over the reference tuning. */
         sysctl: z.record(z.string().regex(SYSCTL_KEY, "keys must be sysctl names such as vm.swappiness"), z.union([z.string().regex(/^[A-Za-z0-9 ._:,/-]*$/, "must be a plain sysctl value"), z.number()])).default({}),
         /** Port of the TLS Docker API the program deploys containers through. Default 2376. */
         dockerApiPort: port.default(2376),
@@ -327,17 +354,22 @@ const swarmImagesSchema = z
         patroniBase: image("docker.io/library/debian:bookworm-slim"),
         /** Tag the hosts build the Patroni image under. */
         patroni: image("paperless-ha/patroni:15-1"),
+        /** etcd's image. The stacks set every entrypoint: any image with the binary on its `PATH` serves. */
         etcd: image("quay.io/coreos/etcd:v3.5.17"),
+        /** HAProxy's image (Patroni's router). */
         haproxy: image("docker.io/library/haproxy:2.8"),
+        /** PgBouncer's image. */
         pgbouncer: image("docker.io/edoburu/pgbouncer:v1.23.1-p3"),
+        /** postgres_exporter's image. */
         postgresExporter: image("quay.io/prometheuscommunity/postgres-exporter:v0.16.0"),
+        /** SeaweedFS's image (masters, volume servers, filers, S3, mounts). */
         seaweedfs: image("docker.io/chrislusf/seaweedfs:3.80"),
     })
     .prefault({});
 
 const swarmSchema = z
     .strictObject({
-        /** Swarm managers (raft): the first nodes of the list, at most this many, always an odd number. Default 3. */
+        /** Swarm managers (raft), etcd members and SeaweedFS masters: the first nodes of the list, at most this many, always an odd number. Default 3. */
         managers: z.number().int().min(1).max(7).refine((n) => n % 2 === 1, "must be odd (raft needs a majority)").default(3),
         /** PgBouncer on every node's loopback, in front of the current Patroni leader. Default 6432. */
         pgbouncerPort: port.default(6432),
@@ -352,15 +384,17 @@ const swarmSchema = z
 export const configSchema = z.strictObject({
     /** `classic` (pgactive + GlusterFS + per-node containers) or `swarm`. Default `classic`. */
     topology: z.enum(["classic", "swarm"]).default("classic"),
+    /** The hosts, in order; the first creates the database group and the volume. */
     nodes: z.array(nodeSchema).min(1, "at least one node is required"),
     /**
      * Let `up` take etcd, the volume's replicas or the swarm managers from three or more down to
-     * fewer than three (one more failure then stops the cluster). Default false: such a node list
-     * is refused before anything changes.
+     * fewer than three (one more failure then stops the cluster); without it such a node list is
+     * refused before anything changes (dropping or readdressing a swarm manager is refused
+     * regardless). Default false.
      */
     forceShrink: z.boolean().default(false),
     ssh: sshSchema,
-    /** Secret: the SSH private key itself (`pulumi config set --secret sshPrivateKey < key`). */
+    /** Secret: the SSH private key itself (`pulumi config set --secret sshPrivateKey < key`); or `ssh.privateKeyPath`, exactly one of the two. */
     sshPrivateKey: z.string().optional(),
     database: databaseSchema,
     storage: storageSchema,
