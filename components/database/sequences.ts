@@ -14,6 +14,7 @@ DO $pk$
 DECLARE
     r record;
     hi bigint;
+    seen bigint;
     nxt bigint;
 BEGIN
     FOR r IN
@@ -31,7 +32,10 @@ BEGIN
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', r.tbl);
         EXECUTE format('ALTER SEQUENCE %s INCREMENT BY ${stride}', r.seq);
         EXECUTE format('SELECT coalesce(max(%I), 0) FROM %s', r.col, r.tbl) INTO hi;
-        hi := greatest(hi, coalesce(pg_sequence_last_value(r.seq), 0));
+        -- The highest value the sequence may have handed out (pg_sequence_last_value says NULL
+        -- right after a setval(…, false), as the last run left it).
+        EXECUTE format('SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s', r.seq) INTO seen;
+        hi := greatest(hi, seen);
         nxt := hi + 1 + ((${residue} - (hi + 1)) % ${stride} + ${stride}) % ${stride};
         PERFORM setval(r.seq, nxt, false);
     END LOOP;

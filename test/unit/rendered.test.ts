@@ -284,6 +284,10 @@ describe("PostgreSQL started with the rendered settings", () => {
                     expect(k, "a key at or below the copied rows").toBeGreaterThan(seeded);
                 }
             }
-        }), { numRuns: 10 });
+        }), {
+            numRuns: 10,
+            // Once found: a re-run right after the last one, its newest row deleted, must not hand that key out again.
+            examples: [[{ stride: 2, ids: [1], seeded: 1, steps: [{ node: 0, rows: -1 }, { node: 0, rows: 0 }, { node: 0, rows: 1 }, { node: 0, rows: 0 }] }]],
+        });
     });
 });
