@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ClusterConfig, validateConfig } from "../components/config";
+import { ClusterConfig, sharedMount, validateConfig } from "../components/config";
 import { patroniService } from "../components/database/patroniStack";
 import { HAPROXY_STATS_URL } from "../components/edge";
 import { hostScript, renderStdin, rootShell } from "../components/host";
@@ -104,7 +104,7 @@ function pinnedKnownHosts(address: string, port: number, hostKey: string): strin
 export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): Record<string, string> {
     return {
         TOPOLOGY: c.topology, NODE_NAME: n.name, ADDRESS: n.clusterAddress, APP_PORT: String(c.app.port),
-        ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: c.storage.backend === "glusterfs" ? c.storage.gluster.mountPoint : c.storage.seaweedfs.mountPoint,
+        ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: sharedMount(c),
         BACKUP_DIR: c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
         STATS_URL: HAPROXY_STATS_URL,
         DB_SERVICE: c.topology === "swarm" ? patroniService(n.name) : "",

@@ -2,7 +2,6 @@
  * The classic topology on three real test hosts, deployed by the real program through the test
  * engine, and checked by looking at the hosts. Order matters: each step builds on the last.
  */
-import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,7 +11,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { crashedUp, engine, EngineRun, freshHosts, healedOnBrick, onHost, promApi, promExpect, request, ROOT, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, stepSpan } from "./hosts";
+import { crashedUp, engine, EngineRun, freshHosts, healedOnBrick, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -307,15 +306,7 @@ describe("classic with Patroni, from bare hosts", () => {
 
     it("reports the cluster healthy with npm run status: nodes, database, volume and the fresh backup", async () => {
         // Test hosts get new host keys with every sandbox: check them against a file of this suite's own.
-        const args = [path.join(ROOT, "tools", "status.ts"), "dev", "--known-hosts", path.join(SANDBOX, "e2e", "known_hosts")];
-        let out = "";
-        // Bounded: right after the restore a heal or a replica may still be catching up.
-        for (let i = 0; i < 20; i++) {
-            const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), args, { encoding: "utf8", timeout: 90_000 });
-            out = `${r.stdout}${r.stderr}`;
-            if (r.status === 0) break;
-            await new Promise((done) => setTimeout(done, 3000));
-        }
+        const out = await statusReport(["dev", "--known-hosts", path.join(SANDBOX, "e2e", "known_hosts")], 20);
         expect(out).toMatch(/\nhealthy\n?$/);
         expect(out).toContain("storage: volume paperless: 3/3 bricks online, 0 entries to heal, 0 in split-brain");
         expect(out).toMatch(/database: (.*, )?node\d Leader \(running\)/);

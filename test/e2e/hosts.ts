@@ -1,5 +1,5 @@
 /** Helpers for the e2e suite: the sandbox hosts, the engine CLI, and HTTPS through the load balancer. */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as tls from "node:tls";
@@ -241,4 +241,19 @@ export async function promExpect(base: string, expected: Record<string, string>,
         await new Promise((r) => setTimeout(r, everyMs));
     }
     return seen;
+}
+
+/**
+ * What `npm run status -- ARGS` prints. With `tries`, asked again 3 s apart (bounded) until it
+ * exits 0: right after a restore a replica or a heal may still be catching up.
+ */
+export async function statusReport(args: string[], tries = 1): Promise<string> {
+    let out = "";
+    for (let i = 0; i < tries; i++) {
+        const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), ...args], { encoding: "utf8", timeout: 90_000 });
+        out = `${r.stdout}${r.stderr}`;
+        if (r.status === 0) break;
+        if (i + 1 < tries) await new Promise((done) => setTimeout(done, 3000));
+    }
+    return out;
 }

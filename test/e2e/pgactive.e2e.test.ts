@@ -3,11 +3,10 @@
  * built on each host from its release source (the sandbox puts the vendored release where the
  * install step keeps its download), the real Paperless-ngx on top. Order matters.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Call, consumed, onNode, original, sha256, textPdf, uniqueWord, upload, viaBalancer } from "./documents";
-import { engine, EngineRun, freshHosts, onHost, onHostAsync, ROOT, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret, stepSpan } from "./hosts";
+import { engine, EngineRun, freshHosts, onHost, onHostAsync, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateSecret, statusReport, stepSpan } from "./hosts";
 
 const STACK = "pgactive";
 let hosts: SandboxHost[];
@@ -34,11 +33,6 @@ const pgactiveStack = (name: string, database: Record<string, unknown>, nodes?: 
     c["paperless-ha:database"] = { engine: "pgactive", ...database };
     if (nodes) c["paperless-ha:nodes"] = nodes.map((n) => ({ name: n, address: hosts.find((h) => h.name === n)!.address }));
 });
-/** What `npm run status` prints for a stack file. */
-const statusOf = (stack: string) => {
-    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), stack], { encoding: "utf8", timeout: 120_000 });
-    return `${r.stdout}${r.stderr}`;
-};
 /** Every node's view of the group, "name status" a line. */
 const groupOf = (address: string) => sql(address, "SELECT node_name || ' ' || node_status::text FROM pgactive.pgactive_nodes ORDER BY 1").split("\n");
 /** Until every listed node's own instance serves every stored document (a row may need a moment to arrive). */
@@ -198,8 +192,8 @@ done`;
         for (const c of conflicts) expect(c).not.toContain(" public.");
     });
 
-    it("reports the group, the conflicts it resolved and the one writer with npm run status, and the group as metrics", () => {
-        const out = statusOf(pgactiveStack("pgactive-status", {}));
+    it("reports the group, the conflicts it resolved and the one writer with npm run status, and the group as metrics", async () => {
+        const out = await statusReport([pgactiveStack("pgactive-status", {})]);
         expect(out).toMatch(/\ndatabase: pgactive node1:r,node2:r,node3:r; conflicts resolved: node1 \d+, node2 \d+, node3 \d+\n/);
         expect(out).toContain("\ndatabase: writer node1\n");
         expect(out).toMatch(/\nhealthy\n?$/);
@@ -371,7 +365,7 @@ done`, 180_000);
         for (const h of staying) expect(groupOf(h.address), h.name).toEqual(["node1 r", "node2 r", "node3 r", "node4 k"]);
         expect(await converged(staying, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgactive%'")).toEqual(["2", "2", "2"]);
         // The detached node4 is no longer part of the group, and no slot is left for anyone gone.
-        const status = statusOf(pgactiveStack("pgactive-status-3", {}, ["node1", "node2", "node3"]));
+        const status = await statusReport([pgactiveStack("pgactive-status-3", {}, ["node1", "node2", "node3"])]);
         expect(status).toMatch(/\ndatabase: pgactive node1:r,node2:r,node3:r; /);
         expect(status).toMatch(/\nhealthy\n?$/);
         sql(staying[0].address, "INSERT INTO auth_group (name) VALUES ('e2e-shrunk-node1')");

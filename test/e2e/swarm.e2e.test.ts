@@ -5,13 +5,12 @@
  * then of the first node, the shrink back to three, destroy. No sandbox image runs SeaweedFS yet
  * (see README), so these hosts run the swarm on the GlusterFS backend. Order matters.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { engine, EngineRun, ROOT, freshHosts, healedOnBrick, onHost, onHostAsync, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, stepSpan } from "./hosts";
+import { engine, EngineRun, freshHosts, healedOnBrick, onHost, onHostAsync, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -293,14 +292,7 @@ describe("swarm on three bare hosts", () => {
     });
 
     it("reports the cluster healthy with npm run status: Patroni's members in their containers, the volume and the fresh backup", async () => {
-        let out = "";
-        // Bounded: right after the restore a replica may still be catching up.
-        for (let i = 0; i < 20; i++) {
-            const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "tools", "status.ts"), baseStack], { encoding: "utf8", timeout: 90_000 });
-            out = `${r.stdout}${r.stderr}`;
-            if (r.status === 0) break;
-            await new Promise((done) => setTimeout(done, 3000));
-        }
+        const out = await statusReport([baseStack], 20);
         expect(out).toMatch(/\nhealthy\n?$/);
         expect(out).toMatch(/database: (.*, )?node\d Leader \(running\)/);
         expect(out).toMatch(/backup: newest 2\d{7}T\d{6}Z, 0\.\d h old/);
