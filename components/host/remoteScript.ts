@@ -54,6 +54,22 @@ export function rootShell(login: Pick<HostLogin, "sudo">): string {
     return login.sudo ? 'sudo -n env SSH_CONNECTION="$SSH_CONNECTION" bash -s' : "bash -s";
 }
 
+/**
+ * No host step runs longer than this. Every wait inside a script has its own, shorter limit; this one
+ * bounds what has none of its own (a package download, an image build) so a hung step fails the run.
+ */
+export const STEP_TIME_LIMIT_S = 3600;
+
+/**
+ * The command a step runs: its script from stdin as root, stopped (with its children) after
+ * `limit` seconds, with a message naming the step. 124 is timeout's status for a step it stopped.
+ */
+export function stepShell(login: Pick<HostLogin, "sudo">, step: string, limit = STEP_TIME_LIMIT_S): string {
+    const said = shellQuote(`step ${step} did not finish within ${limit}s and was stopped`);
+    const run = rootShell(login).replace(/bash -s$/, `timeout -k 30 ${limit} bash -s`);
+    return `${run} || { rc=$?; [ "$rc" -ne 124 ] || echo ${said} >&2; exit "$rc"; }`;
+}
+
 /** Every script reaches the host behind the shared helpers of scripts/host/lib.sh. */
 export function withLib(script: string): string {
     return `${hostScript("lib")}\n${script}`;
@@ -91,7 +107,7 @@ export interface ScriptArgs {
 export function runScript(name: string, args: ScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     const text = withLib(hostScript(args.script));
     const stdin = pulumi.all(args.env).apply((env) => renderStdin(text, env));
-    const shell = rootShell(args.login);
+    const shell = stepShell(args.login, name);
     return new command.remote.Command(
         name,
         {

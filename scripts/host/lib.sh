@@ -72,6 +72,19 @@ retire_owned() {
     fi
 }
 
+# wait_for WHAT TRIES PAUSE COMMAND...: run COMMAND every PAUSE seconds until it succeeds, TRIES
+# times at the most; else fail, naming WHAT it waited for.
+wait_for() {
+    local what=$1 tries=$2 pause=$3 _
+    shift 3
+    for _ in $(seq 1 "$tries"); do
+        "$@" && return 0
+        sleep "$pause"
+    done
+    echo "gave up waiting for $what (${tries} tries, ${pause}s apart)" >&2
+    return 1
+}
+
 # retry_on REGEX COMMAND...: run COMMAND, its output and errors captured, again every 2 s (30
 # tries at the most) while it fails saying something REGEX matches: a condition that passes.
 # Prints the output; the last failure's on stderr.

@@ -31,10 +31,7 @@ elif [ "$changed" = "1" ]; then
         pg_ctlcluster "$PG_VERSION" main restart >&2
     fi
 fi
-for _ in $(seq 1 60); do
-    runuser -u postgres -- pg_isready -q -p "$PG_PORT" && break
-    sleep 1
-done
+wait_for "PostgreSQL to accept connections on port $PG_PORT" 60 1 runuser -u postgres -- pg_isready -q -p "$PG_PORT"
 
 # Passwords reach psql on stdin, never in its arguments.
 runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q -p "$PG_PORT" -d postgres <<SQL

@@ -4,8 +4,6 @@ set -euo pipefail
 : "${STACK:?}"
 [ "$(docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = "true" ] || exit 0
 docker stack rm "$STACK" >&2 || true
-for _ in $(seq 1 60); do
-    [ -z "$(docker stack ps -q "$STACK" 2>/dev/null)" ] && break
-    sleep 2
-done
+stack_gone() { [ -z "$(docker stack ps -q "$STACK" 2>/dev/null)" ]; }
+wait_for "the tasks of stack $STACK to go" 60 2 stack_gone
 rm -f "/etc/paperless-ha/stacks/$STACK.yml"

@@ -17,11 +17,9 @@ psql_leader() {
     docker run --rm -i --network host -e PGPASSFILE=/tls/pgpass -v "$TLS_DIR/ca.crt:/tls/ca.crt:ro" -v "$passfile:/tls/pgpass:ro" \
         --entrypoint psql "$IMAGE" "$conn" "$@"
 }
-for _ in $(seq 1 90); do
-    # </dev/null: this script itself arrives on stdin.
-    [ "$(psql_leader -qtAc 'SELECT NOT pg_is_in_recovery()' </dev/null 2>/dev/null)" = "t" ] && break
-    sleep 2
-done
+# </dev/null: this script itself arrives on stdin.
+leader_writable() { [ "$(psql_leader -qtAc 'SELECT NOT pg_is_in_recovery()' </dev/null 2>/dev/null)" = "t" ]; }
+wait_for "a writable Patroni leader through the router on port $ROUTER_PORT" 90 2 leader_writable
 role() { # role NAME PASSWORD EXTRA
     cat <<SQL
 SELECT format('CREATE ROLE %I', '$1') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1')\gexec

@@ -3,10 +3,8 @@
 # gone by now, but its containers on this node may still be stopping: nothing moves until they have.
 # Reads: STACK, KEEP (paths, one per line), SCRATCH (paths), RETAIN.
 set -euo pipefail
-for _ in $(seq 1 60); do
-    [ -z "$(docker ps -q --filter "label=com.docker.stack.namespace=${STACK:?}" 2>/dev/null)" ] && break
-    sleep 2
-done
+containers_gone() { [ -z "$(docker ps -q --filter "label=com.docker.stack.namespace=${STACK:?}" 2>/dev/null)" ]; }
+wait_for "this node's containers of stack $STACK to stop" 60 2 containers_gone
 while read -r path; do
     if [ -n "$path" ]; then retire_owned "$path" "${RETAIN:-1}"; fi
 done <<< "${KEEP:-}"

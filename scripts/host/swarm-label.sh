@@ -13,10 +13,8 @@ if [ "$(docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != "true" ]; 
 fi
 
 if [ -n "$NODE_ID" ]; then
-    for _ in $(seq 1 60); do
-        [ "$(docker node inspect -f '{{.Status.State}}' "$NODE_ID" 2>/dev/null)" = "ready" ] && break
-        sleep 2
-    done
+    node_ready() { [ "$(docker node inspect -f '{{.Status.State}}' "$NODE_ID" 2>/dev/null)" = "ready" ]; }
+    wait_for "swarm node $NODE_NAME ($NODE_ID) to be ready" 60 2 node_ready
     swarm_cli node update --label-add "$NODE_LABEL=$NODE_NAME" "$NODE_ID" >/dev/null
     echo "labelled $NODE_NAME ($NODE_ID) as $(docker node inspect -f '{{.Spec.Role}}' "$NODE_ID")" >&2
 fi

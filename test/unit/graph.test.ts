@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret } from "@pulumi/pulumi";
 import { baseConfig, plain, plainStrings, ProgramFailure, ProgramRun, Recorded, runProgram, scriptVar, SSH_KEY, testHostKey } from "./harness";
+import { stepShell } from "../../components/host";
 
 const COMMAND = "command:remote:Command";
 
@@ -67,8 +68,8 @@ describe("resource graph", () => {
         const run = await runProgram(baseConfig(3));
         for (const r of run.resources.filter((x) => x.type === COMMAND && !x.name.endsWith("-host-key-check"))) {
             const inputs = plain(r.inputs) as Record<string, unknown>;
-            expect(inputs.create, r.name).toBe("bash -s");
-            expect(inputs.update, r.name).toBe("bash -s");
+            expect(inputs.create, r.name).toBe(stepShell({ sudo: false }, r.name));
+            expect(inputs.update, r.name).toBe(inputs.create);
             expect(inputs.environment, r.name).toBeUndefined();
             expect(String(inputs.stdin)).toMatch(/^export [A-Z_]+=/);
         }
@@ -78,7 +79,7 @@ describe("resource graph", () => {
         const cfg = { ...baseConfig(3), ssh: { user: "deploy" } };
         const run = await runProgram(cfg);
         expect((plain(run.byName("node1-host-key-check").inputs) as Record<string, unknown>).create).toBe("sudo -n true");
-        expect((plain(run.byName("db-group").inputs) as Record<string, unknown>).create).toBe('sudo -n env SSH_CONNECTION="$SSH_CONNECTION" bash -s');
+        expect((plain(run.byName("db-group").inputs) as Record<string, unknown>).create).toMatch(/^sudo -n env SSH_CONNECTION="\$SSH_CONNECTION" timeout -k 30 3600 bash -s \|\| /);
         expect(String((plain(run.byName("gluster-node2-mount").inputs) as Record<string, unknown>).delete)).toMatch(/^sudo -n env /);
     });
 });
@@ -335,7 +336,7 @@ describe("growth 3 -> 4", () => {
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed.sort()).toEqual(membership);
         // Commands carry `update`, so a changed input re-runs the script in place instead of replacing.
-        for (const k of changed.filter((x) => !x.endsWith("-host-key-check"))) expect((plain(now.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
+        for (const k of changed.filter((x) => !x.endsWith("-host-key-check"))) expect((plain(now.get(k)!.inputs) as Record<string, unknown>).update).toBe(stepShell({ sudo: false }, k.split("::")[1]));
 
         const volume = String((plain(now.get(`${COMMAND}::gluster-volume`)!.inputs) as Record<string, unknown>).stdin);
         expect(volume).toContain("10.0.0.14:/srv/gluster/paperless/brick");

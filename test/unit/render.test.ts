@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
 import { allowedHosts, needsHaproxy, PGACTIVE_WRITER_RISE, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
-import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, rootShell, shellQuote } from "../../components/host";
+import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, rootShell, shellQuote, stepShell } from "../../components/host";
 import { nodeSans } from "../../components/pki";
 import { backupServers, glusterPlan } from "../../components/storage";
 import { configOf } from "./harness";
@@ -42,6 +42,19 @@ describe("host script transport", () => {
         const env = { PATH: process.env.PATH, SSH_CONNECTION: "198.51.100.7 50022 10.0.0.11 22" };
         expect(execFileSync("bash", ["-c", asSudo], { input: 'echo "$SSH_CONNECTION"', env }).toString()).toBe("198.51.100.7 50022 10.0.0.11 22\n");
         expect(rootShell({ sudo: false })).toBe("bash -s");
+    });
+
+    it("stops a step that outlasts its limit, with its children, and names it; other failures keep their status", () => {
+        const run = (script: string, limit: number) => spawnSync("sh", ["-c", stepShell({ sudo: false }, "node2-base", limit)], { input: script, encoding: "utf8" });
+        const started = Date.now();
+        const hung = run("sleep 30 & wait", 1);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(hung.status).toBe(124);
+        expect(hung.stderr).toBe("step node2-base did not finish within 1s and was stopped\n");
+        const failed = run("echo partial >&2; exit 3", 5);
+        expect([failed.status, failed.stderr]).toEqual([3, "partial\n"]);
+        expect(run("echo done", 5).stdout).toBe("done\n");
+        expect(stepShell({ sudo: true }, "x")).toMatch(/^sudo -n env SSH_CONNECTION="\$SSH_CONNECTION" timeout -k 30 3600 bash -s \|\| /);
     });
 });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { plain, plainStrings, ProgramRun, Recorded, runProgram, scriptVar, swarmConfig } from "./harness";
+import { stepShell } from "../../components/host";
 
 const COMMAND = "command:remote:Command";
 const SECRET = "docker:index/secret:Secret";
@@ -233,7 +234,7 @@ describe("swarm growth 3 -> 4", () => {
             ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`]),
             "paperless-app-deploy", "paperless-db-deploy", "paperless-storage-deploy", "db-handover",
         ].map((n) => `${COMMAND}::${n}`).concat(`${CONFIG}::paperless-db-config-router`).sort());
-        for (const k of changed.filter((x) => x.startsWith(COMMAND) && !x.endsWith("-host-key-check"))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe("bash -s");
+        for (const k of changed.filter((x) => x.startsWith(COMMAND) && !x.endsWith("-host-key-check"))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe(stepShell({ sudo: false }, k.split("::")[1]));
 
         // In the stacks, the services already running keep their exact spec and files: only node4's are
         // new, and the router (a rolling global service) gets the config that lists node4.
