@@ -58,6 +58,10 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         lines.push(`storage: volume ${c.storage.gluster.volume}: ${first.bricks_online}/${first.bricks_total} bricks online, ${first.heal_pending} entries to heal, ${first.split_brain} in split-brain`);
         if (first.bricks_online !== first.bricks_total) problems.push(`storage: ${first.bricks_online} of ${first.bricks_total} bricks online`);
         if (Number(first.heal_pending) > 0) problems.push(`storage: ${first.heal_pending} entries waiting to heal`);
+    } else if (c.storage.backend === "glusterfs") {
+        // No node read the volume: an unanswered question, never a healthy volume.
+        const why = c.nodes.flatMap((n) => { const f = facts[n.name]; return f instanceof Error || !f?.volume_error ? [] : [`${n.name}: ${f.volume_error}`]; });
+        problems.push(`storage: no node could read volume ${c.storage.gluster.volume}${why.length ? ` (${why.join("; ")})` : ""}`);
     }
     if (members) {
         lines.push(`database: ${members.map((m) => `${m.Member} ${m.Role} (${m.State}${m["Lag in MB"] ? `, lag ${m["Lag in MB"]} MB` : ""})`).join(", ")}`);

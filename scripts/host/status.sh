@@ -9,11 +9,12 @@ say() { printf '%s=%s\n' "$1" "$2"; }
 say load "$(cut -d' ' -f1 /proc/loadavg)"
 say disk_used "$(df -P / | awk 'NR == 2 { print $5 }')"
 if findmnt -n "$MOUNT_POINT" >/dev/null 2>&1; then say mount ok; else say mount missing; fi
-if command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&1; then
+if command -v gluster >/dev/null && ! info=$(gluster volume info "$VOLUME" 2>&1); then
+    say volume_error "$(printf '%s' "$info" | tr '\n' ' ' | cut -c1-200)"
+elif command -v gluster >/dev/null; then
     # The heal summary lists every brick's connection without taking glusterd's cluster lock; a
     # volume of one brick has no heal, and no peer to contend for the lock with.
     heal=$(gluster volume heal "$VOLUME" info summary 2>/dev/null)
-    info=$(gluster volume info "$VOLUME" 2>/dev/null)
     if grep -q '^Type: .*Replicate' <<< "$info"; then
         say bricks_online "$(printf '%s\n' "$heal" | grep -c '^Status: Connected')"
     else

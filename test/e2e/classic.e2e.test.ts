@@ -11,7 +11,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { crashedUp, engine, EngineRun, freshHosts, healedOnBrick, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan } from "./hosts";
+import { containerNames, containerProcesses, crashedUp, engine, EngineRun, freshHosts, healedOnBrick, noneActive, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -155,10 +155,10 @@ describe("classic with Patroni, from bare hosts", () => {
     });
 
     it("shares one Redis; the consumer and the schedule run on the singleton only; secrets are files, never environment", () => {
-        const redis = hosts.map((h) => onHost(h.address, "docker ps --format '{{.Names}}' | grep -c paperless-ha-redis || true"));
-        expect(redis.map(Number).reduce((a, b) => a + b, 0)).toBe(1);
+        const redis = hosts.map((h) => containerNames(h.address, false).filter((n) => n.includes("paperless-ha-redis")).length);
+        expect(redis.reduce((a, b) => a + b, 0)).toBe(1);
         // Processes as the host sees them in each app container, and Paperless's own schedule.
-        const consumers = hosts.map((h) => Number(onHost(h.address, "docker top paperless-ha-app -eo pid,args | grep -c '[m]anage.py document_consumer' || true")));
+        const consumers = hosts.map((h) => containerProcesses(h.address, "paperless-ha-app").filter((p) => p.includes("manage.py document_consumer")).length);
         expect(consumers).toEqual([1, 0, 0]);
         const schedule = "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'paperless.settings'); " +
             "from django.conf import settings; print(len(settings.CELERY_BEAT_SCHEDULE))";
@@ -544,8 +544,8 @@ describe("classic with Patroni, from bare hosts", () => {
         // Every document stored before is served by every remaining node.
         for (const h of remaining) await expectServed(h.address, [uploaded]);
         // node2 is torn down and its copies are set aside, not deleted.
-        expect(onHost(node2, "systemctl is-active patroni etcd haproxy || true").split("\n").every((s) => s !== "active")).toBe(true);
-        expect(onHost(node2, "docker ps -a --format '{{.Names}}' | grep -c paperless-ha || true")).toBe("0");
+        expect(noneActive(node2, ["patroni", "etcd", "haproxy"])).toBe(true);
+        expect(containerNames(node2).filter((n) => n.includes("paperless-ha"))).toEqual([]);
         expect(onHost(node2, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
         expect(onHost(node2, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
     });
@@ -678,13 +678,13 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(down.summary.failed).toEqual([]);
         expect(down.code).toBe(0);
         for (const h of hosts) {
-            expect(onHost(h.address, "docker ps -a --format '{{.Names}}' | grep -c paperless-ha || true")).toBe("0");
-            expect(onHost(h.address, "systemctl is-active patroni etcd haproxy || true").split("\n").every((s) => s !== "active")).toBe(true);
+            expect(containerNames(h.address).filter((n) => n.includes("paperless-ha"))).toEqual([]);
+            expect(noneActive(h.address, ["patroni", "etcd", "haproxy"])).toBe(true);
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
             expect(onHost(h.address, "grep -c 'paperless' /etc/fstab || true")).toBe("0");
             expect(onHost(h.address, "grep -c 'paperless-ha' /etc/hosts || true")).toBe("0");
             expect(onHost(h.address, "nft list table inet paperless_ha >/dev/null 2>&1 && echo present || echo gone")).toBe("gone");
-            expect(onHost(h.address, "systemctl is-active prometheus-node-exporter paperless-ha-metrics.timer || true").split("\n").every((s) => s !== "active")).toBe(true);
+            expect(noneActive(h.address, ["prometheus-node-exporter", "paperless-ha-metrics.timer"])).toBe(true);
             expect(onHost(h.address, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
             expect(onHost(h.address, "ls -d /var/lib/postgresql/15/paperless-ha.retained-*/PG_VERSION | wc -l")).toBe("1");
         }

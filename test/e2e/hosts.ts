@@ -81,6 +81,31 @@ export function onHost(address: string, command: string, input?: string): string
 const sshArgs = (address: string, command: string) => ["-i", KEY, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
     "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", `root@${address}`, command];
 
+/**
+ * The names of a host's containers (`all`: stopped ones too). Throws when its Docker engine does not
+ * answer: an engine that is down is no proof that a container is gone.
+ */
+export function containerNames(address: string, all = true): string[] {
+    return onHost(address, `docker ps ${all ? "-a " : ""}--format '{{.Names}}'`).split("\n").filter(Boolean);
+}
+
+/** The processes of a container as the host sees them (`docker top`); throws when it does not run. */
+export const containerProcesses = (address: string, container: string): string[] =>
+    onHost(address, `docker top ${container} -eo pid,args`).split("\n").slice(1);
+
+/**
+ * Whether each of `units` is active on a host, as systemd says (`active`, `inactive`, `failed`…):
+ * one answer per unit, or a throw, so a host whose systemd did not answer never counts as "none active".
+ */
+export function unitStates(address: string, units: string[]): Record<string, string> {
+    const states = onHost(address, `systemctl is-active ${units.join(" ")}; true`).split("\n");
+    if (states.length !== units.length) throw new Error(`systemctl is-active ${units.join(" ")} on ${address} answered ${JSON.stringify(states)}`);
+    return Object.fromEntries(units.map((u, i) => [u, states[i]]));
+}
+
+/** None of `units` is active on the host (every one answered). */
+export const noneActive = (address: string, units: string[]) => Object.values(unitStates(address, units)).every((s) => s !== "active");
+
 /** onHost without blocking the test worker, for commands that run while the test does other things. */
 export const onHostAsync = (address: string, command: string, input: string, timeoutMs: number) =>
     runAsync("ssh", sshArgs(address, command), timeoutMs, input);

@@ -7,10 +7,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shellQuote } from "../../components/host/quote";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { engine, EngineRun, freshHosts, healedOnBrick, onHost, onHostAsync, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan } from "./hosts";
+import { engine, EngineRun, freshHosts, healedOnBrick, noneActive, onHost, onHostAsync, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -351,14 +352,22 @@ describe("swarm on three bare hosts", () => {
         const list = await healthyPatroni(hosts[0], 3);
         const leader = hosts.find((h) => h.name === list.find((m) => m.Role === "Leader")!.Member)!;
         const survivor = hosts.find((h) => h !== leader)!;
-        // Asked through `docker exec`, not the network: the cut-off host must be asked too.
-        const writable = (h: SandboxHost) => {
-            try {
-                return execFileSync("docker", ["exec", h.container, "sh", "-c", `docker exec $(docker ps -qf name=paperless-db_patroni-${h.name}) ` +
-                    "runuser -u postgres -- psql -qtAX -c 'SELECT NOT pg_is_in_recovery()'"], { encoding: "utf8", timeout: 10_000 }).trim() === "t";
-            } catch {
-                return false; // stopped or restarting: not a primary
+        // Asked through `docker exec`, not the network: the cut-off host must be asked too. PostgreSQL
+        // not taking connections (pg_isready) is an answer: no client writes there. A node that does not
+        // answer at all (three tries) is not taken for a replica: it counts as a possible primary.
+        const probe = "runuser -u postgres -- psql -qtAX -c 'SELECT NOT pg_is_in_recovery()' 2>/dev/null || { runuser -u postgres -- pg_isready -q; echo down$?; }";
+        const role = async (h: SandboxHost): Promise<"primary" | "replica" | "down" | "no answer"> => {
+            for (let i = 0; i < 3; i++) {
+                try {
+                    const out = execFileSync("docker", ["exec", h.container, "sh", "-c", `docker exec $(docker ps -qf name=paperless-db_patroni-${h.name}) sh -c ${shellQuote(probe)}`],
+                        { encoding: "utf8", timeout: 10_000 }).trim();
+                    if (out === "t") return "primary";
+                    if (out === "f") return "replica";
+                    if (out === "down1" || out === "down2") return "down";
+                } catch { /* the container restarting, docker not answering: ask again */ }
+                await sleep(300);
             }
+            return "no answer";
         };
         const net = execFileSync("docker", ["inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", leader.container], { encoding: "utf8" }).trim();
         const cutAt = Date.now();
@@ -368,10 +377,12 @@ describe("swarm on three bare hosts", () => {
         let demotedAt = 0;
         try {
             for (let i = 0; i < 60 && !(promoted && demotedAt); i++) { // bounded: 60 samples, about a second apart
-                const primaries = hosts.filter(writable);
-                samples.push(primaries.map((h) => h.name));
-                promoted ??= primaries.find((h) => h !== leader);
-                if (!demotedAt && !primaries.includes(leader)) demotedAt = Date.now();
+                const roles = await Promise.all(hosts.map(role));
+                // A node that did not answer is listed as a possible primary ("node1?").
+                samples.push(hosts.flatMap((h, k) => (roles[k] === "primary" ? [h.name] : roles[k] === "no answer" ? [`${h.name}?`] : [])));
+                promoted ??= hosts.find((h, k) => h !== leader && roles[k] === "primary");
+                const was = roles[hosts.indexOf(leader)];
+                if (!demotedAt && (was === "replica" || was === "down")) demotedAt = Date.now();
                 await sleep(1000);
             }
         } finally {
@@ -605,7 +616,7 @@ describe("swarm on three bare hosts", () => {
         expect(down.summary.failed).toEqual([]);
         for (const h of hosts) {
             expect(onHost(h.address, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
-            expect(onHost(h.address, "systemctl is-active prometheus-node-exporter paperless-ha-metrics.timer paperless-ha-backup.timer || true").split("\n").every((s) => s !== "active")).toBe(true);
+            expect(noneActive(h.address, ["prometheus-node-exporter", "paperless-ha-metrics.timer", "paperless-ha-backup.timer"])).toBe(true);
             expect(onHost(h.address, "docker ps -aq | wc -l")).toBe("0");
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
             expect(onHost(h.address, "ls -d /srv/paperless-ha/postgres.retained-*/data/PG_VERSION | wc -l")).toBe("1");

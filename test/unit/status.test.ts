@@ -47,6 +47,18 @@ describe("status", () => {
         ]);
     });
 
+    it("calls a volume no node could read a problem, with what gluster said, rather than leaving the storage line out", () => {
+        const unread = (f: Record<string, NodeFacts | Error>) => {
+            for (const n of ["node1", "node2", "node3"]) {
+                const { bricks_online: _o, bricks_total: _t, heal_pending: _h, split_brain: _s, ...rest } = f[n] as NodeFacts;
+                f[n] = n === "node3" ? new Error("ssh: timed out") : { ...rest, ...(n === "node1" ? { volume_error: "Connection failed. Please check if gluster daemon is operational." } : {}) };
+            }
+        };
+        const { lines, problems } = assess(c, facts(unread));
+        expect(lines.filter((l) => l.startsWith("storage:"))).toEqual([]);
+        expect(problems).toContain("storage: no node could read volume paperless (node1: Connection failed. Please check if gluster daemon is operational.)");
+    });
+
     it("holds lag to the alert's threshold, and checks the backup on swarm too", () => {
         const lagging = (mb: number) => JSON.stringify([{ Member: "node1", Role: "Leader", State: "running" }, { Member: "node2", Role: "Replica", State: "streaming", "Lag in MB": mb }, { Member: "node3", Role: "Replica", State: "streaming", "Lag in MB": 0 }]);
         const strict = configOf({ ...baseConfig(3), database: { engine: "patroni" }, monitoring: { maxReplicationLagBytes: 8 * 2 ** 20 } });
