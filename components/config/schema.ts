@@ -119,14 +119,14 @@ const patroniSchema = z
         /**
          * Leader lease in seconds: a dead leader is replaced about this long after its last renewal;
          * `loopWait + 2 × retryTimeout ≤ ttl` is enforced. Patroni releases newer than Debian 12's
-         * 3.0.2 raise a ttl below 20 to 20. Default 20 (classic) or 10 (swarm, for a failover
-         * within about 10 s).
+         * 3.0.2 raise a ttl below 20 to 20. A change reaches a running cluster through etcd
+         * (`patronictl edit-config`), as do the two below and `synchronous`.
          */
-        ttl: z.number().int().min(5).optional(),
-        /** Seconds between HA loop runs. Default 5 (classic) or 2 (swarm). */
-        loopWait: z.number().int().min(1).optional(),
-        /** Seconds DCS and PostgreSQL operations are retried. Default 5 (classic) or 4 (swarm). */
-        retryTimeout: z.number().int().min(1).optional(),
+        ttl: z.number().int().min(5).default(10),
+        /** Seconds between HA loop runs. */
+        loopWait: z.number().int().min(1).default(2),
+        /** Seconds DCS and PostgreSQL operations are retried. */
+        retryTimeout: z.number().int().min(1).default(4),
         /** Synchronous replication (RPO 0); strict once there are three data nodes. Default true. */
         synchronous: z.boolean().default(true),
         /** Patroni REST API port (TLS). Default 8008. */

@@ -31,9 +31,8 @@ export interface NodeSpec {
 type ParsedDatabase = ParsedConfig["database"];
 
 /** Database settings with the topology's defaults filled in. */
-export interface DatabaseConfig extends Omit<ParsedDatabase, "engine" | "patroni"> {
+export interface DatabaseConfig extends Omit<ParsedDatabase, "engine"> {
     engine: "pgactive" | "patroni";
-    patroni: Required<ParsedDatabase["patroni"]>;
 }
 
 /** Storage settings with the topology's default backend filled in. */
@@ -128,7 +127,7 @@ export function validateConfig(raw: unknown): ClusterConfig {
     crossChecks(c, ok, at);
     if (problems.length > 0) throw new ConfigError(problems);
     const storage = { ...c.storage, backend: backendOf(c) };
-    return resolve({ ...c, database: { ...c.database, engine: engineOf(c), patroni: patroniTiming(c) }, storage }, c.nodes.map((n, i) => n.id ?? i + 1));
+    return resolve({ ...c, database: { ...c.database, engine: engineOf(c) }, storage }, c.nodes.map((n, i) => n.id ?? i + 1));
 }
 
 /**
@@ -157,13 +156,6 @@ function parseAround(input: Record<string, unknown>, issues: z.core.$ZodIssue[])
 const engineOf = (c: Pick<ParsedConfig, "topology" | "database">) => c.database.engine ?? (c.topology === "swarm" ? "patroni" : "pgactive");
 const backendOf = (c: Pick<ParsedConfig, "topology" | "storage">) => c.storage.backend ?? (c.topology === "swarm" ? "seaweedfs" : "glusterfs");
 
-/** Patroni's timing with the topology's defaults filled in. */
-function patroniTiming(c: Pick<ParsedConfig, "topology" | "database">): Required<ParsedDatabase["patroni"]> {
-    const timing = c.topology === "swarm" ? { ttl: 10, loopWait: 2, retryTimeout: 4 } : { ttl: 20, loopWait: 5, retryTimeout: 5 };
-    const p = c.database.patroni;
-    return { ...p, ttl: p.ttl ?? timing.ttl, loopWait: p.loopWait ?? timing.loopWait, retryTimeout: p.retryTimeout ?? timing.retryTimeout };
-}
-
 /** Rules between sections; each runs only when the sections it reads parsed. */
 function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: Report) {
     const engine = engineOf(c);
@@ -185,7 +177,7 @@ function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: R
         at(["firewall", "managementCidrs"], "required while the firewall is enabled: the addresses or networks (such as 192.0.2.10/32) that may reach SSH, the Docker API and Prometheus; nothing defaults to anywhere");
     }
     if (ok("topology", "database.engine", "database.patroni")) {
-        const patroni = patroniTiming(c);
+        const patroni = c.database.patroni;
         if (engine === "patroni" && patroni.loopWait + 2 * patroni.retryTimeout > patroni.ttl) {
             at(["database", "patroni", "ttl"], `loopWait + 2 * retryTimeout (${patroni.loopWait + 2 * patroni.retryTimeout}) must not exceed ttl (${patroni.ttl}), or a healthy leader can lose its lease`);
         }

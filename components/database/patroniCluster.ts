@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runScript } from "../host";
 import { PatroniArgs } from "./databaseArgs";
 import { etcdAuth } from "./etcdAuth";
-import { classicLayout, ETCD_ROOT_DIR, ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
+import { classicLayout, ETCD_ROOT_DIR, ETCD_TLS_DIR, etcdUrl, patroniConfig, PATRONI_DATA_DIR, primaryConninfo, renderDcsSettings, renderEtcdEnv, renderPatroniYml, restAddress } from "./patroniConf";
 import { PG_TLS_DIR } from "./postgresConf";
 
 /**
@@ -83,6 +83,12 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 APP_PASSWORD: args.appPassword,
             },
         }, { parent: this, dependsOn: [access] });
+
+        runScript(`${name}-dcs`, {
+            login: hosts[c.first.name].login,
+            script: "patroni-dcs",
+            env: { DCS_SETTINGS: renderDcsSettings(c) },
+        }, { parent: this, dependsOn: [ready] });
 
         this.members = Object.fromEntries(c.dataNodes.map((n) => [n.name, ready]));
         this.endpoints = Object.fromEntries(c.dataNodes.map((n) => [n.name, `${n.clusterAddress}:${db.port}`]));

@@ -106,6 +106,28 @@ export function classicLayout(c: ClusterConfig, passwords: PatroniSecrets): Patr
     };
 }
 
+/**
+ * Patroni's cluster-wide settings that the stack config decides: the lease timing and synchronous
+ * replication. Patroni takes them from its own file only when it bootstraps the cluster; after that
+ * they live in etcd, where the dcs step writes them when they change. Pure.
+ */
+export function dcsSettings(c: ClusterConfig): Record<string, number | boolean> {
+    const p = c.database.patroni;
+    return {
+        ttl: p.ttl,
+        loop_wait: p.loopWait,
+        retry_timeout: p.retryTimeout,
+        maximum_lag_on_failover: 1048576,
+        synchronous_mode: p.synchronous,
+        // Strict mode stops writes without a synchronous standby: only safe with two standbys.
+        synchronous_mode_strict: p.synchronous && c.dataNodes.length >= 3,
+    };
+}
+
+/** dcsSettings as `patronictl edit-config --set` takes them: `key=value`, one per line. Pure. */
+export const renderDcsSettings = (c: ClusterConfig): string =>
+    Object.entries(dcsSettings(c)).map(([k, v]) => `${k}=${v}`).join("\n");
+
 /** Patroni's config for one node, as data. Pure. */
 export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniLayout): Record<string, unknown> {
     const p = c.database.patroni;
@@ -152,13 +174,7 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniL
         },
         bootstrap: {
             dcs: {
-                ttl: p.ttl,
-                loop_wait: p.loopWait,
-                retry_timeout: p.retryTimeout,
-                maximum_lag_on_failover: 1048576,
-                synchronous_mode: p.synchronous,
-                // Strict mode stops writes without a synchronous standby: only safe with two standbys.
-                synchronous_mode_strict: p.synchronous && c.dataNodes.length >= 3,
+                ...dcsSettings(c),
                 postgresql: {
                     use_pg_rewind: true,
                     use_slots: true,

@@ -10,7 +10,7 @@ import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { EtcdAccess } from "./databaseArgs";
 import { etcdAuth } from "./etcdAuth";
-import { etcdConfigFile, ETCD_ROOT_DIR, etcdUrl, patroniConfig, renderPatroniYml } from "./patroniConf";
+import { etcdConfigFile, ETCD_ROOT_DIR, etcdUrl, patroniConfig, renderDcsSettings, renderPatroniYml } from "./patroniConf";
 import { DB_STACK, etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniService, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
 /** etcd's data inside its container, under the bind mount of SWARM_DIRS.etcd. */
@@ -148,6 +148,12 @@ export class PatroniSwarm extends pulumi.ComponentResource {
                 METRICS_PASSWORD: args.metricsPassword,
             },
         }, { parent: this, dependsOn: [access] });
+
+        runScript(`${name}-dcs`, {
+            login: hosts[swarm.manager.name].login,
+            script: "patroni-dcs",
+            env: { DCS_SETTINGS: renderDcsSettings(c), CONTAINER: `^${patroniService(swarm.manager.name)}\\.` },
+        }, { parent: this, dependsOn: [this.ready] });
 
         this.endpoints = Object.fromEntries(c.nodes.map((n) => [n.name, `127.0.0.1:${c.swarm.pgbouncerPort} (PgBouncer on ${n.name})`]));
         this.registerOutputs({ endpoints: this.endpoints });

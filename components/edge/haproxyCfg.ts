@@ -22,8 +22,8 @@ export const PGACTIVE_WRITER_RISE = 15;
  * and only the one whose Patroni REST API answers `/primary` with 200 takes connections. The app's
  * settings then never change when nodes come and go.
  */
-function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fall 2 rise 2"): string[] {
-    if (c.database.engine === "pgactive") return pgactiveRouter(c, timing);
+function databaseRouter(c: ClusterConfig, caFile: string): string[] {
+    if (c.database.engine === "pgactive") return pgactiveRouter(c);
     const p = c.database.patroni;
     return [
         "listen postgres",
@@ -34,7 +34,8 @@ function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fal
         "    timeout server 30m",
         "    option httpchk GET /primary",
         "    http-check expect status 200",
-        `    default-server ${timing} on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
+        // A new leader takes connections on its first good check: the route adds at most a second to a failover.
+        `    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions check-ssl verify required ca-file ${caFile} port ${p.restApiPort}`,
         ...c.dataNodes.map((n) => `    server ${n.name} ${hostPort(n.clusterAddress, c.database.port)} check`),
         "",
     ];
@@ -48,7 +49,7 @@ function databaseRouter(c: ClusterConfig, caFile: string, timing = "inter 2s fal
  * on who is up. A writer that comes back takes the writes again only after PGACTIVE_WRITER_RISE
  * checks, and then closes the sessions on the standby, so the two are not written at once.
  */
-function pgactiveRouter(c: ClusterConfig, timing: string): string[] {
+function pgactiveRouter(c: ClusterConfig): string[] {
     const [writer, ...standbys] = c.dataNodes;
     const server = (n: typeof writer) => `    server ${n.name} ${hostPort(n.clusterAddress, c.database.port)} check`;
     return [
@@ -58,7 +59,7 @@ function pgactiveRouter(c: ClusterConfig, timing: string): string[] {
         "    option tcplog",
         "    timeout client 30m",
         "    timeout server 30m",
-        `    default-server ${timing} on-marked-down shutdown-sessions`,
+        "    default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions",
         `${server(writer)} rise ${PGACTIVE_WRITER_RISE} on-marked-up shutdown-backup-sessions`,
         ...standbys.map((n) => `${server(n)} backup`),
         "",
@@ -109,7 +110,9 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
         "    log global",
         "    option httplog",
         "    option forwardfor",
-        "    timeout connect 5s",
+        // A LAN answers a connect within milliseconds: a dead server costs half a second, then
+        // the connection is tried again (on another server where there is one).
+        "    timeout connect 500ms",
         "    timeout client 60s",
         // Uploads and OCR-heavy requests take a while.
         "    timeout server 300s",
@@ -132,7 +135,8 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
             "    http-check expect rstatus ^([23][0-9][0-9]|401|403)$",
             // Each node's drain agent takes its instance out of every balancer before a rolling
             // update stops it; an agent that does not answer changes nothing.
-            `    default-server inter 2s fall 3 rise 2 agent-check agent-port ${e.agentPort} agent-inter ${DRAIN_AGENT_INTERVAL_S}s`,
+            // After a failed check the next ones come faster: a dead instance is out within seconds.
+            `    default-server inter 2s fastinter 500ms fall 3 rise 2 agent-check agent-port ${e.agentPort} agent-inter ${DRAIN_AGENT_INTERVAL_S}s`,
             // An instance that stopped listening (a rolling update, a crash) costs no request until
             // its check fails: a refused connection is retried on another server. Only reads are
             // also retried after a dropped response; a write could have been applied.
@@ -163,9 +167,10 @@ export function renderRouterCfg(c: ClusterConfig, caFile = HOST_CA_CERT): string
         "",
         "defaults",
         "    log global",
-        "    timeout connect 5s",
+        // A LAN answers a connect within milliseconds: a dead server costs half a second, then
+        // the connection is tried again (on another server where there is one).
+        "    timeout connect 500ms",
         "",
-        // A new leader takes traffic on its first good check: the route adds at most a second to a failover.
-        ...databaseRouter(c, caFile, "inter 1s fall 2 rise 1"),
+        ...databaseRouter(c, caFile),
     ].join("\n");
 }

@@ -6,6 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { StateStore } from "../engine/state";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
@@ -147,6 +148,9 @@ describe("classic with Patroni, from bare hosts", () => {
         const leader = list.find((m) => m.Role === "Leader")!.Host;
         const show = (q: string) => onHost(leader, `runuser -u postgres -- psql -qtAX -c "${q}"`);
         expect(show("SHOW ssl")).toBe("on");
+        // The lease timing as the config says, in etcd where Patroni reads it.
+        const dcs = parse(onHost(leader, "patronictl -c /etc/patroni/config.yml show-config")) as Record<string, unknown>;
+        expect([dcs.ttl, dcs.loop_wait, dcs.retry_timeout, dcs.synchronous_mode_strict]).toEqual([10, 2, 4, true]);
         expect(show("SHOW password_encryption")).toBe("scram-sha-256");
         expect(show("SHOW synchronous_standby_names")).not.toBe("");
         expect(Number(show("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"))).toBe(2);
@@ -366,6 +370,8 @@ describe("classic with Patroni, from bare hosts", () => {
         hosts = sandboxHosts();
         grownStack = stackFile("grown", (c) => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as object[]), { name: "node4", address: hosts[3].address }];
+            // A lease timing changed on the running cluster too: Patroni reads it from etcd, not its file.
+            ((c["paperless-ha:database"] as Record<string, Record<string, unknown>>).patroni ??= {}).ttl = 12;
         });
         // The operator's machine dies mid-run, as node4's Patroni step starts (after its base and its
         // etcd member, before the app): the engine and its SSH sessions are killed at once. (A fixed
@@ -384,7 +390,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
             ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
-            "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
+            "gluster-volume", "db-bootstrap", "db-dcs", "db-handover", "membership-guard",
             // Prometheus learns of node4; every collector of the new peer count.
             ...["node1", "node2", "node3"].map((n) => `monitoring-${n}-metrics`),
         ]);
@@ -396,6 +402,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const members = JSON.parse(onHost(node4, "patronictl -c /etc/patroni/config.yml list -f json")) as { Role: string; Member: string }[];
         expect(members.map((m) => m.Member).sort()).toEqual(["node1", "node2", "node3", "node4"]);
         expect(members.filter((m) => m.Role === "Leader")).toHaveLength(1);
+        expect((parse(onHost(node4, "patronictl -c /etc/patroni/config.yml show-config")) as { ttl: number }).ttl).toBe(12);
         expect(onHost(node4, "gluster volume info paperless")).toMatch(/Number of Bricks: 1 x 4 = 4/);
 
         // The new node serves documents stored before it existed, and finds them: its first start

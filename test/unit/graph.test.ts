@@ -93,7 +93,7 @@ describe("classic with Patroni", () => {
         const expected = [
             ...expectedNames(nodeNames(3)).filter((n) => !pgactiveOnly(n)),
             ...nodeNames(3).flatMap((n) => [`db-${n}-etcd`, `db-${n}-patroni`]),
-            "db-bootstrap", "db-handover", "db-etcd-auth", "secrets-patroni-api", "secrets-etcd-patroni",
+            "db-bootstrap", "db-dcs", "db-handover", "db-etcd-auth", "secrets-patroni-api", "secrets-etcd-patroni",
             ...["etcd-root", "etcd-client"].flatMap((r) => [`pki-${r}-key`, `pki-${r}-csr`, `pki-${r}-cert`]),
         ].sort();
         expect(names(run)).toEqual(expected);
@@ -103,6 +103,10 @@ describe("classic with Patroni", () => {
             dependsAfter(run, `app-${n}-paperless`, "app-migrate");
         }
         dependsAfter(run, "app-migrate", "db-bootstrap");
+        dependsAfter(run, "db-dcs", "db-bootstrap");
+        // The lease timing and synchronous mode reach a running cluster through etcd, from the config.
+        expect(scriptVar(String((plain(run.byName("db-dcs").inputs) as { stdin: string }).stdin), "DCS_SETTINGS").split("\n")).toEqual([
+            "ttl=10", "loop_wait=2", "retry_timeout=4", "maximum_lag_on_failover=1048576", "synchronous_mode=true", "synchronous_mode_strict=true"]);
     });
 
     it("sends every instance through its node's HAProxy router to the primary", async () => {

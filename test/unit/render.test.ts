@@ -249,7 +249,7 @@ describe("load balancer", () => {
 
     it("asks every node's drain agent whether its instance takes new requests", () => {
         const cfg = renderHaproxyCfg(cluster(3));
-        expect(cfg).toContain("default-server inter 2s fall 3 rise 2 agent-check agent-port 8405 agent-inter 1s");
+        expect(cfg).toContain("default-server inter 2s fastinter 500ms fall 3 rise 2 agent-check agent-port 8405 agent-inter 1s");
         expect(renderDrainAgentSocket("10.0.0.12", 8405)).toContain("ListenStream=10.0.0.12:8405\n");
         expect(renderDrainAgentSocket("fd00::12", 8405)).toContain("ListenStream=[fd00::12]:8405\n");
         expect(() => renderDrainAgentSocket("node2\nExecStart=/bin/sh", 8405)).toThrow(/not an IP address/);

@@ -33,7 +33,7 @@ function expectedNames(nodes: string[]): string[] {
         "pki", "pki-ca-key", "pki-ca", "pki-docker-api-ca-key", "pki-docker-api-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         ...["etcd-root", "etcd-client"].flatMap((r) => [`pki-${r}-key`, `pki-${r}-csr`, `pki-${r}-cert`]),
         "swarm", "swarm-rejoin", "swarm-init", ...nodes.slice(1).flatMap((n) => [`swarm-${n}-join`, `swarm-${n}-label`]),
-        "db", "paperless-db", "paperless-db-deploy", "db-etcd-auth", "db-bootstrap", "paperless-db-config-router", "paperless-db-config-pgbouncer",
+        "db", "paperless-db", "paperless-db-deploy", "db-etcd-auth", "db-bootstrap", "db-dcs", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
         "app", "app-major-stop", "app-migrate", "paperless-app", "edge", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
