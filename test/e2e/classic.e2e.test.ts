@@ -2,6 +2,7 @@
  * The classic topology on three real test hosts, deployed by the real program through the test
  * engine, and checked by looking at the hosts. Order matters: each step builds on the last.
  */
+import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,7 +13,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { containerNames, containerProcesses, crashedUp, engine, EngineRun, freshHosts, healedOnBrick, noneActive, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan } from "./hosts";
+import { containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, noneActive, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, writeGaps } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -591,6 +592,32 @@ describe("classic with Patroni, from bare hosts", () => {
 
     it("replaces node1, the first node, lost for good: the second node lets its new host into the pool, and it takes back its brick, etcd member, Patroni member, backups and Prometheus", async () => {
         const lost = hosts[0].address;
+        // Writes through node3's database route while node1's host dies: the longest gap between
+        // acknowledged writes is the database's failover when node1 leads (a standby's loss else).
+        const survivor = hosts[2].address;
+        const route = "psql \"host=127.0.0.1 port=5433 dbname=paperless user=paperless sslmode=verify-full sslrootcert=/etc/paperless-ha/ca/ca.crt connect_timeout=2\"";
+        const password = stateSecret(STACK, "secrets-db-app", "result");
+        const viaRoute = (q: string) => onHost(survivor, `read -r PGPASSWORD; export PGPASSWORD; ${route} -qtAXc "${q}"`, `${password}\n`);
+        viaRoute("CREATE TABLE IF NOT EXISTS e2e_rpo (n int PRIMARY KEY, at timestamptz DEFAULT now())");
+        const node1Led = patroniList(survivor).some((m) => m.Role === "Leader" && m.Host === lost);
+        const writer = databaseWriter(survivor, route, password, 90);
+        await sleep(5000);
+        const killedAt = Date.now() / 1000;
+        execFileSync("docker", ["kill", hosts[0].container]);
+        const killDone = Date.now() / 1000;
+        onHost(survivor, "touch /tmp/e2e-killed");
+        const out = await writer;
+        const writes = writeGaps(out, killedAt, killDone);
+        report(`node1 killed (${node1Led ? "the Patroni leader" : "a standby"}): longest gap between acknowledged writes (s)`, writes.longestGap!);
+        report("node1 killed: first write after the kill acknowledged after (s)", writes.resumedAfter!);
+        report("node1 killed: writes acknowledged", writes.acked.length);
+        report("node1 killed: writes refused", writes.refused);
+        expect(writes.beforeKill).toBeGreaterThan(5);
+        expect(writes.resumedAfter, out.slice(-2000)).toBeDefined();
+        const stored = new Set(viaRoute("SELECT n FROM e2e_rpo").split("\n").map(Number));
+        expect(writes.acked.filter((l) => !stored.has(l.n)).map((l) => l.n)).toEqual([]);
+        viaRoute("DROP TABLE e2e_rpo");
+
         await sandbox("replace", "node1");
         hosts = sandboxHosts();
         const [node1, , node3, node4] = hosts.map((h) => h.address);

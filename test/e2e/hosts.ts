@@ -110,6 +110,48 @@ export const noneActive = (address: string, units: string[]) => Object.values(un
 export const onHostAsync = (address: string, command: string, input: string, timeoutMs: number) =>
     runAsync("ssh", sshArgs(address, command), timeoutMs, input);
 
+/**
+ * Writes through a host's database route while a host dies: one insert after another into
+ * `e2e_rpo`, each on a new connection (`psql`: a command that takes `-qtAXc SQL`, reading the
+ * password from PGPASSWORD, which the first line of stdin sets), for at most `seconds`, and 5 more
+ * acknowledged once /tmp/e2e-killed exists on the host. Touch that file right after the kill.
+ */
+export function databaseWriter(address: string, psql: string, password: string, seconds: number) {
+    const script = [
+        "read -r PGPASSWORD; export PGPASSWORD",
+        "rm -f /tmp/e2e-killed; i=0; after=0; end=$((SECONDS + " + seconds + "))",
+        "while [ $SECONDS -lt $end ]; do",
+        "  i=$((i + 1)); started=$(date +%s.%N)",
+        `  if ${psql} -qtAXc "INSERT INTO e2e_rpo (n) VALUES ($i)" >/dev/null 2>&1; then`,
+        "    echo \"ok $i $started $(date +%s.%N)\"",
+        "    if [ -f /tmp/e2e-killed ]; then after=$((after + 1)); [ $after -ge 5 ] && break; fi",
+        "  else echo \"fail $i $started $(date +%s.%N)\"; fi",
+        "  sleep 0.2",
+        "done",
+    ].join("\n");
+    return onHostAsync(address, script, `${password}\n`, (seconds + 30) * 1000).then((out) => out.stdout);
+}
+
+/**
+ * What the writer saw around a kill (epoch seconds: `killedAt` before it, `killDone` after): the
+ * writes acknowledged, the first one begun after the kill and how long after the kill it was
+ * acknowledged, and the longest gap between two acknowledged writes.
+ */
+export function writeGaps(stdout: string, killedAt: number, killDone: number) {
+    const lines = stdout.split("\n").filter(Boolean).map((l) => l.split(" ")).map(([r, n, start, at]) => ({ ok: r === "ok", n: Number(n), start: Number(start), at: Number(at) }));
+    const acked = lines.filter((l) => l.ok);
+    // One in flight at the kill may still commit: the first write begun once the host was dead.
+    const firstAfter = acked.find((l) => l.start > killDone);
+    const gaps = acked.slice(1).map((l, i) => l.at - acked[i].at);
+    return {
+        acked,
+        refused: lines.length - acked.length,
+        beforeKill: acked.filter((l) => l.at < killedAt).length,
+        resumedAfter: firstAfter ? firstAfter.at - killedAt : undefined,
+        longestGap: gaps.length ? Math.max(...gaps) : undefined,
+    };
+}
+
 /** The checksum of a document's original on a node's brick, once self-heal wrote it (at most `tries` × 2 s). */
 export async function healedOnBrick(address: string, doc: { id: number; sha256: string }, tries: number): Promise<string> {
     const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(doc.id).padStart(7, "0")}.pdf`;
