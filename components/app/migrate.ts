@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, hostPort } from "../config";
 import { HostLogin, runScript } from "../host";
-import { AppSecrets, databaseRoute, HOST_CA_CERT, ownDatabaseRoute, paperlessEnv, renderDotenv } from "./paperlessEnv";
+import { HOST_CA_CERT } from "../host/paths";
+import { AppSecrets, databaseRoute, ownDatabaseRoute, paperlessEnv, renderDotenv } from "./paperlessEnv";
 
 /** Whose database the migrations run against: pgactive's first node (see PgactiveGroup), else the singleton's. */
 export const migrationTarget = (c: ClusterConfig) => (c.database.engine === "pgactive" ? c.first : c.singleton);

@@ -8,7 +8,8 @@ import { HAPROXY_STATS_URL } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
 import { APP_CONTAINER, imageVersion, INDEX_RECORD } from "./release";
-import { appHealthcheck, CONTAINER, envList, HOST_CA_CERT, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { HOST_CA_CERT } from "../host/paths";
+import { appHealthcheck, CONTAINER, envList, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;

@@ -1,4 +1,4 @@
-import { ClusterConfig, hostPort, NodeSpec } from "../config";
+import { bracketed, ClusterConfig, hostPort, NodeSpec } from "../config";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
@@ -29,12 +29,6 @@ export const SCHEDULED_TASKS = [
 /** Seconds between the singleton's scans of the consume dir: inotify does not see other nodes' writes to a network file system. */
 export const CONSUMER_POLLING_SECONDS = 10;
 
-/**
- * Where each node keeps the cluster CA for whatever only verifies (written by the host's tls step):
- * a directory without the node's key, so mounting it into a container hands over no key.
- */
-export const HOST_CA_DIR = "/etc/paperless-ha/ca";
-export const HOST_CA_CERT = `${HOST_CA_DIR}/ca.crt`;
 
 /**
  * How Docker tells a Paperless instance is up, in the compose file's terms. Docker before 25 probes
@@ -63,7 +57,7 @@ export const NO_SECRETS: AppSecrets = { dbPassword: "", secretKey: "", redisPass
 /** The URL origin of `host` through the edge (HAProxy), in the scheme and port it serves. */
 function edgeOrigin(c: ClusterConfig, host: string): string {
     const [scheme, port, standard] = c.edge.tls ? ["https", c.edge.httpsPort, 443] : ["http", c.edge.httpPort, 80];
-    return `${scheme}://${host.includes(":") ? `[${host}]` : host}${port === standard ? "" : `:${port}`}`;
+    return `${scheme}://${bracketed(host)}${port === standard ? "" : `:${port}`}`;
 }
 
 /** HAProxy in front of the app, in either topology. */

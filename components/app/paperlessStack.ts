@@ -1,6 +1,7 @@
 import { ClusterConfig, NodeSpec } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
-import { appHealthcheck, CONTAINER, HOST_CA_CERT, NO_SECRETS, paperlessEnv, SECRET_ENV, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { HOST_CA_CERT } from "../host/paths";
+import { appHealthcheck, CONTAINER, NO_SECRETS, paperlessEnv, SECRET_ENV, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export const REDIS_DIR = "/srv/paperless-ha/redis";
 const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";

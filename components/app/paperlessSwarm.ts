@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
-import { APP_UID } from "../storage/glusterPlan";
+import { APP_UID } from "../host/paths";
 import { migrateOnce } from "./migrate";
 import { renderRedisConf } from "./paperlessEnv";
 import { paperlessService, paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";

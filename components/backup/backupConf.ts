@@ -1,4 +1,5 @@
-import { databaseRoute, HOST_CA_CERT } from "../app/paperlessEnv";
+import { HOST_CA_CERT } from "../host/paths";
+import { databaseRoute } from "../app/paperlessEnv";
 import { renderShellVars } from "../host/quote";
 import { ClusterConfig, sharedMount } from "../config";
 import { TEXTFILE_DIR } from "../monitoring/monitoringConf";

@@ -1,4 +1,4 @@
-import { HOST_CA_CERT, HOST_CA_DIR } from "../app/paperlessEnv";
+import { HOST_CA_CERT, HOST_CA_DIR, HOST_TLS_DIR } from "../host/paths";
 import { ClusterConfig, hostPort } from "../config";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
 import { nodeHbaSources, PatroniLayout } from "./patroniConf";
@@ -11,7 +11,7 @@ export const patroniService = (node: string) => `${DB_STACK}_patroni-${node}`;
 /** Where each swarm host keeps the database's files; bind-mounted into the containers. */
 export const SWARM_DIRS = {
     /** The node's certificate and key: only for what serves TLS (etcd, Patroni). */
-    tls: "/etc/paperless-ha/tls",
+    tls: HOST_TLS_DIR,
     postgres: "/srv/paperless-ha/postgres",
     etcd: "/srv/paperless-ha/etcd",
     /**

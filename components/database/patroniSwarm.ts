@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { HOST_CA_CERT, HOST_CA_DIR } from "../app/paperlessEnv";
+import { HOST_CA_CERT, HOST_CA_DIR } from "../host/paths";
 import { ClusterConfig, NodeSpec } from "../config";
 import { renderRouterCfg } from "../edge/haproxyCfg";
 import { Host, runScript } from "../host";

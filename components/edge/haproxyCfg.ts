@@ -1,6 +1,6 @@
 import { HAPROXY_STATS_PORT } from "../config/fixedPorts";
-import { ClusterConfig, hostPort } from "../config";
-import { HOST_CA_CERT } from "../app/paperlessEnv";
+import { bracketed, ClusterConfig, hostPort } from "../config";
+import { HOST_CA_CERT } from "../host/paths";
 import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
@@ -78,7 +78,7 @@ export function allowedHosts(c: ClusterConfig): string[] {
         ...c.edge.hostnames,
         ...(c.app.url ? [new URL(c.app.url).hostname] : []),
         "localhost", "127.0.0.1", "::1",
-    ].map((h) => (h.includes(":") && !h.startsWith("[") ? `[${h}]` : h).toLowerCase());
+    ].map((h) => bracketed(h).toLowerCase());
     const ports = c.edge.tls ? [c.edge.httpPort, c.edge.httpsPort] : [c.edge.httpPort];
     return [...new Set(names.flatMap((h) => [h, ...ports.map((p) => `${h}:${p}`)]))];
 }

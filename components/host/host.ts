@@ -1,8 +1,7 @@
-import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, NodeSpec } from "../config";
+import { ClusterConfig, hostPort, NodeSpec } from "../config";
 import { isHostKey } from "../config/rules";
 import { KeyPair } from "../pki";
 import { managementCidrs, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderSysctl } from "./render";
@@ -134,7 +133,7 @@ export class Host extends pulumi.ComponentResource {
                 deleteScript: "docker-delete",
             }, { parent: this, dependsOn: [base, certs] });
             this.docker = new docker.Provider(`${name}-docker-api`, {
-                host: `tcp://${isIP(node.address) === 6 ? `[${node.address}]` : node.address}:${c.host.dockerApiPort}`,
+                host: `tcp://${hostPort(node.address, c.host.dockerApiPort)}`,
                 caMaterial: args.caCertPem,
                 certMaterial: args.operatorTls.certPem,
                 keyMaterial: args.operatorTls.keyPem,

@@ -1,7 +1,7 @@
 import { PROMETHEUS_PORT } from "../config/fixedPorts";
 import { stringify } from "yaml";
 import { renderShellVars } from "../host/quote";
-import { ClusterConfig, NodeSpec, sharedMount } from "../config";
+import { ClusterConfig, hostPort, NodeSpec, sharedMount } from "../config";
 import { patroniService } from "../database/patroniStack";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
@@ -31,7 +31,7 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         DB_SERVICE: c.topology === "swarm" ? patroniService(node.name) : "",
         // pgactive keeps its catalog, conflict history included, in the application's database.
         DB_NAME: c.database.name,
-        APP_URL: `http://${node.clusterAddress.includes(":") ? `[${node.clusterAddress}]` : node.clusterAddress}:${c.app.port}/`,
+        APP_URL: `http://${hostPort(node.clusterAddress, c.app.port)}/`,
         VOLUME: c.storage.backend === "glusterfs" ? c.storage.gluster.volume : "",
         MOUNT_POINT: sharedMount(c),
         TEXTFILE_DIR,
@@ -83,7 +83,7 @@ export function renderExporterDefaults(c: ClusterConfig): { node: string; postgr
 
 /** /etc/prometheus/prometheus.yml on the singleton: every node's exporters, labelled by node name. Pure. */
 export function renderPrometheusConfig(c: ClusterConfig): string {
-    const target = (n: NodeSpec, port: number) => `${n.clusterAddress.includes(":") ? `[${n.clusterAddress}]` : n.clusterAddress}:${port}`;
+    const target = (n: NodeSpec, port: number) => hostPort(n.clusterAddress, port);
     const perNode = (nodes: NodeSpec[], port: number) => nodes.map((n) => ({ targets: [target(n, port)], labels: { node: n.name } }));
     return stringify({
         global: { scrape_interval: "15s", evaluation_interval: "15s" },
@@ -165,5 +165,5 @@ export function renderAlertRules(c: ClusterConfig): string {
 /** Where an operator reaches Prometheus. Pure. */
 export function prometheusUrl(c: ClusterConfig): string {
     const a = c.singleton.address;
-    return `http://${a.includes(":") ? `[${a}]` : a}:${PROMETHEUS_PORT}/`;
+    return `http://${hostPort(a, PROMETHEUS_PORT)}/`;
 }

@@ -1,7 +1,5 @@
 import { ClusterConfig, NodeSpec } from "../config";
 
-/** Paperless runs as uid 1000 in its image; its shared directories belong to that uid. */
-export const APP_UID = 1000;
 /**
  * Directories on the volume: media, export and the upload scratch dir are shared by every
  * instance; consume is watched by the singleton only.

@@ -2,7 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
-import { APP_UID, backupServers, brickPath, glusterPlan, SHARED_DIRS } from "./glusterPlan";
+import { APP_UID } from "../host/paths";
+import { backupServers, brickPath, glusterPlan, SHARED_DIRS } from "./glusterPlan";
 
 export interface GlusterVolumeArgs {
     cluster: ClusterConfig;

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeSpec } from "../config";
 import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
-import { APP_UID, SHARED_DIRS } from "./glusterPlan";
+import { APP_UID } from "../host/paths";
+import { SHARED_DIRS } from "./glusterPlan";
 import { filerList, renderFilerToml, seaweedStack } from "./seaweedStack";
 
 /** The swarm stack this component deploys (its resources are named after it). */

@@ -1,5 +1,5 @@
 import { ClusterConfig, hostPort, NodeSpec } from "../config";
-import { HOST_CA_CERT } from "../app/paperlessEnv";
+import { HOST_CA_CERT } from "../host/paths";
 import { ServiceSpec, StackSpec } from "../swarm/stackFile";
 
 
