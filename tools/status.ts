@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClusterConfig, sharedMount, validateConfig } from "../components/config";
-import { patroniService } from "../components/database/patroniStack";
+import { nodeDbService } from "../components/database/patroniStack";
 import { HAPROXY_STATS_URL } from "../components/edge";
 import { hostScript, renderStdin, rootShell } from "../components/host";
 import { readStackFile } from "./support/stackFile";
@@ -111,7 +111,7 @@ export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): 
         ENGINE: c.database.engine, DB_NAME: c.database.name, VOLUME: c.storage.gluster.volume, MOUNT_POINT: sharedMount(c),
         BACKUP_DIR: c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
         STATS_URL: HAPROXY_STATS_URL,
-        DB_SERVICE: c.topology === "swarm" ? patroniService(n.name) : "",
+        DB_SERVICE: nodeDbService(c, n.name),
     };
 }
 

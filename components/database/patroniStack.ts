@@ -8,6 +8,9 @@ export const DB_STACK = "paperless-db";
 /** A node's Patroni service; its task's container is named `<service>.<slot>.<task id>`. */
 export const patroniService = (node: string) => `${DB_STACK}_patroni-${node}`;
 
+/** Where a node's Patroni runs as a swarm service, its name (status and metrics find its container by it); none in classic. */
+export const nodeDbService = (c: Pick<ClusterConfig, "topology">, node: string) => (c.topology === "swarm" ? patroniService(node) : "");
+
 /** Where each swarm host keeps the database's files; bind-mounted into the containers. */
 export const SWARM_DIRS = {
     /** The node's certificate and key: only for what serves TLS (etcd, Patroni). */

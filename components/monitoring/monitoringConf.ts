@@ -2,7 +2,7 @@ import { PROMETHEUS_PORT } from "../config/fixedPorts";
 import { stringify } from "yaml";
 import { renderShellVars } from "../host/quote";
 import { ClusterConfig, hostPort, NodeSpec, sharedMount } from "../config";
-import { patroniService } from "../database/patroniStack";
+import { nodeDbService } from "../database/patroniStack";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
@@ -28,7 +28,7 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         PEERS: String(c.dataNodes.length - 1),
         PG_PORT: String(c.database.port),
         // Swarm: the node's Patroni service, whose container holds PostgreSQL.
-        DB_SERVICE: c.topology === "swarm" ? patroniService(node.name) : "",
+        DB_SERVICE: nodeDbService(c, node.name),
         // pgactive keeps its catalog, conflict history included, in the application's database.
         DB_NAME: c.database.name,
         APP_URL: `http://${hostPort(node.clusterAddress, c.app.port)}/`,
