@@ -131,6 +131,7 @@ export function alertRules(c: ClusterConfig): Rule[] {
     }
     if (c.storage.backend === "glusterfs") {
         rules.push(
+            { alert: "PaperlessHaVolumeUnreadable", expr: "paperless_ha_storage_volume_readable == 0", for: "2m", severity: "critical", summary: "{{ $labels.node }}: glusterd cannot describe the volume (its bricks and heals are unknown)" },
             { alert: "PaperlessHaBrickOffline", expr: "paperless_ha_storage_bricks_online < paperless_ha_storage_bricks_total", for: "2m", severity: "critical", summary: "{{ $labels.node }} sees a GlusterFS brick offline" },
             { alert: "PaperlessHaHealPending", expr: "max without (instance, node) (paperless_ha_storage_heal_pending) > 0", for: "15m", severity: "warning", summary: "{{ $value }} GlusterFS entries have waited 15 minutes for heal" },
             { alert: "PaperlessHaSplitBrain", expr: "max without (instance, node) (paperless_ha_storage_split_brain) > 0", severity: "critical", summary: "{{ $value }} GlusterFS entries are in split-brain" },

@@ -99,8 +99,14 @@ collect() {
         code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$APP_URL" 2>/dev/null)
         gauge paperless_ha_app_up "Paperless on this node answers HTTP" "$([ "${code:-000}" -ge 200 ] && [ "${code:-000}" -lt 500 ] && echo 1 || echo 0)"
     fi
-    if [ -n "${VOLUME:-}" ] && command -v gluster >/dev/null && gluster volume info "$VOLUME" >/dev/null 2>&1; then
-        volume_facts
+    if [ -n "${VOLUME:-}" ] && command -v gluster >/dev/null; then
+        # A volume glusterd cannot describe is a fact too (its brick gauges would just vanish).
+        if timeout 20 gluster volume info "$VOLUME" >/dev/null 2>&1; then
+            gauge paperless_ha_storage_volume_readable "glusterd on this node describes the volume" 1
+            volume_facts
+        else
+            gauge paperless_ha_storage_volume_readable "glusterd on this node describes the volume" 0
+        fi
     fi
     if [ "$TOPOLOGY" = swarm ]; then
         gauge paperless_ha_swarm_active "this node is an active Swarm member" "$([ "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ] && echo 1 || echo 0)"
