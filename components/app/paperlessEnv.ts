@@ -29,7 +29,6 @@ export const SCHEDULED_TASKS = [
 /** Seconds between the singleton's scans of the consume dir: inotify does not see other nodes' writes to a network file system. */
 export const CONSUMER_POLLING_SECONDS = 10;
 
-
 /**
  * How Docker tells a Paperless instance is up, in the compose file's terms. Docker before 25 probes
  * first one interval after the start, so a short interval lets a new instance count as healthy, and

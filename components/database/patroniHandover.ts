@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
 import { HostLogin, runScript } from "../host";
-import { patroniService } from "./patroniStack";
+import { patroniContainer } from "./patroniStack";
 
 /**
  * Runs on the first node before any host changes: a Patroni leader on a node taken off the list
@@ -15,7 +15,7 @@ export function patroniHandover(c: ClusterConfig, login: HostLogin, after: pulum
         script: "patroni-handover",
         env: {
             MEMBERS: c.dataNodes.map((n) => n.name).join(" "),
-            ...(c.topology === "swarm" ? { CONTAINER: `^${patroniService(c.first.name)}\\.` } : {}),
+            ...(c.topology === "swarm" ? { CONTAINER: patroniContainer(c.first.name) } : {}),
         },
     }, { dependsOn: [after] });
 }

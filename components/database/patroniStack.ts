@@ -8,6 +8,9 @@ export const DB_STACK = "paperless-db";
 /** A node's Patroni service; its task's container is named `<service>.<slot>.<task id>`. */
 export const patroniService = (node: string) => `${DB_STACK}_patroni-${node}`;
 
+/** A `docker ps --filter name=` for the container of a node's Patroni service on swarm (patronictl runs there). */
+export const patroniContainer = (node: string) => `^${patroniService(node)}\\.`;
+
 /** Where a node's Patroni runs as a swarm service, its name (status and metrics find its container by it); none in classic. */
 export const nodeDbService = (c: Pick<ClusterConfig, "topology">, node: string) => (c.topology === "swarm" ? patroniService(node) : "");
 

@@ -11,7 +11,7 @@ import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { EtcdAccess } from "./databaseArgs";
 import { etcdAuth } from "./etcdAuth";
 import { etcdConfigFile, ETCD_ROOT_DIR, etcdUrl, patroniConfig, renderDcsSettings, renderPatroniYml } from "./patroniConf";
-import { DB_STACK, etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniService, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
+import { DB_STACK, etcdHostsFile, hbaSourcesFile, METRICS_USER, patroniContainer, patroniService, patroniStack, renderPgbouncerIni, renderPgbouncerUserlist, SWARM_DIRS, swarmLayout } from "./patroniStack";
 
 /** etcd's data inside its container, under the bind mount of SWARM_DIRS.etcd. */
 const ETCD_DATA_DIR = "/var/lib/etcd/data";
@@ -152,7 +152,7 @@ export class PatroniSwarm extends pulumi.ComponentResource {
         runScript(`${name}-dcs`, {
             login: hosts[swarm.manager.name].login,
             script: "patroni-dcs",
-            env: { DCS_SETTINGS: renderDcsSettings(c), CONTAINER: `^${patroniService(swarm.manager.name)}\\.` },
+            env: { DCS_SETTINGS: renderDcsSettings(c), CONTAINER: patroniContainer(swarm.manager.name) },
         }, { parent: this, dependsOn: [this.ready] });
 
         this.endpoints = Object.fromEntries(c.nodes.map((n) => [n.name, `127.0.0.1:${c.swarm.pgbouncerPort} (PgBouncer on ${n.name})`]));

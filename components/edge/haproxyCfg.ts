@@ -11,6 +11,12 @@ export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;c
 export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.topology === "classic";
 
 /**
+ * For the edge and the database route alike: a LAN answers a connect within milliseconds, so a dead
+ * server costs half a second, then the connection is tried again (on another server where there is one).
+ */
+const CONNECT_TIMEOUT = "    timeout connect 500ms";
+
+/**
  * Checks a returning pgactive writer passes (2 s apart) before it takes the writes back: time for
  * it to apply what the others took meanwhile (seconds, measured in e2e), so no instance reads
  * from it a row it has not caught up with.
@@ -110,9 +116,7 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
         "    log global",
         "    option httplog",
         "    option forwardfor",
-        // A LAN answers a connect within milliseconds: a dead server costs half a second, then
-        // the connection is tried again (on another server where there is one).
-        "    timeout connect 500ms",
+        CONNECT_TIMEOUT,
         "    timeout client 60s",
         // Uploads and OCR-heavy requests take a while.
         "    timeout server 300s",
@@ -167,9 +171,7 @@ export function renderRouterCfg(c: ClusterConfig, caFile = HOST_CA_CERT): string
         "",
         "defaults",
         "    log global",
-        // A LAN answers a connect within milliseconds: a dead server costs half a second, then
-        // the connection is tried again (on another server where there is one).
-        "    timeout connect 500ms",
+        CONNECT_TIMEOUT,
         "",
         ...databaseRouter(c, caFile),
     ].join("\n");

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { HOST_CA_CERT } from "../../components/host/paths";
 import { StateStore } from "../engine/state";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
@@ -595,7 +596,7 @@ describe("classic with Patroni, from bare hosts", () => {
         // Writes through node3's database route while node1's host dies: the longest gap between
         // acknowledged writes is the database's failover when node1 leads (a standby's loss else).
         const survivor = hosts[2].address;
-        const route = "psql \"host=127.0.0.1 port=5433 dbname=paperless user=paperless sslmode=verify-full sslrootcert=/etc/paperless-ha/ca/ca.crt connect_timeout=2\"";
+        const route = `psql "host=127.0.0.1 port=5433 dbname=paperless user=paperless sslmode=verify-full sslrootcert=${HOST_CA_CERT} connect_timeout=2"`;
         const password = stateSecret(STACK, "secrets-db-app", "result");
         const viaRoute = (q: string) => onHost(survivor, `read -r PGPASSWORD; export PGPASSWORD; ${route} -qtAXc "${q}"`, `${password}\n`);
         viaRoute("CREATE TABLE IF NOT EXISTS e2e_rpo (n int PRIMARY KEY, at timestamptz DEFAULT now())");
