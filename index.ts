@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PaperlessApp, PaperlessSwarm } from "./components/app";
 import { ClusterBackup } from "./components/backup";
-import { ClusterConfig, loadConfig, NodeSpec } from "./components/config";
+import { bracketed, ClusterConfig, edgeNames, loadConfig, NodeSpec } from "./components/config";
 import { PatroniCluster, patroniHandover, PatroniSwarm, PgactiveGroup } from "./components/database";
 import { HaproxyEdge, needsHaproxy } from "./components/edge";
 import { membershipGuard } from "./components/guard";
@@ -17,7 +17,7 @@ const swarm = cluster.topology === "swarm";
 
 const patroni = swarm || cluster.database.engine === "patroni";
 const secrets = new ClusterSecrets("secrets", { swarm, patroni });
-const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: cluster.edge.hostnames, etcd: patroni });
+const pki = new ClusterPki("pki", { nodes: cluster.nodes, extraNames: edgeNames(cluster.edge), etcd: patroni });
 /** Patroni's etcd: who may do what there. */
 const etcdAccess = patroni ? { root: pki.etcdRoot!, client: pki.etcdClient!, patroniPassword: secrets.etcdPatroniPassword! } : undefined;
 
@@ -162,7 +162,9 @@ const edgePort = !cluster.edge.enabled ? cluster.app.port : (cluster.edge.tls ? 
 const defaultPort = (scheme === "https" && edgePort === 443) || (scheme === "http" && edgePort === 80);
 
 export const topology = cluster.topology;
-export const appUrl = cluster.app.url ?? `${scheme}://${cluster.first.address}${defaultPort ? "" : `:${edgePort}`}/`;
+/** Where users go: the configured URL, else the edge's first name (a host name, then the virtual address), else the first node. */
+const [edgeName] = cluster.edge.enabled ? edgeNames(cluster.edge) : [];
+export const appUrl = cluster.app.url ?? `${scheme}://${bracketed(edgeName ?? cluster.first.address)}${defaultPort ? "" : `:${edgePort}`}/`;
 export const nodes = cluster.nodes.map((n) => ({
     name: n.name,
     address: n.address,

@@ -16,6 +16,7 @@ command -v python3 >/dev/null || need+=(python3)
 # Debian's own python3, which Debian's python3-dotenv serves (a python3 first on PATH may be another).
 /usr/bin/python3 -c "import dotenv" 2>/dev/null || need+=(python3-dotenv)
 command -v promtool >/dev/null || need+=(prometheus)
+[ -x /usr/sbin/keepalived ] || need+=(keepalived)
 command -v docker >/dev/null || need+=(docker.io)
 [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && id postgres >/dev/null 2>&1 || need+=("postgresql-$PG_VERSION")
 # Rendered stacks are checked with `docker stack config`, which runs client side only and exists

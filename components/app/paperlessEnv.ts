@@ -1,4 +1,4 @@
-import { bracketed, ClusterConfig, hostPort, NodeSpec } from "../config";
+import { bracketed, ClusterConfig, edgeNames, hostPort, NodeSpec } from "../config";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
@@ -62,16 +62,16 @@ function edgeOrigin(c: ClusterConfig, host: string): string {
 /** HAProxy in front of the app, in either topology. */
 const behindEdge = (c: ClusterConfig) => c.edge.enabled;
 
-/** Where users reach the cluster: the configured URL, else the first edge host name. */
+/** Where users reach the cluster: the configured URL, else the first edge host name, else its virtual address. */
 export function publicUrl(c: ClusterConfig): string | undefined {
     if (c.app.url) return c.app.url;
-    const [name] = c.edge.hostnames;
+    const [name] = edgeNames(c.edge);
     return name && behindEdge(c) ? edgeOrigin(c, name) : undefined;
 }
 
 /** Origins a browser may sign in from besides the address it asked for (Django compares Origin with Host behind the proxy). */
 export function trustedOrigins(c: ClusterConfig): string[] {
-    const names = behindEdge(c) ? c.edge.hostnames.map((h) => edgeOrigin(c, h)) : [];
+    const names = behindEdge(c) ? edgeNames(c.edge).map((h) => edgeOrigin(c, h)) : [];
     return [...new Set([...(c.app.url ? [new URL(c.app.url).origin] : []), ...names])];
 }
 

@@ -319,6 +319,15 @@ const edgeSchema = z
          * Default 8405.
          */
         agentPort: port.default(8405),
+        /**
+         * One address for the whole cluster: an unused IP in the data nodes' subnet that keepalived
+         * (VRRP, unicast between the nodes) keeps on one node whose HAProxy runs, and moves to
+         * another within seconds when that node fails. Node certificates carry it; it is the public
+         * URL when `app.url` and `edge.hostnames` name none. Default: none.
+         */
+        virtualAddress: z.string().refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address").optional(),
+        /** VRRP virtual router id of `virtualAddress`, unique among the VRRP users on that LAN. Default 51. */
+        virtualRouterId: z.number().int().min(1).max(255).default(51),
     })
     .prefault({});
 

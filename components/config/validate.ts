@@ -196,10 +196,20 @@ function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: R
                 `(known: ${Object.keys(PGACTIVE_RELEASES).join(", ")}); give its tarball's sha256, or set database.pgactive.allowUnverifiedSource: true to build it unchecked`);
         }
     }
+    if (ok("nodes", "edge.enabled", "edge.virtualAddress") && c.edge.virtualAddress) checkVirtualAddress(c, c.edge.virtualAddress, at);
     if (ok("nodes", "topology", "database.engine", "database.pgactive.maxNodes", "storage.backend")) checkRoles(c, engine, at);
     if (ok("topology", "database.engine", "storage.backend", "edge.enabled", "edge.tls", "monitoring.enabled", "monitoring.prometheus")) {
         checkPorts(c, engine, (path) => ok(path.map(String).join(".")), at);
     }
+}
+
+function checkVirtualAddress(c: ParsedConfig, vip: string, at: Report) {
+    const path = ["edge", "virtualAddress"];
+    if (!c.edge.enabled) return at(path, "needs edge.enabled: the address follows a node whose HAProxy runs");
+    const owner = c.nodes.find((n) => n.address === vip || n.clusterAddress === vip);
+    if (owner) return at(path, `${vip} is ${owner.name}'s own address; give an unused one in the nodes' subnet`);
+    const other = c.nodes.find((n) => ![0, isIP(vip)].includes(isIP(n.clusterAddress ?? n.address)));
+    if (other) at(path, `${vip} and ${other.name}'s cluster address ${other.clusterAddress ?? other.address} are not of one IP family (the nodes elect its holder over their cluster addresses)`);
 }
 
 function checkRoles(c: ParsedConfig, engine: string, at: Report) {

@@ -105,10 +105,13 @@ export class PgactiveGroup extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [this.firstPrepared, ...(args.seededBy ? [args.seededBy] : [])] });
 
         this.members = { [first.name]: group };
+        // One join at a time, in list order: a node joining while another does can miss the other's
+        // link for a while, and with it what that node takes meanwhile (seen on the test hosts).
+        let previous = group;
         for (const n of others) {
             // Every member's pg_hba must admit the joiner, and the joiner's must admit theirs,
             // before the join copies the database and connects to each of them.
-            this.members[n.name] = runScript(`${name}-${n.name}-join`, {
+            previous = this.members[n.name] = runScript(`${name}-${n.name}-join`, {
                 login: hosts[n.name].login,
                 script: "pgactive-join",
                 env: {
@@ -119,7 +122,7 @@ export class PgactiveGroup extends pulumi.ComponentResource {
                     JOIN_DSN: nodeDsn(c, first),
                     APP_USER: db.user,
                 },
-            }, { parent: this, dependsOn: [group, ...Object.values(access)] });
+            }, { parent: this, dependsOn: [previous, ...Object.values(access)] });
         }
         this.endpoints = Object.fromEntries(c.dataNodes.map((n) => [n.name, `${n.clusterAddress}:${db.port}`]));
         this.registerOutputs({ endpoints: this.endpoints });

@@ -1,5 +1,5 @@
 import { HAPROXY_STATS_PORT } from "../config/fixedPorts";
-import { bracketed, ClusterConfig, hostPort } from "../config";
+import { bracketed, ClusterConfig, edgeNames, hostPort } from "../config";
 import { HOST_CA_CERT } from "../host/paths";
 import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
@@ -73,7 +73,7 @@ function pgactiveRouter(c: ClusterConfig): string[] {
 }
 
 /**
- * Every `Host` a client may reach the app by: each node's addresses, every edge host name, the
+ * Every `Host` a client may reach the app by: each node's addresses, every edge host name and its virtual address, the
  * public URL's host and loopback, bare and with each port the frontend listens on. Checked here
  * and not by Django (`PAPERLESS_ALLOWED_HOSTS`), whose list would restart every instance whenever
  * a node comes or goes; HAProxy reloads without dropping a request. Pure.
@@ -81,7 +81,7 @@ function pgactiveRouter(c: ClusterConfig): string[] {
 export function allowedHosts(c: ClusterConfig): string[] {
     const names = [
         ...c.nodes.flatMap((n) => [n.address, n.clusterAddress]),
-        ...c.edge.hostnames,
+        ...edgeNames(c.edge),
         ...(c.app.url ? [new URL(c.app.url).hostname] : []),
         "localhost", "127.0.0.1", "::1",
     ].map((h) => bracketed(h).toLowerCase());

@@ -1,10 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../config";
-import { Host, runScript } from "../host";
+import { holdsVirtualAddress, Host, runScript } from "../host";
 import { KeyPair } from "../pki";
 import { DRAIN_AGENT_UNIT, DRAIN_STATE_FILE, renderDrainAgentService, renderDrainAgentSocket } from "./drainAgent";
 import { HAPROXY_PEM, renderHaproxyCfg } from "./haproxyCfg";
+import { renderKeepalivedConf } from "./keepalivedConf";
 
 export interface HaproxyEdgeArgs {
     cluster: ClusterConfig;
@@ -15,7 +16,8 @@ export interface HaproxyEdgeArgs {
 
 /**
  * HAProxy on every data node balancing over every app instance, so any node's address serves; with
- * it each node's drain agent, which takes the node's instance out of every balancer on request.
+ * it each node's drain agent, which takes the node's instance out of every balancer on request, and
+ * with `edge.virtualAddress` keepalived, which keeps that one address on a node whose HAProxy runs.
  */
 export class HaproxyEdge extends pulumi.ComponentResource {
     public readonly balancers: Record<string, command.remote.Command>;
@@ -38,6 +40,16 @@ export class HaproxyEdge extends pulumi.ComponentResource {
             deleteScript: "haproxy-delete",
             deleteEnv: { PEM_PATH: HAPROXY_PEM, AGENT_UNIT: DRAIN_AGENT_UNIT, AGENT_STATE: DRAIN_STATE_FILE },
         }, { parent: this, dependsOn: [...hosts[n.name].ready, hosts[n.name].firewall] })]));
+        if (holdsVirtualAddress(c)) {
+            for (const n of c.dataNodes) {
+                runScript(`${name}-${n.name}-keepalived`, {
+                    login: hosts[n.name].login,
+                    script: "keepalived",
+                    env: { CONFIG: renderKeepalivedConf(c, n), SRC_IP: n.clusterAddress },
+                    deleteScript: "keepalived-delete",
+                }, { parent: this, dependsOn: [this.balancers[n.name]] });
+            }
+        }
         this.registerOutputs({});
     }
 }

@@ -1,3 +1,4 @@
 export * from "./drainAgent";
 export * from "./haproxyCfg";
 export * from "./haproxyEdge";
+export * from "./keepalivedConf";

@@ -32,6 +32,9 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
     return nodes.map((n) => `${n.clusterAddress} ${n.name}`).join("\n") + "\n";
 }
 
+/** keepalived runs beside every data node's HAProxy, keeping the cluster's one address on a node that serves. */
+export const holdsVirtualAddress = (c: ClusterConfig): boolean => c.edge.enabled && c.edge.virtualAddress !== undefined;
+
 /** Debian packages a node needs, installed in one apt run so later steps never race for the dpkg lock. */
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
     const m = c.monitoring;
@@ -41,7 +44,7 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         const storage = c.storage.backend === "glusterfs" ? ["attr", "glusterfs-client", "glusterfs-server"] : [];
         // Backups dump through the node's PgBouncer with the distribution's client of the same major version.
         const backup = c.backup.enabled && node.name === c.singleton.name ? [`postgresql-client-${c.database.postgresVersion}`, "openssl", "rsync"] : [];
-        const edge = c.edge.enabled ? ["haproxy"] : [];
+        const edge = c.edge.enabled ? ["haproxy", ...(holdsVirtualAddress(c) ? ["iproute2", "keepalived"] : [])] : [];
         return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...edge, ...storage, ...metrics, ...backup, ...(c.host.timeSync ? ["chrony"] : [])].sort();
     }
     const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server", ...metrics];
@@ -54,6 +57,7 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         pkgs.push("glusterfs-client", `postgresql-${v}`, `postgresql-client-${v}`, "docker.io");
         if (patroni) pkgs.push("patroni");
         if (c.edge.enabled || patroni) pkgs.push("haproxy");
+        if (holdsVirtualAddress(c)) pkgs.push("iproute2", "keepalived");
         if (c.backup.enabled && node.name === c.singleton.name) pkgs.push("openssl", "rsync");
     }
     return pkgs.sort();
@@ -144,13 +148,17 @@ export function renderFirewall(c: ClusterConfig, sshPort: number): string {
     if (mgmt6.length) lines.push(`    ip6 saddr { ${mgmt6.join(", ")} } tcp dport { ${mgmtPorts} } accept`);
     // Swarm gossip and overlay traffic, or glusterd's UDP.
     const udp = [...(c.topology === "swarm" ? ["7946", "4789"] : []), ...(c.storage.backend === "glusterfs" ? ["24007-24008"] : [])].join(", ");
+    // VRRP (IP protocol 112): the nodes electing the holder of the virtual address.
+    const vrrp = holdsVirtualAddress(c);
     if (v4.length) {
         lines.push(`    ip saddr { ${v4.join(", ")} } tcp dport { ${cluster} } accept`);
         lines.push(`    ip saddr { ${v4.join(", ")} } udp dport { ${udp} } accept`);
+        if (vrrp) lines.push(`    ip saddr { ${v4.join(", ")} } meta l4proto 112 accept`);
     }
     if (v6.length) {
         lines.push(`    ip6 saddr { ${v6.join(", ")} } tcp dport { ${cluster} } accept`);
         lines.push(`    ip6 saddr { ${v6.join(", ")} } udp dport { ${udp} } accept`);
+        if (vrrp) lines.push(`    ip6 saddr { ${v6.join(", ")} } meta l4proto 112 accept`);
     }
     const pub = publicPorts(c);
     if (pub.length) lines.push(`    tcp dport { ${pub.map(fmt).join(", ")} } accept`);

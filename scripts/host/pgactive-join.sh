@@ -3,10 +3,13 @@
 # already joined; an interrupted join is waited for, not repeated. A member of the group under this
 # name while this database is in none is this node's lost predecessor (its host was replaced): it is
 # detached first, through the first node, and its entry removed, or the group would refuse the name.
-# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN, APP_USER; SLOT_DROP_TRIES (seconds, 120).
+# Ready means linked: every member streams to every other one before the step ends.
+# Reads: PG_PORT, DB_NAME, NODE_NAME, NODE_DSN, JOIN_DSN, APP_USER; SLOT_DROP_TRIES and LINK_TRIES
+# (seconds, 120 each).
 set -euo pipefail
 cd /
 SLOT_DROP_TRIES=${SLOT_DROP_TRIES:-120}
+LINK_TRIES=${LINK_TRIES:-120}
 : "${PG_PORT:?}" "${DB_NAME:?}" "${NODE_NAME:?}" "${NODE_DSN:?}" "${JOIN_DSN:?}" "${APP_USER:?}"
 psql_db() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -p "$PG_PORT" -d "$DB_NAME" "$@"; }
 node_status() {
@@ -82,4 +85,29 @@ if [ "$status" != "r" ]; then
     echo "pgactive node $NODE_NAME is in state '$status', not ready (r)" >&2
     exit 1
 fi
+# A link that forms only later starts from then: what its upstream took before would never reach
+# the other side. So every ready member must have a live sender for each of the others.
+members=$(psql_db <<'SQL'
+SELECT node_name || ' ' || node_dsn FROM pgactive.pgactive_nodes WHERE node_status = 'r' ORDER BY 1;
+SQL
+)
+want=$(($(grep -c . <<<"$members") - 1))
+links() {
+    local sql="SELECT count(DISTINCT s.node_name) FROM pgactive.pgactive_node_slots s JOIN pgactive.pgactive_nodes n USING (node_name) WHERE s.walsender_active AND n.node_status = 'r'"
+    if [ "$1" = "$NODE_NAME" ]; then psql_db -c "$sql"; else runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -d "$2" -c "$sql"; fi
+}
+for try in $(seq 1 "$LINK_TRIES"); do
+    short=
+    while read -r member dsn; do
+        [ -n "$member" ] || continue
+        have=$(links "$member" "$dsn") || have=unreachable
+        [ "$have" = "$want" ] || short="$short $member ($have of $want)"
+    done <<<"$members"
+    [ -n "$short" ] || break
+    if [ "$try" = "$LINK_TRIES" ]; then
+        echo "pgactive members without a live sender for every other member after ${LINK_TRIES}s:$short; see pgactive.pgactive_node_slots on them" >&2
+        exit 1
+    fi
+    sleep 1
+done
 echo "$NODE_NAME"

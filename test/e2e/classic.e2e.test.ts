@@ -14,7 +14,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, noneActive, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, writeGaps } from "./hosts";
+import { answersAt, containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, VIRTUAL_ADDRESS, writeGaps } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -192,6 +192,13 @@ describe("classic with Patroni, from bare hosts", () => {
         // A forged Host never reaches Paperless (no forged name in its links); port 8000 answers the
         // other nodes only (this machine is not a node).
         expect(await outsiderView(hosts[0].address, ca, adminAuth())).toEqual({ forgedHost: 400, appPort: "closed" });
+    });
+
+    it("answers at the cluster's one address, which one node holds, with a certificate for it, and signs a person in there", async () => {
+        expect(holders(hosts)).toHaveLength(1);
+        expect((await request(`https://${VIRTUAL_ADDRESS}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
+        const signedIn = await signIn(VIRTUAL_ADDRESS, ca, "admin", stateSecret(STACK, "secrets-admin", "result"));
+        expect(signedIn).toMatchObject({ form: 200, login: 302, api: 200 });
     });
 
     it("asks every caller of Patroni's REST API and of the Docker API who it is", () => {
@@ -391,7 +398,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(grown.summary.deleted).toEqual([]);
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
-            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`]),
+            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `edge-${n}-keepalived`]),
             "gluster-volume", "db-bootstrap", "db-dcs", "db-handover", "membership-guard",
             // Prometheus learns of node4; every collector of the new peer count.
             ...["node1", "node2", "node3"].map((n) => `monitoring-${n}-metrics`),
@@ -601,11 +608,23 @@ describe("classic with Patroni, from bare hosts", () => {
         const viaRoute = (q: string) => onHost(survivor, `read -r PGPASSWORD; export PGPASSWORD; ${route} -qtAXc "${q}"`, `${password}\n`);
         viaRoute("CREATE TABLE IF NOT EXISTS e2e_rpo (n int PRIMARY KEY, at timestamptz DEFAULT now())");
         const node1Led = patroniList(survivor).some((m) => m.Role === "Leader" && m.Host === lost);
+        // node1 holds the cluster's address, so that its death moves the address too: the holder
+        // lets go (node1 ranks first of the others), then stands by again.
+        const [holder] = holders(hosts);
+        if (holder !== "node1") {
+            const other = hosts.find((h) => h.name === holder)!.address;
+            onHost(other, "systemctl stop keepalived");
+            for (let i = 0; i < 50 && holders(hosts).join() !== "node1"; i++) await sleep(200);
+            onHost(other, "systemctl start keepalived");
+        }
+        expect(holders(hosts)).toEqual(["node1"]);
+        const survivors = hosts.slice(1);
         const writer = databaseWriter(survivor, route, password, 90);
         await sleep(5000);
         const killedAt = Date.now() / 1000;
         execFileSync("docker", ["kill", hosts[0].container]);
         const killDone = Date.now() / 1000;
+        const edgeBack = answersAt(VIRTUAL_ADDRESS, ca, killedAt * 1000, 30);
         onHost(survivor, "touch /tmp/e2e-killed");
         const out = await writer;
         const writes = writeGaps(out, killedAt, killDone);
@@ -613,6 +632,10 @@ describe("classic with Patroni, from bare hosts", () => {
         report("node1 killed: first write after the kill acknowledged after (s)", writes.resumedAfter!);
         report("node1 killed: writes acknowledged", writes.acked.length);
         report("node1 killed: writes refused", writes.refused);
+        const moved = await edgeBack;
+        expect(moved, "HAProxy answers at the cluster's address within 30 s of its holder's death").toBeDefined();
+        report("node1 killed: the cluster's address answers again after (s)", moved!);
+        expect(holders(survivors)).toHaveLength(1);
         expect(writes.beforeKill).toBeGreaterThan(5);
         expect(writes.resumedAfter, out.slice(-2000)).toBeDefined();
         const stored = new Set(viaRoute("SELECT n FROM e2e_rpo").split("\n").map(Number));
@@ -652,6 +675,10 @@ describe("classic with Patroni, from bare hosts", () => {
         const docs = [uploaded, await storeWhileLost(node1, lost, "after node1 is back")];
         for (const d of docs) expect(await healedOnBrick(node1, d, 45)).toBe(d.sha256);
         await expectServed(node1, docs);
+        // The new host stands by for the cluster's address; one node holds it, and it serves.
+        expect(noneActive(node1, ["keepalived"])).toBe(false);
+        expect(holders(hosts.filter((h) => h.name !== "node2"))).toHaveLength(1);
+        await expectServed(VIRTUAL_ADDRESS, docs);
 
         // The singleton's duties come back with it: a backup runs there, and its Prometheus sees every node.
         onHost(node1, "systemctl start paperless-ha-backup.service || { journalctl -u paperless-ha-backup.service -n 40 --no-pager >&2; exit 1; }");
@@ -714,7 +741,8 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(down.code).toBe(0);
         for (const h of hosts) {
             expect(containerNames(h.address).filter((n) => n.includes("paperless-ha"))).toEqual([]);
-            expect(noneActive(h.address, ["patroni", "etcd", "haproxy"])).toBe(true);
+            expect(noneActive(h.address, ["patroni", "etcd", "haproxy", "keepalived"])).toBe(true);
+            expect(holders([h])).toEqual([]);
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
             expect(onHost(h.address, "grep -c 'paperless' /etc/fstab || true")).toBe("0");
             expect(onHost(h.address, "grep -c 'paperless-ha' /etc/hosts || true")).toBe("0");

@@ -152,6 +152,32 @@ export function writeGaps(stdout: string, killedAt: number, killDone: number) {
     };
 }
 
+/** The cluster's one address on the sandbox's hosts, as Pulumi.<base>.yaml gives it. */
+export const virtualAddressOf = (base: string): string =>
+    (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, { virtualAddress: string }> })
+        .config["paperless-ha:edge"].virtualAddress;
+export const VIRTUAL_ADDRESS = virtualAddressOf("dev");
+
+/** The names of the hosts among `on` that hold `address` on an interface; each must answer. */
+export function holders(on: SandboxHost[], address = VIRTUAL_ADDRESS): string[] {
+    return on.filter((h) => onHost(h.address, `ip -o addr show to ${address}`) !== "").map((h) => h.name);
+}
+
+/**
+ * Seconds from `since` (ms) until HAProxy itself answers HTTPS at `address`, its certificate
+ * checked (at most `seconds`); undefined when it never did. It is asked with a Host the cluster is
+ * not reached by, which it refuses (400) without asking an app instance: what answers is the edge.
+ */
+export async function answersAt(address: string, ca: string, since: number, seconds: number): Promise<number | undefined> {
+    while (Date.now() - since < seconds * 1000) {
+        const ok = await request(`https://${address}/api/`, ca, { timeoutMs: 1000, headers: { host: "edge-probe.invalid" } })
+            .then((r) => r.status === 400, () => false);
+        if (ok) return (Date.now() - since) / 1000;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    return undefined;
+}
+
 /** The checksum of a document's original on a node's brick, once self-heal wrote it (at most `tries` × 2 s). */
 export async function healedOnBrick(address: string, doc: { id: number; sha256: string }, tries: number): Promise<string> {
     const file = `/srv/gluster/paperless/brick/media/documents/originals/${String(doc.id).padStart(7, "0")}.pdf`;
@@ -260,14 +286,14 @@ export interface HttpReply {
 }
 
 /** HTTPS to a node's load balancer, verifying its certificate against the cluster CA. */
-export function request(url: string, ca: string, opts: { method?: string; auth?: string; body?: Buffer; headers?: Record<string, string> } = {}): Promise<HttpReply> {
+export function request(url: string, ca: string, opts: { method?: string; auth?: string; body?: Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpReply> {
     return new Promise((resolve, reject) => {
         const req = https.request(url, {
             method: opts.method ?? "GET",
             ca,
             // The certificate is checked against the address asked for, whatever Host is sent.
             checkServerIdentity: (_host, cert) => tls.checkServerIdentity(new URL(url).hostname, cert),
-            timeout: 15_000,
+            timeout: opts.timeoutMs ?? 15_000,
             headers: {
                 ...(opts.auth ? { Authorization: `Basic ${Buffer.from(opts.auth).toString("base64")}` } : {}),
                 ...(opts.body ? { "Content-Length": String(opts.body.length) } : {}),

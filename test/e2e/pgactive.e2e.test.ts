@@ -34,6 +34,11 @@ const pgactiveStack = (name: string, database: Record<string, unknown>, nodes?: 
     if (nodes) c["paperless-ha:nodes"] = nodes.map((n) => ({ name: n, address: hosts.find((h) => h.name === n)!.address }));
 });
 /** Every node's view of the group, "name status" a line. */
+/** Every node's PostgreSQL answers; when one does not, its unit's journal and its log say why. */
+const expectDatabasesAnswer = (on: SandboxHost[]) => {
+    for (const h of on) onHost(h.address, "runuser -u postgres -- pg_isready -q -d paperless || " +
+        `{ echo 'PostgreSQL on ${h.name} does not answer'; journalctl -u postgresql@15-main -n 20 --no-pager; tail -n 40 /var/log/postgresql/postgresql-15-main.log; exit 1; } >&2`);
+};
 const groupOf = (address: string) => sql(address, "SELECT node_name || ' ' || node_status::text FROM pgactive.pgactive_nodes ORDER BY 1").split("\n");
 /** Until every listed node's own instance serves every stored document (a row may need a moment to arrive). */
 async function expectServed(on: SandboxHost[]) {
@@ -218,16 +223,23 @@ done`;
             expect(writer(), `the writer through node3's router, ${seconds} s at the most`).toBe(address);
             return (Date.now() - t) / 1000;
         };
-        onHost(node1.address, "pg_ctlcluster 15 main stop -m fast");
-        report("writer moved to node2 after node1's PostgreSQL stopped (s)", await until(node2.address, 30));
-        // Paperless goes on: a document stored through node3 lands in node2's database (the
-        // singleton's consumer on node1 writes through node1's router).
-        const d = textPdf(`${uniqueWord("pga")} stored while node1's database is down`);
-        docs.push({ id: await consumed(via(node3.address), await upload(via(node3.address), d)), sha256: d.sha256 });
-        const row = `SELECT count(*) FROM documents_document WHERE id = ${docs.at(-1)!.id}`;
-        expect(sql(node2.address, row)).toBe("1");
-
-        onHost(node1.address, "pg_ctlcluster 15 main start");
+        // As an operator would, through its unit; when the unit fails, its journal says why.
+        const unit = (action: string) => onHost(node1.address, `systemctl ${action} postgresql@15-main || ` +
+            "{ journalctl -u postgresql@15-main -n 30 --no-pager; tail -n 30 /var/log/postgresql/postgresql-15-main.log; exit 1; } >&2");
+        unit("stop");
+        let row: string;
+        try {
+            report("writer moved to node2 after node1's PostgreSQL stopped (s)", await until(node2.address, 30));
+            // Paperless goes on: a document stored through node3 lands in node2's database (the
+            // singleton's consumer on node1 writes through node1's router).
+            const d = textPdf(`${uniqueWord("pga")} stored while node1's database is down`);
+            docs.push({ id: await consumed(via(node3.address), await upload(via(node3.address), d)), sha256: d.sha256 });
+            row = `SELECT count(*) FROM documents_document WHERE id = ${docs.at(-1)!.id}`;
+            expect(sql(node2.address, row)).toBe("1");
+        } finally {
+            // Started again whatever failed above, so that one failure does not become the next tests'.
+            unit("start");
+        }
         // Watched side by side: when node1 holds the row node2 took meanwhile, and when it is the
         // writer again; never the writer before it caught up.
         const back = Date.now();
@@ -244,6 +256,7 @@ done`;
         report("node1 caught up after its PostgreSQL started (s)", caughtUp!);
         report("writer back on node1 after its PostgreSQL started (s)", rose!);
         await expectServed(hosts);
+        expectDatabasesAnswer(hosts);
     });
 
     it("grows to four: node4 builds pgactive and joins with a copy of the data, takes writes with its own keys and serves every document; nothing is made again", async () => {
@@ -283,6 +296,7 @@ for i in $(seq 1 300); do
     echo "$(date +%s%3N) $r"
     sleep 0.1
 done`, 180_000);
+        expectDatabasesAnswer(hosts);
         const writers = writing.map(writer);
         await sleep(5000);
         const lostAt = Date.now();

@@ -11,7 +11,7 @@ import { shellQuote } from "../../components/host/quote";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, noneActive, onHost, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan, writeGaps } from "./hosts";
+import { databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan, virtualAddressOf, writeGaps } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -199,7 +199,11 @@ describe("swarm on three bare hosts", () => {
 
     it("serves Paperless only through each node's HTTPS edge, which refuses a forged Host; port 8000 stays closed to the outside", async () => {
         const ca = stateSecret(STACK, "pki-ca", "certPem");
-        expect(first.summary.outputs.appUrl).toBe(`https://${hosts[0].address}/`);
+        const vip = virtualAddressOf("swarm");
+        expect(first.summary.outputs.appUrl).toBe(`https://${vip}/`);
+        // The cluster's one address: one node holds it, with a certificate for it.
+        expect(holders(hosts, vip)).toHaveLength(1);
+        expect((await request(`https://${vip}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
         for (const h of hosts) {
             expect((await request(`https://${h.address}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
             expect((await fetch(`http://${h.address}/api/`, { redirect: "manual", signal: AbortSignal.timeout(10_000) })).status).toBe(301);
@@ -412,7 +416,7 @@ describe("swarm on three bare hosts", () => {
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
             // pg_hba's node list reaches each running Patroni through its etcd step; each balancer gains node4's instance.
-            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `monitoring-${n}-metrics`, `db-${n}-etcd`, `edge-${n}-haproxy`]),
+            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `monitoring-${n}-metrics`, `db-${n}-etcd`, `edge-${n}-haproxy`, `edge-${n}-keepalived`]),
             "gluster-volume", "paperless-db-deploy", "paperless-app-deploy", "membership-guard", "db-handover",
         ]);
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
@@ -603,7 +607,8 @@ describe("swarm on three bare hosts", () => {
         expect(down.summary.failed).toEqual([]);
         for (const h of hosts) {
             expect(onHost(h.address, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
-            expect(noneActive(h.address, ["prometheus-node-exporter", "paperless-ha-metrics.timer", "paperless-ha-backup.timer"])).toBe(true);
+            expect(noneActive(h.address, ["prometheus-node-exporter", "paperless-ha-metrics.timer", "paperless-ha-backup.timer", "keepalived"])).toBe(true);
+            expect(holders([h], virtualAddressOf("swarm"))).toEqual([]);
             expect(onHost(h.address, "docker ps -aq | wc -l")).toBe("0");
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
             expect(onHost(h.address, "ls -d /srv/paperless-ha/postgres.retained-*/data/PG_VERSION | wc -l")).toBe("1");

@@ -26,7 +26,7 @@ describe("defaults", () => {
         expect(c.swarm).toMatchObject({ managers: 3, pgbouncerPort: 6432, exporterPort: 9187, convergeTimeout: 600 });
         expect(c.swarm.images.patroni).toBe("paperless-ha/patroni:15-1");
         expect(c.app).toMatchObject({ port: 8000, redisPort: 6379, timeZone: "UTC", adminUser: "admin", dataDir: "/var/lib/paperless-ha/data" });
-        expect(c.edge).toEqual({ enabled: true, httpPort: 80, httpsPort: 443, tls: true, hostnames: [], agentPort: 8405 });
+        expect(c.edge).toEqual({ enabled: true, httpPort: 80, httpsPort: 443, tls: true, hostnames: [], agentPort: 8405, virtualRouterId: 51 });
         expect(c.firewall).toEqual({ enabled: true, managementCidrs: TEST_MANAGEMENT });
         expect(c.host).toEqual({ timeSync: true, sysctl: {}, dockerApiPort: 2376 });
     });

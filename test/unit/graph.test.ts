@@ -241,8 +241,9 @@ describe("ordering", () => {
             expect(String((plain(run.byName(`gluster-${n}-mount`).inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS=''");
         }
         expect(String((plain(run.byName("gluster-node1-mount").inputs) as { stdin: string }).stdin)).toContain("export SUBDIRS='media consume export scratch'");
-        // A joiner waits for the first node to admit it.
+        // A joiner waits for the first node to admit it, and for the joiner before it: one join at a time.
         dependsAfter(run, "db-node3-join", "db-node1-access");
+        dependsAfter(run, "db-node3-join", "db-node2-join");
     });
 
     it("drains each instance from every balancer before replacing it, one node at a time, and only when it changes", async () => {

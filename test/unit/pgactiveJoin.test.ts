@@ -14,7 +14,7 @@ import { hostScript, withLib } from "../../components/host/remoteScript";
 const DSN = (host: string) => `host=${host} port=5432 dbname=paperless user=pgactive sslmode=verify-full`;
 
 /** node3's join; `slots` lists, per member address, what it answers each time it is asked (null: unreachable). */
-function join(slots: Record<string, (string | null)[]>) {
+function join(slots: Record<string, (string | null)[]>, links = "1") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgactive-join-"));
     for (const [host, answers] of Object.entries(slots)) {
         fs.writeFileSync(path.join(dir, host), answers.map((a) => a ?? "down").join("\n") + "\n");
@@ -36,6 +36,7 @@ runuser() {
         *"node_status <> 'k'"*) echo "r host=10.0.0.23 port=5432" ;;
         *pgactive_detach_nodes*) echo detach >>"$LOG" ;;
         *"node_sysid || ' '"*) echo "7301 1 16384" ;;
+        *pgactive_node_slots*) echo "$LINKS" ;;
         *"node_name || ' ' || node_dsn"*) printf '%s\\n' "$MEMBERS" ;;
         *pgactive_parse_slot_name*)
             local a; a=$(head -n1 "$DIR/$db"); [ "$(wc -l <"$DIR/$db")" -gt 1 ] && sed -i 1d "$DIR/$db"
@@ -52,7 +53,7 @@ runuser() {
     const r = spawnSync("bash", ["-c", script], {
         env: {
             PATH: "/usr/bin:/bin", PG_PORT: "5432", DB_NAME: "paperless", NODE_NAME: "node3", NODE_DSN: DSN("10.0.0.33"),
-            JOIN_DSN: DSN("10.0.0.11"), APP_USER: "paperless", SLOT_DROP_TRIES: "5", LOG: log, DIR: dir, MEMBERS: members,
+            JOIN_DSN: DSN("10.0.0.11"), APP_USER: "paperless", SLOT_DROP_TRIES: "5", LINK_TRIES: "3", LINKS: links, LOG: log, DIR: dir, MEMBERS: members,
         },
         encoding: "utf8",
     });
@@ -83,5 +84,12 @@ describe("a new host joining pgactive under its lost predecessor's name", () => 
         expect(r.said).toContain('connection to server at "10.0.0.11" failed');
         expect(r.said).toContain("pgactive member node1 has not dropped its replication slot for this node's detached predecessor after 5s: it cannot be reached");
         expect(r.steps).not.toContain("delete");
+    });
+
+    it("ends only once every member has a live sender for each of the others, and stops naming the ones that do not", () => {
+        const r = join({ "10.0.0.11": ["0"], "10.0.0.12": ["0"] }, "0");
+        expect(r.steps).toContain("join");
+        expect(r.ok).toBe(false);
+        expect(r.said).toContain("pgactive members without a live sender for every other member after 3s: node1 (0 of 1) node2 (0 of 1)");
     });
 });

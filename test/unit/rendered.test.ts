@@ -1,6 +1,6 @@
 /**
  * Rendered config checked by the real tools (installed by scripts/ensure-test-tools.sh):
- * haproxy -c, nft -c, and a real PostgreSQL started with the rendered settings.
+ * haproxy -c, nft -c, keepalived -t, and a real PostgreSQL started with the rendered settings.
  */
 import { execFileSync, ExecFileSyncOptions, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,7 +11,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classicLayout, patroniConfig, PgValue, postgresSettings, renderPatroniYml, renderPgHba, renderPkOffsetsSql, renderPostgresConf } from "../../components/database";
-import { renderHaproxyCfg } from "../../components/edge";
+import { INTERFACE_PLACEHOLDER, renderHaproxyCfg, renderKeepalivedConf } from "../../components/edge";
 import { renderFirewall } from "../../components/host";
 import { configOf } from "./harness";
 
@@ -150,9 +150,39 @@ describe("nft -c", () => {
         const file = path.join(dir, "fw.nft");
         fs.writeFileSync(file, renderFirewall(cluster({ firewall: { managementCidrs: ["192.0.2.0/24", "2001:db8::/32"] } }), 22));
         run("nft", ["-c", "-f", file]);
+        fs.writeFileSync(file, renderFirewall(cluster({ firewall: { managementCidrs: ["192.0.2.0/24"] }, edge: { virtualAddress: "10.0.0.100" } }), 22));
+        expect(fs.readFileSync(file, "utf8")).toContain("meta l4proto 112 accept");
+        run("nft", ["-c", "-f", file]);
         fs.writeFileSync(file, renderFirewall(cluster(), 22).replace("policy drop", "policy maybe"));
         expect(() => run("nft", ["-c", "-f", file])).toThrow();
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("keepalived -t", () => {
+    // keepalived checks that the interface exists and is not loopback: any other of this machine's will do.
+    const iface = fs.readdirSync("/sys/class/net").filter((i) => i !== "lo").sort()[0];
+    const check = (conf: string) => {
+        const dir = tempDir();
+        const file = path.join(dir, "keepalived.conf");
+        fs.writeFileSync(file, conf.replaceAll(INTERFACE_PLACEHOLDER, iface));
+        try {
+            return run("keepalived", ["-t", "-f", file]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    };
+
+    it.each(["10.0.0.100", "fd00::100"])("accepts the rendered config (virtual address %s), and would catch a broken one", (vip) => {
+        const v6 = vip.includes(":");
+        const c = configOf({
+            nodes: [1, 2, 3].map((i) => ({ name: `node${i}`, address: v6 ? `fd00::1${i}` : `10.0.0.1${i}` })),
+            sshPrivateKey: "k",
+            edge: { virtualAddress: vip },
+        });
+        const conf = renderKeepalivedConf(c, c.dataNodes[1]);
+        check(conf);
+        expect(() => check(conf.replace("priority 199", "priority 900"))).toThrow();
     });
 });
 

@@ -74,7 +74,7 @@ const hostScripts = fs.readdirSync(SCRIPT_DIR).filter((f) => f.endsWith(".sh") &
 
 const CONFIGS: Record<string, Record<string, unknown>> = {
     "classic pgactive": { ...baseConfig(3), edge: { enabled: true }, backup: { encrypt: true, remote: "backup@10.0.0.99:/srv/backups" } },
-    "classic patroni": { ...baseConfig(3), database: { engine: "patroni" } },
+    "classic patroni": { ...baseConfig(3), database: { engine: "patroni" }, edge: { virtualAddress: "10.0.0.100" } },
     "classic pgactive from a repository": { ...baseConfig(3), database: { pgactive: { install: "none", maxNodes: 4 } } },
     swarm: { ...swarmConfig(3), edge: { enabled: true } },
 };

@@ -101,12 +101,10 @@ collect() {
     fi
     if [ -n "${VOLUME:-}" ] && command -v gluster >/dev/null; then
         # A volume glusterd cannot describe is a fact too (its brick gauges would just vanish).
-        if timeout 20 gluster volume info "$VOLUME" >/dev/null 2>&1; then
-            gauge paperless_ha_storage_volume_readable "glusterd on this node describes the volume" 1
-            volume_facts
-        else
-            gauge paperless_ha_storage_volume_readable "glusterd on this node describes the volume" 0
-        fi
+        readable=0
+        timeout 20 gluster volume info "$VOLUME" >/dev/null 2>&1 && readable=1
+        gauge paperless_ha_storage_volume_readable "glusterd on this node describes the volume" "$readable"
+        [ "$readable" = 0 ] || volume_facts
     fi
     if [ "$TOPOLOGY" = swarm ]; then
         gauge paperless_ha_swarm_active "this node is an active Swarm member" "$([ "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ] && echo 1 || echo 0)"
