@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { ClusterConfig, sharedMount, validateConfig } from "../components/config";
 import { nodeDbService } from "../components/database/patroniStack";
 import { HAPROXY_STATS_URL } from "../components/edge";
-import { hostScript, renderStdin, rootShell } from "../components/host";
+import { holdsVirtualAddress, hostScript, renderStdin, rootShell } from "../components/host";
 import { readStackFile } from "./support/stackFile";
 import { ROOT, stackPath } from "./plan";
 
@@ -52,6 +52,15 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
             } catch { /* a member mid-restart prints partial output; another node will do */ }
         }
         if (Number(f.split_brain) > 0) problems.push(`${n.name}: ${f.split_brain} entries in split-brain`);
+        if (f.keepalived !== undefined && f.keepalived !== "active") problems.push(`${n.name}: keepalived ${f.keepalived || "not installed"}, so it cannot take the virtual address`);
+    }
+    if (holdsVirtualAddress(c)) {
+        // Only answering nodes count: an unreachable one may still hold it.
+        const vip = c.edge.virtualAddress!;
+        const holders = c.dataNodes.filter((n) => { const f = facts[n.name]; return !(f instanceof Error) && f.virtual_address === "held"; }).map((n) => n.name);
+        if (holders.length === 1) lines.push(`edge: virtual address ${vip} on ${holders[0]}`);
+        else if (holders.length === 0) problems.push(`edge: no answering node holds the virtual address ${vip}`);
+        else problems.push(`edge: the virtual address ${vip} is on ${holders.join(" and ")} at once (VRRP between them is broken)`);
     }
     const first = c.nodes.map((n) => facts[n.name]).find((f): f is NodeFacts => !(f instanceof Error) && f.bricks_total !== undefined);
     if (first) {
@@ -112,6 +121,7 @@ export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): 
         BACKUP_DIR: c.backup.enabled && n.name === c.singleton.name ? c.backup.directory : "",
         STATS_URL: HAPROXY_STATS_URL,
         DB_SERVICE: nodeDbService(c, n.name),
+        VIRTUAL_ADDRESS: holdsVirtualAddress(c) && !n.arbiter ? c.edge.virtualAddress! : "",
     };
 }
 

@@ -5,7 +5,8 @@
 # Reads: CONFIG (keepalived.conf with @INTERFACE@ for that interface), SRC_IP (the cluster address).
 set -euo pipefail
 : "${CONFIG:?}" "${SRC_IP:?}"
-iface=$(ip -o addr show to "$SRC_IP" | awk '{ print $2; exit }')
+iface=$(ip -o addr show to "$SRC_IP")
+iface=$(awk 'NR == 1 { print $2 }' <<< "$iface")
 iface=${iface%%@*}
 [[ $iface =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "no interface of $(hostname) holds its cluster address $SRC_IP" >&2; exit 1; }
 conf=/etc/keepalived/keepalived.conf

@@ -2,7 +2,7 @@
 # One node's view for `npm run status`: key=value lines, one fact each; never changes anything.
 # Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, DB_NAME, VOLUME, MOUNT_POINT, BACKUP_DIR
 # (singleton only, else empty), STATS_URL (HAProxy's statistics, CSV), DB_SERVICE (swarm: this
-# node's Patroni service).
+# node's Patroni service), VIRTUAL_ADDRESS (the cluster's one address, data nodes only; else empty).
 set -uo pipefail
 : "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${DB_NAME:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
 say() { printf '%s=%s\n' "$1" "$2"; }
@@ -48,6 +48,11 @@ else
 fi
 if [ -n "${members:-}" ]; then
     say db_members "$(printf '%s' "$members" | tr -d '\n')"
+fi
+if [ -n "${VIRTUAL_ADDRESS:-}" ]; then
+    say keepalived "$(systemctl is-active keepalived 2>/dev/null)"
+    on=$(ip -o addr show to "$VIRTUAL_ADDRESS" 2>/dev/null)
+    if [ -n "$on" ]; then say virtual_address held; else say virtual_address standby; fi
 fi
 # Any answer short of a server error means Paperless serves (its login redirect included).
 code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://$ADDRESS:$APP_PORT/" 2>/dev/null)

@@ -323,6 +323,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(out).toMatch(/\nhealthy\n?$/);
         expect(out).toContain("storage: volume paperless: 3/3 bricks online, 0 entries to heal, 0 in split-brain");
         expect(out).toMatch(/database: (.*, )?node\d Leader \(running\)/);
+        expect(out).toContain(`edge: virtual address ${VIRTUAL_ADDRESS} on ${holders(hosts)[0]}`);
         expect(out).toMatch(/backup: newest 2\d{7}T\d{6}Z, 0\.\d h old/);
     });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assess, NodeFacts } from "../../tools/status";
+import { assess, NodeFacts, statusEnv } from "../../tools/status";
 import { baseConfig, configOf, swarmConfig } from "./harness";
 
 const c = configOf({ ...baseConfig(3), database: { engine: "patroni" } });
@@ -91,5 +91,24 @@ describe("status", () => {
         expect(split.problems).toEqual(["database: the nodes' routers send writes to node1 -> node1, node2 -> node1, node3 -> node3"]);
         expect(assess(active, Object.fromEntries(["node1", "node2", "node3"].map((n) => [n, node(n, "node1:r,node2:r,node3:r", "0", "none")]))).problems)
             .toEqual(["database: the nodes' routers send writes to node1 -> none, node2 -> none, node3 -> none"]);
+    });
+
+    it("says which node holds the virtual address; none, two at once, or a node whose keepalived is down is a problem", () => {
+        const vip = configOf({ ...baseConfig(3), database: { engine: "patroni" }, edge: { virtualAddress: "10.0.0.100" } });
+        expect(statusEnv(vip, vip.nodes[0]).VIRTUAL_ADDRESS).toBe("10.0.0.100");
+        expect(statusEnv(c, c.nodes[0]).VIRTUAL_ADDRESS).toBe("");
+        const edge = (held: string[], keepalived: Record<string, string> = {}) => facts((f) => {
+            for (const n of ["node1", "node2", "node3"]) {
+                f[n] = { ...(f[n] as NodeFacts), keepalived: keepalived[n] ?? "active", virtual_address: held.includes(n) ? "held" : "standby" };
+            }
+        });
+        const one = assess(vip, edge(["node2"]));
+        expect(one.problems).toEqual([]);
+        expect(one.lines).toContain("edge: virtual address 10.0.0.100 on node2");
+        expect(assess(vip, edge([])).problems).toEqual(["edge: no answering node holds the virtual address 10.0.0.100"]);
+        expect(assess(vip, edge(["node1", "node3"])).problems).toEqual(["edge: the virtual address 10.0.0.100 is on node1 and node3 at once (VRRP between them is broken)"]);
+        expect(assess(vip, edge(["node1"], { node3: "failed" })).problems).toEqual(["node3: keepalived failed, so it cannot take the virtual address"]);
+        // Without one configured, nothing is said of it.
+        expect(assess(c, facts()).lines.some((l) => l.startsWith("edge:"))).toBe(false);
     });
 });
