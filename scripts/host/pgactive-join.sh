@@ -93,7 +93,10 @@ SQL
 )
 want=$(($(grep -c . <<<"$members") - 1))
 links() {
-    local sql="SELECT count(DISTINCT s.node_name) FROM pgactive.pgactive_node_slots s JOIN pgactive.pgactive_nodes n USING (node_name) WHERE s.walsender_active AND n.node_status = 'r'"
+    local sql="SELECT count(DISTINCT n.node_name) AS live_senders FROM pg_replication_slots s
+        CROSS JOIN LATERAL pgactive.pgactive_parse_slot_name(s.slot_name) p JOIN pgactive.pgactive_nodes n
+        ON (n.node_sysid, n.node_timeline, n.node_dboid) = (p.remote_sysid, p.remote_timeline, p.remote_dboid)
+        WHERE s.plugin = 'pgactive' AND s.active AND n.node_status = 'r'"
     if [ "$1" = "$NODE_NAME" ]; then psql_db -c "$sql"; else runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA -d "$2" -c "$sql"; fi
 }
 for try in $(seq 1 "$LINK_TRIES"); do
@@ -105,7 +108,7 @@ for try in $(seq 1 "$LINK_TRIES"); do
     done <<<"$members"
     [ -n "$short" ] || break
     if [ "$try" = "$LINK_TRIES" ]; then
-        echo "pgactive members without a live sender for every other member after ${LINK_TRIES}s:$short; see pgactive.pgactive_node_slots on them" >&2
+        echo "pgactive members without a live sender for every other member after ${LINK_TRIES}s:$short; see pg_replication_slots on them" >&2
         exit 1
     fi
     sleep 1

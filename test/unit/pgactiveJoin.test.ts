@@ -36,8 +36,8 @@ runuser() {
         *"node_status <> 'k'"*) echo "r host=10.0.0.23 port=5432" ;;
         *pgactive_detach_nodes*) echo detach >>"$LOG" ;;
         *"node_sysid || ' '"*) echo "7301 1 16384" ;;
-        *pgactive_node_slots*) echo "$LINKS" ;;
         *"node_name || ' ' || node_dsn"*) printf '%s\\n' "$MEMBERS" ;;
+        *live_senders*) echo "$LINKS" ;;
         *pgactive_parse_slot_name*)
             local a; a=$(head -n1 "$DIR/$db"); [ "$(wc -l <"$DIR/$db")" -gt 1 ] && sed -i 1d "$DIR/$db"
             echo "slots $db $a" >>"$LOG"
