@@ -245,12 +245,22 @@ done`;
         const back = Date.now();
         let caughtUp: number | undefined;
         let rose: number | undefined;
+        // A connection refused while it starts up means "not yet"; the last refusal is kept for the report.
+        let refused = "";
+        const holds = () => {
+            try {
+                return sql(node1.address, row) === "1";
+            } catch (e) {
+                refused = (e as Error).message.split("\n").slice(-3).join(" ");
+                return false;
+            }
+        };
         while (Date.now() - back < 120_000 && rose === undefined) {
-            if (caughtUp === undefined && sql(node1.address, row) === "1") caughtUp = (Date.now() - back) / 1000;
+            if (caughtUp === undefined && holds()) caughtUp = (Date.now() - back) / 1000;
             if (writer() === node1.address) rose = (Date.now() - back) / 1000;
             else await sleep(250);
         }
-        expect(caughtUp, "node1 holds the row stored while it was down").toBeDefined();
+        expect(caughtUp, `node1 holds the row stored while it was down (last refusal: ${refused || "none"})`).toBeDefined();
         expect(rose, "node1 is the writer again within 120 s").toBeDefined();
         expect(caughtUp!).toBeLessThanOrEqual(rose!);
         report("node1 caught up after its PostgreSQL started (s)", caughtUp!);
