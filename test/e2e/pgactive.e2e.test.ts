@@ -223,10 +223,10 @@ done`;
             expect(writer(), `the writer through node3's router, ${seconds} s at the most`).toBe(address);
             return (Date.now() - t) / 1000;
         };
-        // As an operator would, through its unit; when the unit fails, its journal says why.
-        const unit = (action: string) => onHost(node1.address, `systemctl ${action} postgresql@15-main || ` +
+        // A fast shutdown; when it or the start fails, the unit's journal and the log say why.
+        const unit = (action: string) => onHost(node1.address, `pg_ctlcluster 15 main ${action} || ` +
             "{ journalctl -u postgresql@15-main -n 30 --no-pager; tail -n 30 /var/log/postgresql/postgresql-15-main.log; exit 1; } >&2");
-        unit("stop");
+        unit("stop -m fast");
         let row: string;
         try {
             report("writer moved to node2 after node1's PostgreSQL stopped (s)", await until(node2.address, 30));
