@@ -105,8 +105,8 @@ export class PgactiveGroup extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [this.firstPrepared, ...(args.seededBy ? [args.seededBy] : [])] });
 
         this.members = { [first.name]: group };
-        // One join at a time, in list order: a node joining while another does can miss the other's
-        // link for a while, and with it what that node takes meanwhile (seen on the test hosts).
+        // One join at a time, in list order: with two joining at once, one test run lost rows between
+        // them (a link formed late is the likely cause, not a proven one).
         let previous = group;
         for (const n of others) {
             // Every member's pg_hba must admit the joiner, and the joiner's must admit theirs,
