@@ -117,16 +117,22 @@ const patroniSchema = z
         /** Cluster name in etcd. Default `paperless`. */
         scope: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lowercase letters, digits, dashes").default("paperless"),
         /**
-         * Leader lease in seconds: a dead leader is replaced about this long after its last renewal;
+         * Leader lease in seconds: a dead leader is replaced about this long after its last renewal,
+         * plus 2 s in which Patroni asks the dead leader's API, plus about 2 s more when the etcd
+         * leader died with it (etcd extends leases across its own election);
          * `loopWait + 2 × retryTimeout ≤ ttl` is enforced. Patroni releases newer than Debian 12's
          * 3.0.2 raise a ttl below 20 to 20. A change reaches a running cluster through etcd
          * (`patronictl edit-config`), as do the two below and `synchronous`.
          */
-        ttl: z.number().int().min(5).default(10),
+        ttl: z.number().int().min(5).default(8),
         /** Seconds between HA loop runs. */
-        loopWait: z.number().int().min(1).default(2),
-        /** Seconds DCS and PostgreSQL operations are retried. */
-        retryTimeout: z.number().int().min(1).default(4),
+        loopWait: z.number().int().min(1).default(1),
+        /**
+         * Seconds DCS and PostgreSQL operations are retried. After an etcd leader change a Patroni
+         * may first try a dead etcd member (a one-second timeout) before a live one: below 3 a
+         * healthy leader can demote itself then.
+         */
+        retryTimeout: z.number().int().min(1).default(3),
         /** Synchronous replication (RPO 0); strict once there are three data nodes. Default true. */
         synchronous: z.boolean().default(true),
         /** Patroni REST API port (TLS). Default 8008. */

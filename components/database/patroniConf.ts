@@ -140,6 +140,9 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniL
     const pgHba = [
         "local all all peer",
         "hostssl all all 127.0.0.1/32 scram-sha-256",
+        // Patroni reads a replica's own timeline over a local replication connection; without it the
+        // REST API reports none and logs a failure for every health check.
+        `hostssl replication ${REPLICATION_USER} 127.0.0.1/32 scram-sha-256`,
         ...nodeCidrs.flatMap((cidr) => [
             `hostssl replication ${REPLICATION_USER} ${cidr} scram-sha-256`,
             `hostssl all postgres ${cidr} scram-sha-256`,
@@ -214,6 +217,9 @@ export function patroniConfig(c: ClusterConfig, node: NodeSpec, layout: PatroniL
                 ssl_key_file: tls.keyfile,
                 ssl_ca_file: tls.cafile,
                 ssl_min_protocol_version: "TLSv1.2",
+                // After a failover a standby asks the new primary for WAL again within a second (the
+                // default, 5 s, held commits that long in strict synchronous mode).
+                wal_retrieve_retry_interval: "1s",
                 unix_socket_directories: "/var/run/postgresql",
                 ...Object.fromEntries(Object.entries(c.database.settings).map(([k, val]) => [k, String(val)])),
             },

@@ -66,15 +66,15 @@ describe("defaults", () => {
 
     it("defaults Patroni's timing within its rule and ignores max_nodes for it", () => {
         const c = validateConfig(valid({ nodes: nodes(6), database: { engine: "patroni" } }));
-        // The same lease on both topologies: a dead leader is replaced within about ten seconds.
-        expect(c.database.patroni).toEqual({ scope: "paperless", ttl: 10, loopWait: 2, retryTimeout: 4, synchronous: true, restApiPort: 8008, routerPort: 5433 });
+        // The same lease on both topologies: a dead leader's lease runs out within eight seconds.
+        expect(c.database.patroni).toEqual({ scope: "paperless", ttl: 8, loopWait: 1, retryTimeout: 3, synchronous: true, restApiPort: 8008, routerPort: 5433 });
         expect(c.dataNodes).toHaveLength(6);
     });
 
-    it("runs Patroni under swarm with a lease short enough for a ~10 s failover, and an odd number of managers", () => {
+    it("runs Patroni under swarm with the same short lease, and an odd number of managers", () => {
         const c = validateConfig(valid({ topology: "swarm", nodes: nodes(5) }));
         expect(c.database.engine).toBe("patroni");
-        expect(c.database.patroni).toMatchObject({ ttl: 10, loopWait: 2, retryTimeout: 4 });
+        expect(c.database.patroni).toMatchObject({ ttl: 8, loopWait: 1, retryTimeout: 3 });
         expect(c.managers.map((n) => n.name)).toEqual(["node1", "node2", "node3"]);
         expect(validateConfig(valid({ topology: "swarm", nodes: nodes(2) })).managers.map((n) => n.name)).toEqual(["node1"]);
         expect(validateConfig(valid({ topology: "swarm", nodes: nodes(5), swarm: { managers: 5 } })).managers).toHaveLength(5);
@@ -101,7 +101,7 @@ describe("rejects", () => {
         ["SeaweedFS under classic", valid({ storage: { backend: "seaweedfs" } }), "paperless-ha:storage.backend: SeaweedFS runs in the swarm topology only"],
         ["an even number of managers", valid({ topology: "swarm", swarm: { managers: 2 } }), "paperless-ha:swarm.managers: must be odd"],
         ["more idle than open filer connections", valid({ topology: "swarm", storage: { seaweedfs: { maxIdleConnections: 30 } } }), "paperless-ha:storage.seaweedfs.maxIdleConnections: must not exceed maxOpenConnections"],
-        ["swarm Patroni timing that can lose a healthy leader", valid({ topology: "swarm", database: { patroni: { loopWait: 4 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout (12) must not exceed ttl (10)"],
+        ["swarm Patroni timing that can lose a healthy leader", valid({ topology: "swarm", database: { patroni: { loopWait: 4 } } }), "paperless-ha:database.patroni.ttl: loopWait + 2 * retryTimeout (10) must not exceed ttl (8)"],
         ["two nodes without an arbiter", valid({ nodes: nodes(2) }), "paperless-ha:nodes: two storage nodes need a third node with role 'arbiter'"],
         ["an arbiter beside three data nodes", valid({ nodes: [...nodes(3), { name: "w", address: "10.0.0.99", roles: ["arbiter"] }] }), "paperless-ha:nodes[3].roles: an arbiter is only used with exactly two data nodes (there are 3)"],
         ["more database nodes than max_nodes", valid({ nodes: nodes(5) }), "paperless-ha:database.pgactive.maxNodes: 5 database nodes exceed pgactive.max_nodes (4)"],

@@ -103,11 +103,13 @@ describe("patroni --validate-config (swarm)", () => {
                     expect(hba.filter((l) => / 127\.0\.0\.2[1-3]\/32 /.test(l))).toHaveLength(4 * 3);
                     expect(hba.join("\n")).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
                     expect(hba).toContain("hostssl replication replicator 127.0.0.22/32 scram-sha-256");
+                    // Patroni's own look at a replica's timeline, over a local replication connection.
+                    expect(hba).toContain("hostssl replication replicator 127.0.0.1/32 scram-sha-256");
                 }
                 run("patroni", ["--validate-config", file]);
             }
             const cfg = patroniConfig(c, c.nodes[0], swarmLayout(c)) as { bootstrap: { dcs: Record<string, unknown> } };
-            expect(cfg.bootstrap.dcs).toMatchObject({ ttl: 10, loop_wait: 2, retry_timeout: 4, synchronous_mode: true, synchronous_mode_strict: true });
+            expect(cfg.bootstrap.dcs).toMatchObject({ ttl: 8, loop_wait: 1, retry_timeout: 3, synchronous_mode: true, synchronous_mode_strict: true });
         } finally {
             servers.forEach((s) => s.close());
         }
