@@ -28,3 +28,13 @@ check_docker_cli() {
 }
 bash "$(dirname "$0")/install-missing.sh" "test tools" "${need[@]}"
 check_docker_cli
+# actionlint checks the GitHub workflows; built once from its Go module into a cache outside the clone.
+ACTIONLINT_VERSION=v1.7.12
+bin="${PAPERLESS_HA_CACHE:-/var/cache/paperless-ha}/tools/bin"
+installed=$("$bin/actionlint" -version 2>/dev/null || true)
+if [ "${installed%%$'\n'*}" != "$ACTIONLINT_VERSION" ]; then
+    command -v go >/dev/null || { echo "missing Go, which builds actionlint (apt-get install golang-go)" >&2; exit 1; }
+    echo "building actionlint $ACTIONLINT_VERSION into $bin" >&2
+    mkdir -p "$bin"
+    GOBIN="$bin" timeout 600 go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi

@@ -36,7 +36,8 @@ export interface Plan {
 }
 
 /** The file of a stack name, or the path given. */
-export const stackPath = (stack: string) => (stack.endsWith(".yaml") ? path.resolve(stack) : path.join(ROOT, `Pulumi.${stack}.yaml`));
+/** A stack's config file: Pulumi names it after the stack alone, so `org/prod` reads Pulumi.prod.yaml. */
+export const stackPath = (stack: string) => (stack.endsWith(".yaml") ? path.resolve(stack) : path.join(ROOT, `Pulumi.${stack.split("/").pop()}.yaml`));
 
 /** A stack's config for planning: encrypted values and the SSH key file are stood in for. */
 export function planConfig(stack: string): Record<string, unknown> {

@@ -30,6 +30,9 @@ function parseValue(value: string): unknown {
     }
 }
 
+/** ssh.privateKeyPath as a file on this machine: `~/` is the user's home. Pure but for the home. */
+export const resolveKeyPath = (keyPath: string) => (keyPath.startsWith("~/") ? path.join(os.homedir(), keyPath.slice(2)) : keyPath);
+
 /** Read and validate the whole stack config before any resource is created. */
 export function loadConfig(): LoadedConfig {
     const cluster = validateConfig(readStackConfig());
@@ -37,7 +40,7 @@ export function loadConfig(): LoadedConfig {
     if (keyPath === undefined) {
         return { cluster, sshPrivateKey: new pulumi.Config(NAMESPACE).requireSecret("sshPrivateKey") };
     }
-    const resolved = keyPath.startsWith("~/") ? path.join(os.homedir(), keyPath.slice(2)) : keyPath;
+    const resolved = resolveKeyPath(keyPath);
     let key: string;
     try {
         key = fs.readFileSync(resolved, "utf8");
