@@ -14,7 +14,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { answersAt, containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promApi, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, VIRTUAL_ADDRESS, writeGaps } from "./hosts";
+import { answersAt, containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promApi, promotedAt, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, VIRTUAL_ADDRESS, writeGaps } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -633,6 +633,10 @@ describe("classic with Patroni, from bare hosts", () => {
         report("node1 killed: first write after the kill acknowledged after (s)", writes.resumedAfter!);
         report("node1 killed: writes acknowledged", writes.acked.length);
         report("node1 killed: writes refused", writes.refused);
+        if (node1Led) {
+            const promoted = promotedAt(survivors.map((h) => h.address), () => `journalctl -u patroni -o cat --since @${Math.floor(killedAt)}`, killedAt);
+            if (promoted !== undefined) report("node1 killed: a standby promoted itself after (s)", promoted - killedAt);
+        }
         const moved = await edgeBack;
         expect(moved, "HAProxy answers at the cluster's address within 30 s of its holder's death").toBeDefined();
         report("node1 killed: the cluster's address answers again after (s)", moved!);

@@ -152,6 +152,20 @@ export function writeGaps(stdout: string, killedAt: number, killDone: number) {
     };
 }
 
+/**
+ * When a survivor's Patroni promoted itself after `since` (epoch seconds), read from its log
+ * (`log`: a command printing Patroni's log lines, which carry UTC times), or undefined when none
+ * did. For the note: it splits a write gap into Patroni's part and the route's.
+ */
+export function promotedAt(addresses: string[], log: (address: string) => string, since: number): number | undefined {
+    const times = addresses.flatMap((a) => {
+        const out = onHost(a, `${log(a)} 2>&1 | grep 'promoted self to leader' || true`);
+        return [...out.matchAll(/(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) INFO: promoted self to leader/g)]
+            .map((m) => Date.parse(`${m[1].replace(" ", "T")}.${m[2]}Z`) / 1000);
+    });
+    return times.filter((t) => t > since).sort((x, y) => x - y)[0];
+}
+
 /** The cluster's one address on the sandbox's hosts, as Pulumi.<base>.yaml gives it. */
 export const virtualAddressOf = (base: string): string =>
     (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, { virtualAddress: string }> })

@@ -11,7 +11,7 @@ import { shellQuote } from "../../components/host/quote";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promExpect, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan, virtualAddressOf, writeGaps } from "./hosts";
+import { databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promExpect, promotedAt, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan, virtualAddressOf, writeGaps } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -325,6 +325,10 @@ describe("swarm on three bare hosts", () => {
         report("longest gap between acknowledged writes (s)", seen.longestGap!);
         report("writes acknowledged", seen.acked.length);
         report("writes refused during failover", seen.refused);
+        const nameOf = (address: string) => hosts.find((h) => h.address === address)!.name;
+        const promoted = promotedAt(hosts.filter((h) => h !== leader).map((h) => h.address),
+            (a) => `docker logs --since ${Math.floor(killedAt)} $(docker ps -qf name=paperless-db_patroni-${nameOf(a)})`, killedAt);
+        if (promoted !== undefined) report("a standby promoted itself after (s)", promoted - killedAt);
         const stored = new Set(sqlThroughPgbouncer(survivor, "SELECT n FROM e2e_rpo").split("\n").map(Number));
         const lost = seen.acked.filter((l) => !stored.has(l.n)).map((l) => l.n);
         report("RPO lost acknowledged writes", lost.length);
