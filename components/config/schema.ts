@@ -126,7 +126,7 @@ const patroniSchema = z
          */
         ttl: z.number().int().min(5).default(8),
         /** Seconds between HA loop runs. */
-        loopWait: z.number().int().min(1).default(2),
+        loopWait: z.number().int().min(1).default(1),
         /**
          * Seconds DCS and PostgreSQL operations are retried. After an etcd leader change a Patroni
          * may first try a dead etcd member (a one-second timeout) before a live one: below 3 a

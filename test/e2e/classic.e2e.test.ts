@@ -152,7 +152,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(show("SHOW ssl")).toBe("on");
         // The lease timing as the config says, in etcd where Patroni reads it.
         const dcs = parse(onHost(leader, "patronictl -c /etc/patroni/config.yml show-config")) as Record<string, unknown>;
-        expect([dcs.ttl, dcs.loop_wait, dcs.retry_timeout, dcs.synchronous_mode_strict]).toEqual([8, 2, 3, true]);
+        expect([dcs.ttl, dcs.loop_wait, dcs.retry_timeout, dcs.synchronous_mode_strict]).toEqual([8, 1, 3, true]);
         expect(show("SHOW password_encryption")).toBe("scram-sha-256");
         expect(show("SHOW synchronous_standby_names")).not.toBe("");
         expect(Number(show("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"))).toBe(2);

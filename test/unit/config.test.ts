@@ -67,14 +67,14 @@ describe("defaults", () => {
     it("defaults Patroni's timing within its rule and ignores max_nodes for it", () => {
         const c = validateConfig(valid({ nodes: nodes(6), database: { engine: "patroni" } }));
         // The same lease on both topologies: a dead leader's lease runs out within eight seconds.
-        expect(c.database.patroni).toEqual({ scope: "paperless", ttl: 8, loopWait: 2, retryTimeout: 3, synchronous: true, restApiPort: 8008, routerPort: 5433 });
+        expect(c.database.patroni).toEqual({ scope: "paperless", ttl: 8, loopWait: 1, retryTimeout: 3, synchronous: true, restApiPort: 8008, routerPort: 5433 });
         expect(c.dataNodes).toHaveLength(6);
     });
 
     it("runs Patroni under swarm with the same short lease, and an odd number of managers", () => {
         const c = validateConfig(valid({ topology: "swarm", nodes: nodes(5) }));
         expect(c.database.engine).toBe("patroni");
-        expect(c.database.patroni).toMatchObject({ ttl: 8, loopWait: 2, retryTimeout: 3 });
+        expect(c.database.patroni).toMatchObject({ ttl: 8, loopWait: 1, retryTimeout: 3 });
         expect(c.managers.map((n) => n.name)).toEqual(["node1", "node2", "node3"]);
         expect(validateConfig(valid({ topology: "swarm", nodes: nodes(2) })).managers.map((n) => n.name)).toEqual(["node1"]);
         expect(validateConfig(valid({ topology: "swarm", nodes: nodes(5), swarm: { managers: 5 } })).managers).toHaveLength(5);

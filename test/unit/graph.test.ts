@@ -106,7 +106,7 @@ describe("classic with Patroni", () => {
         dependsAfter(run, "db-dcs", "db-bootstrap");
         // The lease timing and synchronous mode reach a running cluster through etcd, from the config.
         expect(scriptVar(String((plain(run.byName("db-dcs").inputs) as { stdin: string }).stdin), "DCS_SETTINGS").split("\n")).toEqual([
-            "ttl=8", "loop_wait=2", "retry_timeout=3", "maximum_lag_on_failover=1048576", "synchronous_mode=true", "synchronous_mode_strict=true"]);
+            "ttl=8", "loop_wait=1", "retry_timeout=3", "maximum_lag_on_failover=1048576", "synchronous_mode=true", "synchronous_mode_strict=true"]);
     });
 
     it("sends every instance through its node's HAProxy router to the primary", async () => {

@@ -24,7 +24,7 @@ describe("Patroni's cluster-wide settings on a running cluster", () => {
 
     it("writes the config's settings to etcd through patronictl on the host", () => {
         expect(run(settings)).toEqual({ ok: true, said: "patronictl -c /etc/patroni/config.yml edit-config --force " +
-            "--set ttl=12 --set loop_wait=2 --set retry_timeout=3 --set maximum_lag_on_failover=1048576 --set synchronous_mode=true --set synchronous_mode_strict=true" });
+            "--set ttl=12 --set loop_wait=1 --set retry_timeout=3 --set maximum_lag_on_failover=1048576 --set synchronous_mode=true --set synchronous_mode_strict=true" });
     });
 
     it("runs patronictl in this node's Patroni container on swarm, and stops when none runs", () => {

@@ -109,7 +109,7 @@ describe("patroni --validate-config (swarm)", () => {
                 run("patroni", ["--validate-config", file]);
             }
             const cfg = patroniConfig(c, c.nodes[0], swarmLayout(c)) as { bootstrap: { dcs: Record<string, unknown> } };
-            expect(cfg.bootstrap.dcs).toMatchObject({ ttl: 8, loop_wait: 2, retry_timeout: 3, synchronous_mode: true, synchronous_mode_strict: true });
+            expect(cfg.bootstrap.dcs).toMatchObject({ ttl: 8, loop_wait: 1, retry_timeout: 3, synchronous_mode: true, synchronous_mode_strict: true });
         } finally {
             servers.forEach((s) => s.close());
         }
