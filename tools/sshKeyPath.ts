@@ -1,5 +1,5 @@
 /**
- * `npm run -s ssh-key-path -- STACK|FILE.yaml`: the file a stack reads its SSH key from
+ * `tsx tools/sshKeyPath.ts STACK|FILE.yaml`: the file a stack reads its SSH key from
  * (`ssh.privateKeyPath`, `~/` expanded), or nothing when it holds the key as the secret
  * `sshPrivateKey`. CI writes the key there for one run (scripts/ci-stack.sh).
  */
@@ -9,7 +9,7 @@ import { readStackFile } from "./support/stackFile";
 
 const stack = process.argv[2];
 if (!stack) {
-    console.error("usage: ssh-key-path STACK|FILE.yaml");
+    console.error("usage: tsx tools/sshKeyPath.ts STACK|FILE.yaml");
     process.exit(2);
 }
 const ssh = readStackFile(stackPath(stack), () => undefined).ssh as { privateKeyPath?: unknown } | undefined;
