@@ -3,11 +3,12 @@ import { PaperlessApp, PaperlessSwarm } from "./components/app";
 import { ClusterBackup } from "./components/backup";
 import { bracketed, ClusterConfig, edgeNames, loadConfig, NodeSpec } from "./components/config";
 import { PatroniCluster, patroniHandover, PatroniSwarm, PgactiveGroup } from "./components/database";
-import { HaproxyEdge, needsHaproxy } from "./components/edge";
+import { HaproxyEdge } from "./components/edge";
 import { membershipGuard } from "./components/guard";
 import { Host, hostKeyChecks, hostKeys, hostLogin } from "./components/host";
 import { ClusterMonitoring, prometheusUrl } from "./components/monitoring";
 import { ClusterPki } from "./components/pki";
+import { RedisHa } from "./components/redis";
 import { ClusterSecrets } from "./components/secrets";
 import { GlusterVolume, SeaweedCluster } from "./components/storage";
 import { SwarmCluster, swarmRejoin } from "./components/swarm";
@@ -50,6 +51,18 @@ const appSecrets = {
     adminPassword: secrets.adminPassword,
 };
 
+/** Redis on every data node with Sentinel on every node, and HAProxy on every data node routing to its master (and more, see HaproxyEdge). */
+function redisAndEdge(c: ClusterConfig) {
+    const redis = new RedisHa("redis", {
+        cluster: c,
+        hosts,
+        secrets: pulumi.all([secrets.redisPassword, secrets.sentinelPassword, secrets.redisCheckPassword])
+            .apply(([password, sentinelPassword, checkPassword]) => ({ password, sentinelPassword, checkPassword })),
+    });
+    const edge = new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes, redisCheckPassword: secrets.redisCheckPassword });
+    return { redis, edge };
+}
+
 /** What a topology hands back to the exports. */
 interface Built {
     endpoints: Record<string, string>;
@@ -73,9 +86,9 @@ function classic(c: ClusterConfig): Built {
     const database = c.database.engine === "patroni"
         ? new PatroniCluster("db", { ...dbArgs, restApiPassword: secrets.patroniApiPassword!, etcd: etcdAccess! })
         : new PgactiveGroup("db", { ...dbArgs, seededBy });
-    // HAProxy fronts the app and routes each node's database connections to the one writer: Patroni's
-    // primary, or with pgactive the first listed node that is up.
-    const edge = needsHaproxy(c) ? new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes }) : undefined;
+    // HAProxy routes each node's Redis connections to the master and its database connections to the
+    // one writer (Patroni's primary, or with pgactive the first listed node that is up), and fronts the app.
+    const { redis, edge } = redisAndEdge(c);
     const app = new PaperlessApp("app", {
         cluster: c,
         hosts,
@@ -83,8 +96,9 @@ function classic(c: ClusterConfig): Built {
         storageReady: storage.mounts,
         mountPoint: storage.mountPoint,
         ...appSecrets,
-        databaseRouter: edge?.balancers,
-        balancers: c.edge.enabled ? edge?.balancers : undefined,
+        redisReady: redis.ready,
+        routers: edge.balancers,
+        balancers: c.edge.enabled ? edge.balancers : undefined,
         migrateAfter: database instanceof PgactiveGroup ? database.firstPrepared : undefined,
     });
     seed(app.migrate);
@@ -129,6 +143,8 @@ function swarmTopology(c: ClusterConfig): Built {
             filerPassword: secrets.filerDbPassword!,
             nameKey,
         });
+    // The same Redis and edge as classic: TLS, the Host check and every node balancing over every instance.
+    const { redis, edge } = redisAndEdge(c);
     const app = new PaperlessSwarm("app", {
         cluster: c,
         hosts,
@@ -137,10 +153,9 @@ function swarmTopology(c: ClusterConfig): Built {
         storageReady: storage.mounts,
         mountPoint: storage.mountPoint,
         ...appSecrets,
+        redisReady: [...Object.values(redis.ready), ...Object.values(edge.balancers)],
         nameKey,
     });
-    // The same edge as classic: TLS, the Host check and every node balancing over every instance.
-    if (needsHaproxy(c)) new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes });
     const monitoring = c.monitoring.enabled ? new ClusterMonitoring("monitoring", {
         cluster: c,
         hosts,

@@ -17,6 +17,8 @@ command -v python3 >/dev/null || need+=(python3)
 /usr/bin/python3 -c "import dotenv" 2>/dev/null || need+=(python3-dotenv)
 command -v promtool >/dev/null || need+=(prometheus)
 [ -x /usr/sbin/keepalived ] || need+=(keepalived)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v docker >/dev/null || need+=(docker.io)
 [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && id postgres >/dev/null 2>&1 || need+=("postgresql-$PG_VERSION")
 # Rendered stacks are checked with `docker stack config`, which runs client side only and exists

@@ -108,7 +108,7 @@ paperless_image() {
 
 # Images the hosts' own Docker engines run; saved once and loaded into every host. The swarm
 # topology also needs the base its Patroni image is built from and the database tools.
-APP_IMAGES=("$PAPERLESS_IMAGE" "$PAPERLESS_IMAGE-next" "$MAJOR_REHEARSAL_IMAGE" paperless-ha/redis:1)
+APP_IMAGES=("$PAPERLESS_IMAGE" "$PAPERLESS_IMAGE-next" "$MAJOR_REHEARSAL_IMAGE")
 SWARM_IMAGES=("$base_image" paperless-ha/pgtools:1 paperless-ha/pgbouncer:1)
 # Each group is one tar, so the layers its images share (the two Paperless builds) are saved,
 # copied and loaded once.
@@ -127,7 +127,6 @@ images() {
     paperless_image
     build_image "$PAPERLESS_IMAGE-next" test/sandbox/paperless-next "$PAPERLESS_IMAGE"
     build_image "$MAJOR_REHEARSAL_IMAGE" test/sandbox/paperless-major-rehearsal "$PAPERLESS_IMAGE"
-    build_image paperless-ha/redis:1 test/sandbox/redis
     if [ "$swarm" = "1" ]; then
         build_image paperless-ha/pgtools:1 test/sandbox/pgtools
         build_image paperless-ha/pgbouncer:1 test/sandbox/pgbouncer

@@ -25,7 +25,8 @@ const LABELS: Record<string, Service> = {
     pgbouncer: { label: "PgBouncer", kind: "other" },
     exporter: { label: "postgres_exporter", kind: "other" },
     paperless: { label: "Paperless-ngx", kind: "app" },
-    redis: { label: "Redis", kind: "redis" },
+    redis: { label: "Redis + Sentinel", kind: "redis" },
+    sentinel: { label: "Sentinel", kind: "other" },
     brick: { label: "Gluster brick", kind: "storage" },
     master: { label: "SeaweedFS master", kind: "other" },
     volume: { label: "SeaweedFS volume", kind: "storage" },
@@ -60,10 +61,9 @@ export function pictureOf(title: string, plan: Plan): Picture {
         for (const n of nodes) {
             const m = new RegExp(`(?:^|-)${n.name}-(\\w+)$`).exec(r.name);
             if (m) add(n.name, m[1]);
+            // Each node's Redis step: Redis with its Sentinel, on the arbiter Sentinel alone.
+            if (r.name === `redis-${n.name}`) add(n.name, n.roles.includes("arbiter") ? "sentinel" : "redis");
         }
-        // A container made through one node's Docker API runs there (the shared Redis).
-        const host = r.provider?.replace(/-docker-api$/, "");
-        if (r.type === "docker:index/container:Container" && host) add(host, r.name.split("-").pop()!);
     }
     // The singleton's metrics step also runs the cluster's Prometheus, when there is one.
     const metrics = plan.outputs.metrics as { prometheus?: string } | undefined;
@@ -109,10 +109,14 @@ export function renderMermaid(p: Picture): string {
         for (let j = i + 1; j < db.length; j++) lines.push(`    ${db[i]} <-. "${p.dbLink}" .-> ${db[j]}`);
     }
     for (const s of all("storage")) lines.push(`    ${s} --- store`);
-    const [redis] = all("redis");
+    // Every instance reaches the master through its node's HAProxy; the `redis` node's starts as the master.
+    const first = p.nodes.find((n) => n.roles.includes("redis"));
+    const redis = all("redis");
+    const master = redis.find((r) => first && r.startsWith(`${first.name}_`)) ?? redis[0];
+    for (const r of redis.filter((x) => x !== master)) lines.push(`    ${master} -. "replicates" .-> ${r}`);
     for (const a of all("app")) {
         lines.push(`    ${a} -- media --> store`);
-        if (redis) lines.push(`    ${a} -. queue .-> ${redis}`);
+        if (master) lines.push(`    ${a} -. "queue (the master)" .-> ${master}`);
     }
     return `${lines.join("\n")}\n`;
 }

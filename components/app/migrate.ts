@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, hostPort } from "../config";
+import { ClusterConfig } from "../config";
 import { HostLogin, runScript } from "../host";
 import { HOST_CA_CERT } from "../host/paths";
 import { AppSecrets, databaseRoute, ownDatabaseRoute, paperlessEnv, renderDotenv } from "./paperlessEnv";
@@ -22,9 +22,6 @@ export function migrateOnce(name: string, c: ClusterConfig, login: HostLogin, se
             IMAGE: c.app.image,
             DATA_DIR: c.app.dataDir,
             CA_CERT: HOST_CA_CERT,
-            // Paperless's cache talks to Redis during migrations; on a first deploy none runs yet.
-            REDIS_ADDRESS: hostPort(c.redis.clusterAddress, c.app.redisPort),
-            REDIS_IMAGE: c.app.redisImage,
             PAPERLESS_CONF: secrets.apply((s) => renderDotenv(paperlessEnv(c, migrationTarget(c), s,
                 c.database.engine === "pgactive" ? ownDatabaseRoute(c, migrationTarget(c)) : databaseRoute(c)))),
         },

@@ -9,7 +9,7 @@ import { Host, runScript } from "../host";
 import { migrateOnce } from "./migrate";
 import { APP_CONTAINER, imageVersion, INDEX_RECORD } from "./release";
 import { HOST_CA_CERT } from "../host/paths";
-import { appHealthcheck, CONTAINER, envList, NO_SECRETS, paperlessEnv, renderRedisConf, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
+import { appHealthcheck, CONTAINER, envList, NO_SECRETS, paperlessEnv, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
 export interface PaperlessAppArgs {
     cluster: ClusterConfig;
@@ -20,8 +20,10 @@ export interface PaperlessAppArgs {
     migrateAfter?: pulumi.Resource;
     /** Per data node: the shared volume is mounted. */
     storageReady: Record<string, pulumi.Resource>;
-    /** Per data node: the local route to the database's writer (classic). */
-    databaseRouter?: Record<string, pulumi.Resource>;
+    /** Per data node: its HAProxy, the local route to the Redis master and the database's writer. */
+    routers: Record<string, pulumi.Resource>;
+    /** Per node: its Redis and Sentinel answer. */
+    redisReady: Record<string, pulumi.Resource>;
     /** Per data node: HAProxy in front of every instance, when the edge is enabled. */
     balancers?: Record<string, pulumi.Resource>;
     mountPoint: string;
@@ -32,7 +34,7 @@ export interface PaperlessAppArgs {
 }
 
 /**
- * Paperless-ngx on every data node, all sharing one Redis. Migrations run once, on the singleton,
+ * Paperless-ngx on every data node, all sharing the Redis master through their node's HAProxy. Migrations run once, on the singleton,
  * before any instance starts; every node's key sequences are then given their own residue. The
  * instances start, and are replaced on an update, one node at a time, singleton first: each waits
  * for the one before it to be healthy and back in HAProxy's rotation, so the balancer always has
@@ -66,25 +68,6 @@ export class PaperlessApp extends pulumi.ComponentResource {
         const hostTrigger = (n: NodeSpec) => ({ host: n.address });
         const hostLabel = (n: NodeSpec) => [{ label: "paperless-ha.host", value: n.address }];
 
-        const redisData = new docker.Volume(`${name}-redis-data`, { name: "paperless-ha-redis" }, { parent: this, provider: provider(c.redis) });
-        const redisImage = new docker.RemoteImage(`${name}-redis-image`, { name: c.app.redisImage, keepLocally: true, triggers: hostTrigger(c.redis) }, { parent: this, provider: provider(c.redis) });
-        const redis = new docker.Container(`${name}-redis`, {
-            name: "paperless-ha-redis",
-            image: redisImage.imageId,
-            labels: hostLabel(c.redis),
-            networkMode: "host",
-            restart: "unless-stopped",
-            command: ["redis-server", "/usr/local/etc/redis/paperless-ha.conf"],
-            uploads: [{ file: "/usr/local/etc/redis/paperless-ha.conf", content: args.redisPassword.apply((p) => renderRedisConf(c, p)) }],
-            volumes: [{ volumeName: redisData.name, containerPath: "/data" }],
-            healthcheck: {
-                tests: ["CMD-SHELL", `redis-cli -p ${c.app.redisPort} --no-auth-warning ping | grep -qE 'PONG|NOAUTH'`],
-                interval: "5s", timeout: "3s", retries: 5,
-            },
-            wait: true,
-            waitTimeout: 120,
-        }, { parent: this, provider: provider(c.redis), dependsOn: [hosts[c.redis.name].firewall], deleteBeforeReplace: true });
-
         const images = Object.fromEntries(c.dataNodes.map((n) => [n.name, new docker.RemoteImage(`${name}-${n.name}-image`, {
             name: c.app.image,
             keepLocally: true,
@@ -99,7 +82,8 @@ export class PaperlessApp extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [images[n.name]] }));
 
         const single = c.singleton;
-        const routeOf = (n: NodeSpec) => (args.databaseRouter ? [args.databaseRouter[n.name]] : []);
+        // Its node's HAProxy, and the Redis it routes to (a master exists once every Redis answers).
+        const routeOf = (n: NodeSpec) => [args.routers[n.name], ...Object.values(args.redisReady)];
         const migrate = migrateOnce(name, c, hosts[single.name].login, secrets, {
             parent: this,
             dependsOn: [images[single.name], args.migrateAfter ?? args.databaseReady[single.name], args.storageReady[single.name], ...routeOf(single), ...majorStops],
@@ -177,7 +161,7 @@ export class PaperlessApp extends pulumi.ComponentResource {
             // Container names are fixed per host, so the old one must go before its replacement starts.
             const ctr = this.containers[n.name] = new docker.Container(`${name}-${n.name}-paperless`, ctrArgs, {
                 parent: this, provider: provider(n), deleteBeforeReplace: true,
-                dependsOn: [keysReady[n.name], redis, args.storageReady[n.name], ...routeOf(n), ...before],
+                dependsOn: [keysReady[n.name], args.storageReady[n.name], ...routeOf(n), ...before],
             });
             const indexed = index(n, ctr);
             previous = [args.balancers ? inService(n, ctr, next, indexed) : indexed];

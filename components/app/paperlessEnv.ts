@@ -1,4 +1,4 @@
-import { bracketed, ClusterConfig, edgeNames, hostPort, NodeSpec } from "../config";
+import { bracketed, ClusterConfig, edgeNames, NodeSpec } from "../config";
 
 /** Paths inside the Paperless image. */
 export const CONTAINER = {
@@ -77,8 +77,8 @@ export function trustedOrigins(c: ClusterConfig): string[] {
 
 /**
  * Environment of the Paperless instance on `node`, in Paperless's documented settings only, so the
- * published image and the local build both run it unchanged. Every instance shares Redis and the
- * secret key. Each reaches the database through its node's HAProxy: with pgactive the group's one
+ * published image and the local build both run it unchanged. Every instance shares the Redis
+ * master and the secret key. Each reaches the database through its node's HAProxy: with pgactive the group's one
  * writer, with Patroni the primary. Always over verified TLS. Only the singleton consumes, has a schedule
  * and creates the admin account. Pure.
  */
@@ -87,7 +87,8 @@ export function paperlessEnv(c: ClusterConfig, node: NodeSpec, s: AppSecrets, ro
     const url = publicUrl(c);
     const origins = trustedOrigins(c);
     const env: Record<string, string> = {
-        PAPERLESS_REDIS: `redis://:${s.redisPassword}@${hostPort(c.redis.clusterAddress, c.app.redisPort)}/0`,
+        // The node's HAProxy, to whichever Redis is the master.
+        PAPERLESS_REDIS: `redis://:${s.redisPassword}@127.0.0.1:${c.app.redisRouterPort}/0`,
         PAPERLESS_DBENGINE: "postgresql",
         ...route,
         PAPERLESS_DBNAME: c.database.name,
@@ -177,17 +178,4 @@ export function renderDotenv(env: Record<string, string>): string {
 /** `KEY=value` lines, the form Docker's envs and --env-file take. */
 export function envList(env: Record<string, string>): string[] {
     return Object.keys(env).sort().map((k) => `${k}=${env[k]}`);
-}
-
-/** Redis config for the one shared instance; the password stays out of its command line. */
-export function renderRedisConf(c: ClusterConfig, password: string): string {
-    return [
-        `bind ${c.redis.clusterAddress} 127.0.0.1`,
-        `port ${c.app.redisPort}`,
-        "protected-mode yes",
-        `requirepass ${password}`,
-        "appendonly yes",
-        "dir /data",
-        "",
-    ].join("\n");
 }

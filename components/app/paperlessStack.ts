@@ -3,30 +3,18 @@ import { ServiceSpec, StackSpec } from "../swarm/stackFile";
 import { HOST_CA_CERT } from "../host/paths";
 import { appHealthcheck, CONTAINER, NO_SECRETS, paperlessEnv, SECRET_ENV, SHARED_MOUNTS, withSecretFiles } from "./paperlessEnv";
 
-export const REDIS_DIR = "/srv/paperless-ha/redis";
-const REDIS_CONF = "/usr/local/etc/redis/paperless-ha.conf";
-
 /** The Redis URL, with its password: it travels as a Docker secret. Pure. */
 export const redisUrl = (c: ClusterConfig, password: string) => paperlessEnv(c, c.redis, { ...NO_SECRETS, redisPassword: password }).PAPERLESS_REDIS;
 
 export const paperlessService = (n: Pick<NodeSpec, "name">) => `paperless-${n.name}`;
 
 /**
- * The application stack: the one Redis every instance shares, and one Paperless service pinned to
- * each node. Only the singleton's consumes, has a schedule and creates the admin; every instance
+ * The application stack: one Paperless service pinned to each node (Redis runs on the hosts, see
+ * RedisHa). Only the singleton's consumes, has a schedule and creates the admin; every instance
  * serves the web and runs workers. Secrets reach Paperless as `PAPERLESS_*_FILE`. Pure.
  */
 export function paperlessStack(c: ClusterConfig, mountPoint: string, configs: Record<string, string>, secrets: Record<string, string>): StackSpec {
-    const services: Record<string, ServiceSpec> = {
-        redis: {
-            image: c.app.redisImage,
-            command: ["redis-server", REDIS_CONF],
-            volumes: [`${REDIS_DIR}:/data`],
-            secrets: [{ source: "redis_conf", target: REDIS_CONF }],
-            placement: { node: c.redis },
-            stopGracePeriod: "30s",
-        },
-    };
+    const services: Record<string, ServiceSpec> = {};
     const shared = (dir: string, target: string) => `${mountPoint}/${dir}:${target}`;
     for (const n of c.nodes) {
         const singleton = n.name === c.singleton.name;

@@ -5,8 +5,7 @@ import { Host, runScript } from "../host";
 import { dataDirs, SwarmCluster, SwarmStack } from "../swarm";
 import { APP_UID } from "../host/paths";
 import { migrateOnce } from "./migrate";
-import { renderRedisConf } from "./paperlessEnv";
-import { paperlessService, paperlessStack, REDIS_DIR, redisUrl } from "./paperlessStack";
+import { paperlessService, paperlessStack, redisUrl } from "./paperlessStack";
 import { imageVersion, INDEX_RECORD } from "./release";
 
 /** The swarm stack this component deploys (its resources are named after it). */
@@ -28,12 +27,15 @@ export interface PaperlessSwarmArgs {
     secretKey: pulumi.Output<string>;
     redisPassword: pulumi.Output<string>;
     adminPassword: pulumi.Output<string>;
+    /** Every node's Redis and Sentinel answer and every data node's HAProxy routes to the master. */
+    redisReady: pulumi.Resource[];
     nameKey: pulumi.Output<string>;
 }
 
 /**
  * Paperless-ngx as a swarm stack. Migrations run once, on the singleton's node, before the stack
- * exists; then Redis and one Paperless service per node are deployed together. A major upgrade
+ * exists; then one Paperless service per node, each reaching the Redis master through its node's
+ * HAProxy. A major upgrade
  * scales every old instance to none before the migration; each rebuilds its search index after.
  */
 export class PaperlessSwarm extends pulumi.ComponentResource {
@@ -49,7 +51,6 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
 
         const dirs = c.nodes.map((n) => dataDirs(`${name}-${n.name}-dirs`, hosts[n.name].login, APP_STACK, [
             { path: c.app.dataDir, mode: "0750", owner: `${APP_UID}:${APP_UID}`, keep: true },
-            ...(n.name === c.redis.name ? [{ path: REDIS_DIR, mode: "0700", keep: true }] : []),
         ], c.storage.retainOnDestroy, { parent: this, dependsOn: hosts[n.name].ready }));
 
         // A major upgrade's migrations do not suit the old release: every old instance stops first.
@@ -61,7 +62,7 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
 
         const single = c.singleton;
         const migrate = migrateOnce(name, c, hosts[single.name].login, secrets,
-            { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name], majorStop] });
+            { parent: this, dependsOn: [args.databaseReady, args.storageReady[single.name], majorStop, ...args.redisReady] });
 
         const stack = new SwarmStack(APP_STACK, {
             manager: hosts[swarm.manager.name].login,
@@ -71,7 +72,6 @@ export class PaperlessSwarm extends pulumi.ComponentResource {
                 paperless_secret_key: args.secretKey,
                 paperless_admin_password: args.adminPassword,
                 paperless_redis_url: args.redisPassword.apply((p) => redisUrl(c, p)),
-                redis_conf: args.redisPassword.apply((p) => renderRedisConf(c, p)),
             },
             configs: {},
             nameKey: args.nameKey,

@@ -43,8 +43,8 @@ const nodeSchema = z.strictObject({
      */
     id: z.number().int().min(1).optional(),
     /**
-     * Pin roles: `singleton` (consumer, scheduler, migrations), `redis`, `arbiter` (storage witness
-     * only). Default: none; singleton and redis go to the first data node.
+     * Pin roles: `singleton` (consumer, scheduler, migrations), `redis` (the first Redis master of a
+     * new cluster), `arbiter` (storage witness and Sentinel only). Default: none; singleton and redis go to the first data node.
      */
     roles: z.array(z.enum(ROLES)).default([]),
     /**
@@ -281,12 +281,14 @@ const appSchema = z
     .strictObject({
         /** Paperless-ngx image: the published 2.20.15 is the last 2.x (a 3.x upgrade starts there); a change rolls over the nodes one at a time. */
         image: image("ghcr.io/paperless-ngx/paperless-ngx:2.20.15"),
-        /** Redis image for the one Redis all app instances share. */
-        redisImage: image("docker.io/library/redis:7.4-bookworm"),
         /** Port Paperless listens on, on every node. Default 8000. */
         port: port.default(8000),
-        /** Redis port on the redis node. Default 6379. */
+        /** Port of the Redis on every data node (Debian's `redis-server`). Default 6379. */
         redisPort: port.default(6379),
+        /** Port of Redis Sentinel on every node, the arbiter too. Default 26379. */
+        sentinelPort: port.default(26379),
+        /** Loopback port on every data node where HAProxy forwards to the current Redis master. Default 6380. */
+        redisRouterPort: port.default(6380),
         /** Public URL (`PAPERLESS_URL`, a trusted origin), e.g. `https://paperless.example.com`. Default: `https://` and the first of `edge.hostnames`, if any. */
         url: z.url({ protocol: /^https?$/ }).refine((u) => !/[\s'"\\]/.test(u), "must not contain quotes, spaces or backslashes").optional(),
         /** PAPERLESS_TIME_ZONE. Default `UTC`. */

@@ -51,7 +51,7 @@ export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateK
     arbiter?: NodeSpec;
     /** Holds consumer, scheduler and migrations. */
     singleton: NodeSpec;
-    /** Runs the one Redis every app instance shares. */
+    /** Where the Redis master starts on a new cluster; Sentinel moves it afterwards. */
     redis: NodeSpec;
     /** Creates the database group and the storage volume. */
     first: NodeSpec;
@@ -270,6 +270,8 @@ export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser
     add(c.database.port, ["database", "port"]);
     add(c.app.port, ["app", "port"]);
     add(c.app.redisPort, ["app", "redisPort"]);
+    add(c.app.sentinelPort, ["app", "sentinelPort"]);
+    add(c.app.redisRouterPort, ["app", "redisRouterPort"]);
     if (engine === "pgactive") add(c.database.pgactive.routerPort, ["database", "pgactive", "routerPort"]);
     if (engine === "patroni") {
         add(c.database.patroni.restApiPort, ["database", "patroni", "restApiPort"]);

@@ -1,14 +1,12 @@
 import { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 import { bracketed, ClusterConfig, edgeNames, hostPort } from "../config";
 import { HOST_CA_CERT } from "../host/paths";
+import { REDIS_CHECK_USER, redisServers, SAFE_SECRET } from "../redis/redisConf";
 import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
 export { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
-
-/** Whether nodes run HAProxy: for the app (edge) and, in classic, as the local database router (the swarm's is a service). */
-export const needsHaproxy = (c: ClusterConfig) => c.edge.enabled || c.topology === "classic";
 
 /**
  * For the edge and the database route alike: a LAN answers a connect within milliseconds, so a dead
@@ -73,6 +71,38 @@ function pgactiveRouter(c: ClusterConfig): string[] {
 }
 
 /**
+ * Paperless reaches Redis through its node's HAProxy, at the one Redis that answers `ROLE` with
+ * `master` (asked as the check user, who may do nothing else): when Sentinel moves the master, the
+ * route follows within a second or two, and the sessions to the old one are closed, so Celery and
+ * the cache reconnect to the new one. `first`: were two to say master for a moment, every node
+ * still sends to the same one.
+ */
+function redisRouter(c: ClusterConfig, checkPassword: string): string[] {
+    if (!SAFE_SECRET.test(checkPassword)) throw new Error("the Redis check password must be letters, digits or . _ ~ -");
+    return [
+        "listen redis",
+        `    bind 127.0.0.1:${c.app.redisRouterPort}`,
+        "    mode tcp",
+        "    option tcplog",
+        "    balance first",
+        // Celery's broker connections idle between tasks.
+        "    timeout client 30m",
+        "    timeout server 30m",
+        "    option tcp-check",
+        "    tcp-check connect",
+        `    tcp-check send "AUTH ${REDIS_CHECK_USER} ${checkPassword}\\r\\n"`,
+        "    tcp-check expect string +OK",
+        '    tcp-check send "ROLE\\r\\n"',
+        "    tcp-check expect string master",
+        '    tcp-check send "QUIT\\r\\n"',
+        "    tcp-check expect string +OK",
+        "    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions",
+        ...redisServers(c).map((r) => `    server ${r.name} ${r.address} check`),
+        "",
+    ];
+}
+
+/**
  * Every `Host` a client may reach the app by: each node's addresses, every edge host name and its virtual address, the
  * public URL's host and loopback, bare and with each port the frontend listens on. Checked here
  * and not by Django (`PAPERLESS_ALLOWED_HOSTS`), whose list would restart every instance whenever
@@ -90,12 +120,13 @@ export function allowedHosts(c: ClusterConfig): string[] {
 }
 
 /**
- * haproxy.cfg for every node: one frontend that answers 400 to a `Host` the cluster is not reached by, every app instance as a backend server, health from
- * `/api/` (any answer short of a server error means the instance serves requests), new requests
- * only while the node's drain agent says `ready`; with Patroni
- * also the database router. Pure.
+ * haproxy.cfg for every data node: with the edge, one frontend that answers 400 to a `Host` the
+ * cluster is not reached by, every app instance as a backend server, health from `/api/` (any
+ * answer short of a server error means the instance serves requests), new requests only while the
+ * node's drain agent says `ready`; the route to the Redis master; on classic also the database
+ * router. It holds the Redis check user's password. Pure.
  */
-export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT): string {
+export function renderHaproxyCfg(c: ClusterConfig, redisCheckPassword: string, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT): string {
     const e = c.edge;
     const binds = [`    bind :${e.httpPort}`, ...(e.tls ? [`    bind :${e.httpsPort} ssl crt ${pemPath} alpn h2,http/1.1`] : [])];
     const tlsOnly = e.tls
@@ -156,6 +187,7 @@ export function renderHaproxyCfg(c: ClusterConfig, pemPath = HAPROXY_PEM, caFile
         "    stats enable",
         "    stats uri /stats",
         "",
+        ...redisRouter(c, redisCheckPassword),
         // The swarm routes to the primary with its own router service.
         ...(c.topology === "classic" ? databaseRouter(c, caFile) : []),
     ].join("\n");

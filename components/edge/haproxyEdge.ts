@@ -12,11 +12,14 @@ export interface HaproxyEdgeArgs {
     hosts: Record<string, Host>;
     /** Per node certificate and key; HAProxy serves the node's own. */
     nodeTls: Record<string, KeyPair>;
+    /** The Redis check user's, in haproxy.cfg. */
+    redisCheckPassword: pulumi.Output<string>;
 }
 
 /**
- * HAProxy on every data node balancing over every app instance, so any node's address serves; with
- * it each node's drain agent, which takes the node's instance out of every balancer on request, and
+ * HAProxy on every data node: the route to the Redis master and, on classic, to the database; with
+ * the edge it balances over every app instance, so any node's address serves, and with it each
+ * node's drain agent, which takes the node's instance out of every balancer on request, and
  * with `edge.virtualAddress` keepalived, which keeps that one address on a node whose HAProxy runs.
  */
 export class HaproxyEdge extends pulumi.ComponentResource {
@@ -25,7 +28,7 @@ export class HaproxyEdge extends pulumi.ComponentResource {
     constructor(name: string, args: HaproxyEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("paperless-ha:edge:HaproxyEdge", name, {}, opts);
         const { cluster: c, hosts } = args;
-        const cfg = renderHaproxyCfg(c);
+        const cfg = pulumi.secret(args.redisCheckPassword.apply((p) => renderHaproxyCfg(c, p)));
         this.balancers = Object.fromEntries(c.dataNodes.map((n) => [n.name, runScript(`${name}-${n.name}-haproxy`, {
             login: hosts[n.name].login,
             script: "haproxy",

@@ -36,6 +36,9 @@ export function renderHostsBlock(nodes: NodeSpec[]): string {
 export const holdsVirtualAddress = (c: ClusterConfig): boolean => c.edge.enabled && c.edge.virtualAddress !== undefined;
 
 /** Debian packages a node needs, installed in one apt run so later steps never race for the dpkg lock. */
+/** Sentinel on every node; Redis itself on the data nodes (redis-sentinel brings redis-cli). */
+const redisPackages = (node: NodeSpec) => (node.arbiter ? ["redis-sentinel"] : ["redis-sentinel", "redis-server"]);
+
 export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
     const m = c.monitoring;
     const metrics = m.enabled ? ["prometheus-node-exporter", ...(m.prometheus && node.name === c.singleton.name ? ["prometheus"] : [])] : [];
@@ -44,10 +47,11 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         const storage = c.storage.backend === "glusterfs" ? ["attr", "glusterfs-client", "glusterfs-server"] : [];
         // Backups dump through the node's PgBouncer with the distribution's client of the same major version.
         const backup = c.backup.enabled && node.name === c.singleton.name ? [`postgresql-client-${c.database.postgresVersion}`, "openssl", "rsync"] : [];
-        const edge = c.edge.enabled ? ["haproxy", ...(holdsVirtualAddress(c) ? ["iproute2", "keepalived"] : [])] : [];
-        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...edge, ...storage, ...metrics, ...backup, ...(c.host.timeSync ? ["chrony"] : [])].sort();
+        // HAProxy routes to the Redis master, and with the edge balances the app.
+        const edge = node.arbiter ? [] : ["haproxy", ...(c.edge.enabled && holdsVirtualAddress(c) ? ["iproute2", "keepalived"] : [])];
+        return ["ca-certificates", "curl", "docker.io", "fuse3", "nftables", ...redisPackages(node), ...edge, ...storage, ...metrics, ...backup, ...(c.host.timeSync ? ["chrony"] : [])].sort();
     }
-    const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server", ...metrics];
+    const pkgs = ["attr", "ca-certificates", "curl", "gnupg", "nftables", "glusterfs-server", ...redisPackages(node), ...metrics];
     if (m.enabled && !node.arbiter) pkgs.push("prometheus-postgres-exporter");
     if (c.host.timeSync) pkgs.push("chrony");
     const patroni = c.database.engine === "patroni";
@@ -56,7 +60,7 @@ export function packagesFor(node: NodeSpec, c: ClusterConfig): string[] {
         const v = c.database.postgresVersion;
         pkgs.push("glusterfs-client", `postgresql-${v}`, `postgresql-client-${v}`, "docker.io");
         if (patroni) pkgs.push("patroni");
-        if (c.edge.enabled || patroni) pkgs.push("haproxy");
+        pkgs.push("haproxy");
         if (holdsVirtualAddress(c)) pkgs.push("iproute2", "keepalived");
         if (c.backup.enabled && node.name === c.singleton.name) pkgs.push("openssl", "rsync");
     }
@@ -89,7 +93,7 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
         return [
             { from: 2377 }, { from: 7946 }, // swarm control plane and gossip
             { from: 2379, to: 2380 }, { from: c.database.port }, { from: c.database.patroni.restApiPort },
-            ...storage, { from: c.swarm.exporterPort }, { from: c.app.redisPort }, ...metrics,
+            ...storage, { from: c.swarm.exporterPort }, { from: c.app.redisPort }, { from: c.app.sentinelPort }, ...metrics,
             // Behind the edge, the app's own port answers the balancers only.
             ...(c.edge.enabled ? [{ from: c.app.port }, { from: c.edge.agentPort }] : []),
         ];
@@ -98,6 +102,7 @@ export function clusterPorts(c: ClusterConfig): PortRange[] {
         { from: c.database.port },
         ...gluster,
         { from: c.app.redisPort },
+        { from: c.app.sentinelPort },
         { from: c.app.port },
         ...(c.edge.enabled ? [{ from: c.edge.agentPort }] : []),
         ...(c.database.engine === "patroni" ? [{ from: 2379, to: 2380 }, { from: c.database.patroni.restApiPort }] : []),

@@ -12,7 +12,12 @@ export class ClusterSecrets extends pulumi.ComponentResource {
     /** Django SECRET_KEY shared by every Paperless instance (sessions must validate on any node). */
     public readonly paperlessSecretKey: pulumi.Output<string>;
     public readonly adminPassword: pulumi.Output<string>;
+    /** Redis's default user: Paperless, the replicas and Sentinel. */
     public readonly redisPassword: pulumi.Output<string>;
+    /** Sentinel's, between Sentinels and for their clients. */
+    public readonly sentinelPassword: pulumi.Output<string>;
+    /** HAProxy's Redis check user, who may only ask a Redis its role. */
+    public readonly redisCheckPassword: pulumi.Output<string>;
     /** Patroni only: the REST API's user for unsafe methods (patronictl). */
     public readonly patroniApiPassword?: pulumi.Output<string>;
     /** Patroni only: Patroni's etcd user. */
@@ -35,6 +40,8 @@ export class ClusterSecrets extends pulumi.ComponentResource {
         this.paperlessSecretKey = password("paperless-secret-key", 64);
         this.adminPassword = password("admin", 24);
         this.redisPassword = password("redis", 32);
+        this.sentinelPassword = password("redis-sentinel", 32);
+        this.redisCheckPassword = password("redis-check", 32);
         if (args.patroni) {
             this.patroniApiPassword = password("patroni-api", 32);
             this.etcdPatroniPassword = password("etcd-patroni", 32);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# HAProxy in front of every app instance: check the new config before it replaces the old one,
+# HAProxy, the node's routes to the Redis master (and on classic the database) and, with the edge,
+# the balancer in front of every app instance: check the new config before it replaces the old one,
 # then reload without dropping connections. With the edge on, also this node's drain agent (a
 # socket-activated unit every HAProxy asks whether this node's app takes new requests).
 # Reads: CONFIG, PEM_PATH, PEM, AGENT_UNIT, AGENT_SOCKET and AGENT_SERVICE (the units' text;
@@ -13,7 +14,9 @@ if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
     trap 'rm -f "$tmp"' EXIT
     printf '%s' "$CONFIG" > "$tmp"
     haproxy -c -q -f "$tmp" >&2
-    chmod 0644 "$tmp"
+    # It holds the Redis check user's password.
+    chgrp haproxy "$tmp"
+    chmod 0640 "$tmp"
     mv "$tmp" "$cfg"
 fi
 socket=/etc/systemd/system/$AGENT_UNIT.socket

@@ -14,7 +14,7 @@ import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { browserSignIn } from "./browser";
 import { Call, consumed, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, signIn, store, textPdf, uniquePng, uniqueWord, upload, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { answersAt, containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promApi, promotedAt, promExpect, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, VIRTUAL_ADDRESS, writeGaps } from "./hosts";
+import { answersAt, containerNames, containerProcesses, crashedUp, databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promApi, promotedAt, promExpect, redisCli, redisMasterVia, redisSwitchedAt, request, sandbox, SANDBOX, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, statePath, stateSecret, statusReport, stepSpan, VIRTUAL_ADDRESS, writeGaps } from "./hosts";
 
 const STACK = "classic";
 /** The same build under a new image id: what a change of app.image rolls out. */
@@ -160,9 +160,21 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(show("SELECT bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_replication USING (pid)")).toBe("t");
     });
 
-    it("shares one Redis; the consumer and the schedule run on the singleton only; secrets are files, never environment", () => {
-        const redis = hosts.map((h) => containerNames(h.address, false).filter((n) => n.includes("paperless-ha-redis")).length);
-        expect(redis.reduce((a, b) => a + b, 0)).toBe(1);
+    it("runs a Redis and a Sentinel on every node, every route reaching the one master; the consumer and the schedule run on the singleton only; secrets are files, never environment", () => {
+        expect(hosts.map((h) => containerNames(h.address, false).filter((n) => n.includes("redis")))).toEqual(hosts.map(() => []));
+        expect(hosts.map((h) => onHost(h.address, "systemctl is-active redis-server@paperless-ha redis-sentinel@paperless-ha").split("\n").join(" ")))
+            .toEqual(hosts.map(() => "active active"));
+        // node1 (the redis role's default) is the first master; the others replicate it, and every Sentinel agrees.
+        const redisPassword = stateSecret(STACK, "secrets-redis", "result");
+        const sentinelPassword = stateSecret(STACK, "secrets-redis-sentinel", "result");
+        expect(hosts.map((h) => redisMasterVia(h.address, redisPassword))).toEqual(hosts.map(() => hosts[0].address));
+        expect(hosts.map((h) => redisCli(h.address, redisPassword, "ROLE", 6379).split("\n")[0])).toEqual(["master", "slave", "slave"]);
+        expect(hosts.map((h) => redisCli(h.address, sentinelPassword, "SENTINEL get-master-addr-by-name paperless", 26379).split("\n")[0]))
+            .toEqual(hosts.map(() => hosts[0].address));
+        // Nothing answers without the password; HAProxy's check user may ask the role and nothing else.
+        expect(onHost(hosts[1].address, "redis-cli -h 127.0.0.1 -p 6380 GET x 2>&1")).toMatch(/NOAUTH/);
+        expect(redisCli(hosts[1].address, stateSecret(STACK, "secrets-redis-check", "result"), "--user paperless-ha-check KEYS '*' 2>&1")).toMatch(/NOPERM/);
+        expect(onHost(hosts[1].address, "stat -c '%a %U %G' /etc/haproxy/haproxy.cfg")).toBe("640 root haproxy");
         // Processes as the host sees them in each app container, and Paperless's own schedule.
         const consumers = hosts.map((h) => containerProcesses(h.address, "paperless-ha-app").filter((p) => p.includes("manage.py document_consumer")).length);
         expect(consumers).toEqual([1, 0, 0]);
@@ -173,9 +185,10 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(onHost(hosts[0].address, "docker logs paperless-ha-app 2>&1 | grep -c 'Polling directory for changes'")).not.toBe("0");
         const urls = hosts.map((h) => onHost(h.address, "docker exec paperless-ha-app cat /run/secrets/paperless_redis_url | sha256sum"));
         expect(new Set(urls).size).toBe(1);
+        expect(onHost(hosts[1].address, "docker exec paperless-ha-app sed 's/.*@//' /run/secrets/paperless_redis_url")).toBe("127.0.0.1:6380/0");
         const secrets = ["secrets-admin", "secrets-db-app", "secrets-paperless-secret-key", "secrets-redis"].map((r) => stateSecret(STACK, r, "result"));
         for (const h of hosts) {
-            const inspect = onHost(h.address, "docker inspect paperless-ha-app paperless-ha-redis 2>/dev/null || docker inspect paperless-ha-app");
+            const inspect = onHost(h.address, "docker inspect paperless-ha-app");
             expect(secrets.filter((v) => inspect.includes(v))).toEqual([]);
         }
     });
@@ -620,6 +633,8 @@ describe("classic with Patroni, from bare hosts", () => {
         }
         expect(holders(hosts)).toEqual(["node1"]);
         const survivors = hosts.slice(1);
+        const redisPassword = stateSecret(STACK, "secrets-redis", "result");
+        const redisOnNode1 = redisMasterVia(survivor, redisPassword) === lost;
         const writer = databaseWriter(survivor, route, password, 90);
         await sleep(5000);
         const killedAt = Date.now() / 1000;
@@ -652,8 +667,7 @@ describe("classic with Patroni, from bare hosts", () => {
         const [node1, , node3, node4] = hosts.map((h) => h.address);
         expect(node1).not.toBe(lost);
         // With node1 gone the database and the volume carry on: a leader among node3 and node4, and
-        // the stored document on node3's mount. (The app answers again once node1 is back: Redis,
-        // shared by every instance, lives there.)
+        // the stored document on node3's mount...
         let leader: Member | undefined;
         for (let i = 0; i < 20 && !leader; i++) {
             leader = patroniList(node3).find((m) => m.Role === "Leader" && m.State === "running" && m.Host !== lost);
@@ -662,6 +676,18 @@ describe("classic with Patroni, from bare hosts", () => {
         expect([node3, node4]).toContain(leader?.Host);
         const file = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
         expect(onHost(node3, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+        // ...and so does the app: Sentinel moved the Redis master off node1 (when it held it), both
+        // survivors' routes reach the same new one, and each survivor serves the stored document.
+        if (redisOnNode1) {
+            const switched = redisSwitchedAt([node3, node4], killedAt);
+            expect(switched, "a Sentinel moved the Redis master after node1's death").toBeDefined();
+            report("node1 killed: Sentinel moved the Redis master after (s)", switched! - killedAt);
+        }
+        const masters = [node3, node4].map((a) => redisMasterVia(a, redisPassword));
+        expect(new Set(masters).size).toBe(1);
+        expect([node3, node4]).toContain(masters[0]);
+        await expectServed(node3, [uploaded]);
+        await expectServed(node4, [uploaded]);
 
         const replaced = stackFile("replaced-first", (c) => {
             c["paperless-ha:nodes"] = [{ name: "node1", address: node1 }, { name: "node3", address: node3 }, { name: "node4", address: node4 }];
@@ -672,8 +698,8 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(run.summary.failed, run.output.slice(-3000)).toEqual([]);
         expect(run.summary.created).toEqual([]);
         expect(run.summary.deleted).toEqual([]);
-        // node1's own resources are made again, Redis with them; the other instances roll over to its new address.
-        expect(run.summary.replaced.filter((n) => !n.includes("node1") && !n.startsWith("app-redis") && !/^app-node\d-paperless$/.test(n))).toEqual([]);
+        // node1's own resources are made again; the other instances roll over to the new image.
+        expect(run.summary.replaced.filter((n) => !n.includes("node1") && !/^app-node\d-paperless$/.test(n))).toEqual([]);
         expect(stateSecret(STACK, "gluster-pool", "stderr")).toContain(`probing ${node1} into the trusted pool`);
 
         await expectRejoined(node3, "node1", node1, lost);
@@ -746,7 +772,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(down.code).toBe(0);
         for (const h of hosts) {
             expect(containerNames(h.address).filter((n) => n.includes("paperless-ha"))).toEqual([]);
-            expect(noneActive(h.address, ["patroni", "etcd", "haproxy", "keepalived"])).toBe(true);
+            expect(noneActive(h.address, ["patroni", "etcd", "haproxy", "keepalived", "redis-server@paperless-ha", "redis-sentinel@paperless-ha"])).toBe(true);
             expect(holders([h])).toEqual([]);
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
             expect(onHost(h.address, "grep -c 'paperless' /etc/fstab || true")).toBe("0");

@@ -166,6 +166,24 @@ export function promotedAt(addresses: string[], log: (address: string) => string
     return times.filter((t) => t > since).sort((x, y) => x - y)[0];
 }
 
+/** redis-cli on `address`, at `port` on loopback (the node's route to the master by default), the password on stdin. */
+export function redisCli(address: string, password: string, args: string, port = 6380): string {
+    return onHost(address, `read -r REDISCLI_AUTH; export REDISCLI_AUTH; redis-cli --no-auth-warning --raw -h 127.0.0.1 -p ${port} ${args}`, `${password}\n`);
+}
+
+/** The cluster address of the Redis that `address`'s route reaches (its first bind address). */
+export const redisMasterVia = (address: string, password: string): string =>
+    redisCli(address, password, "CONFIG GET bind").split("\n")[1]?.split(" ")[0] ?? "";
+
+/** When (seconds since the epoch) a Sentinel on one of `addresses` saw the Redis master move after `since`. */
+export function redisSwitchedAt(addresses: string[], since: number): number | undefined {
+    const times = addresses.flatMap((a) => {
+        const out = onHost(a, `journalctl -u redis-sentinel@paperless-ha -o short-unix --since @${Math.floor(since)} 2>&1 | grep -e '+switch-master' || true`);
+        return [...out.matchAll(/^(\d+\.\d+) .*\+switch-master/gm)].map((m) => Number(m[1]));
+    });
+    return times.filter((t) => t > since).sort((x, y) => x - y)[0];
+}
+
 /** The cluster's one address on the sandbox's hosts, as Pulumi.<base>.yaml gives it. */
 export const virtualAddressOf = (base: string): string =>
     (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, { virtualAddress: string }> })

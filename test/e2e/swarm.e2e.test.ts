@@ -11,7 +11,7 @@ import { shellQuote } from "../../components/host/quote";
 import { callers, expectedCallers, outsiderView } from "./apiAuth";
 import { Call, content, onNode, original, sample, scannedPdf, search, searchAll, sha256, store, textPdf, uniquePng, uniqueWord, viaBalancer } from "./documents";
 import { scanForLeaks } from "./leakScan";
-import { databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promExpect, promotedAt, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan, virtualAddressOf, writeGaps } from "./hosts";
+import { databaseWriter, engine, EngineRun, freshHosts, healedOnBrick, holders, noneActive, onHost, promExpect, promotedAt, redisMasterVia, request, sandbox, sandboxHosts, SandboxHost, saveFigures, stackFile, stateBesidesChecks, stateSecret, statusReport, stepSpan, virtualAddressOf, writeGaps } from "./hosts";
 
 const STACK = "swarm";
 /** The 2.20.15 build labelled 3.0.0: a stand-in for a 3.x release, which cannot be had here. */
@@ -179,12 +179,17 @@ describe("swarm on three bare hosts", () => {
         expect(nodes).toHaveLength(3);
         expect(nodes.every((l) => / Ready (Leader|Reachable)$/.test(l)), nodes.join("\n")).toBe(true);
         const services = onHost(hosts[0].address, "docker service ls --format '{{.Name}} {{.Replicas}}'").split("\n");
-        expect(services.length).toBe(13);
+        expect(services.length).toBe(12);
         for (const s of services) {
             const [, replicas] = s.split(" ");
             const [running, wanted] = replicas.split("/");
             expect(running, s).toBe(wanted);
         }
+        // Redis and Sentinel run on the hosts, as on classic: node1's is the master every route reaches.
+        expect(hosts.map((h) => onHost(h.address, "systemctl is-active redis-server@paperless-ha redis-sentinel@paperless-ha").split("\n").join(" ")))
+            .toEqual(hosts.map(() => "active active"));
+        const redisPassword = stateSecret(STACK, "secrets-redis", "result");
+        expect(hosts.map((h) => redisMasterVia(h.address, redisPassword))).toEqual(hosts.map(() => hosts[0].address));
     });
 
     it("runs one Patroni leader, a synchronous standby and streaming replicas; PgBouncer writes reach the leader", async () => {
@@ -500,8 +505,8 @@ describe("swarm on three bare hosts", () => {
     it("replaces node1, the first node, lost for good: its new host joins the running swarm through node2, etcd, Patroni and the volume take it in, nothing is lost", async () => {
         const { lost, fresh: node1 } = await loseHost(0);
         const node2 = hosts[1];
-        // The database and the volume carry on meanwhile. (The app answers again once node1 is back:
-        // Redis, shared by every instance, is pinned there.)
+        // The database, the volume and the app carry on meanwhile: Sentinel moves the Redis master
+        // off node1 when it held it, and every survivor serves the stored document.
         await seenUnreachable(node2, lost);
         let leader: Member | undefined;
         for (let i = 0; i < 20 && !leader; i++, await sleep(3000)) {
@@ -512,9 +517,18 @@ describe("swarm on three bare hosts", () => {
         expect(["node2", "node3", "node4"]).toContain(leader?.Member);
         const file = `/mnt/paperless/media/documents/originals/${String(uploaded.id).padStart(7, "0")}.pdf`;
         expect(onHost(node2.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
+        const redisPassword = stateSecret(STACK, "secrets-redis", "result");
+        const survivors = hosts.slice(1).map((h) => h.address);
+        let masters: string[] = [];
+        for (let i = 0; i < 30; i++, await sleep(1000)) {
+            masters = survivors.map((a) => redisMasterVia(a, redisPassword));
+            if (new Set(masters).size === 1 && survivors.includes(masters[0])) break;
+        }
+        expect(new Set(masters).size, masters.join(" ")).toBe(1);
+        expect(survivors).toContain(masters[0]);
+        for (const h of hosts.slice(1)) await expectServed(h, [uploaded]);
 
-        // The app's Redis files name node1's address, so the app services move to new ones.
-        await replaceManager("node1", node2, "replace lost first node node1", ["paperless-app-secret-paperless_redis_url", "paperless-app-secret-redis_conf"]);
+        await replaceManager("node1", node2, "replace lost first node node1");
         expect(stateSecret(STACK, "swarm-rejoin", "stderr")).toContain(`node1's host at ${lost} is lost: its new host at ${node1.address} joins the swarm as a manager`);
         expect(stateSecret(STACK, "membership-guard", "stderr")).toContain(`node1's host is lost: the new one at ${node1.address} joins the running swarm`);
         expect(stateSecret(STACK, "gluster-pool", "stderr")).toContain(`probing ${node1.address} into the trusted pool`);
@@ -611,7 +625,7 @@ describe("swarm on three bare hosts", () => {
         expect(down.summary.failed).toEqual([]);
         for (const h of hosts) {
             expect(onHost(h.address, "docker info -f '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
-            expect(noneActive(h.address, ["prometheus-node-exporter", "paperless-ha-metrics.timer", "paperless-ha-backup.timer", "keepalived"])).toBe(true);
+            expect(noneActive(h.address, ["prometheus-node-exporter", "paperless-ha-metrics.timer", "paperless-ha-backup.timer", "keepalived", "haproxy", "redis-server@paperless-ha", "redis-sentinel@paperless-ha"])).toBe(true);
             expect(holders([h], virtualAddressOf("swarm"))).toEqual([]);
             expect(onHost(h.address, "docker ps -aq | wc -l")).toBe("0");
             expect(onHost(h.address, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");

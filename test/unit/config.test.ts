@@ -110,7 +110,7 @@ describe("rejects", () => {
         ["no SSH key", { nodes: nodes(3) }, "paperless-ha:sshPrivateKey: no SSH key"],
         ["two SSH keys", valid({ ssh: { privateKeyPath: "/k" } }), "paperless-ha:ssh.privateKeyPath: set either"],
         ["an empty image", valid({ app: { image: "" } }), "paperless-ha:app.image: must be a Docker image reference"],
-        ["a blank redis image", valid({ app: { redisImage: "   " } }), "paperless-ha:app.redisImage: must be a Docker image reference"],
+        ["a blank app image", valid({ app: { image: "   " } }), "paperless-ha:app.image: must be a Docker image reference"],
         ["an empty pgactive version", valid({ database: { pgactive: { version: "" } } }), "paperless-ha:database.pgactive.version: must be a release number"],
         ["a pgactive release with no known checksum to build unchecked", valid({ database: { pgactive: { version: "2.1.7" } } }),
             "paperless-ha:database.pgactive.sourceSha256: required to build pgactive 2.1.7: no checksum is known for that release (known: 2.1.8)"],

@@ -19,17 +19,18 @@ beforeAll(async () => {
 describe("cluster pictures", () => {
     it("are flowcharts Mermaid parses, and Mermaid rejects a broken one", async () => {
         for (const stack of ["prod", "swarm"]) await expect(parse(read(stack))).resolves.toMatchObject({ diagramType: "flowchart-v2" });
-        await expect(parse(read("prod").replace(`["Redis"]`, `["Redis"`))).rejects.toThrow();
+        await expect(parse(read("prod").replace(`["Redis + Sentinel"]`, `["Redis + Sentinel"`))).rejects.toThrow();
     });
 
-    it("show prod's three nodes, pgactive between every pair, one Redis and one volume", () => {
+    it("show prod's three nodes, pgactive between every pair, a Redis on each with the redis node's the master, and one volume", () => {
         const text = read("prod");
         expect(text.match(/^ {4}subgraph /gm)).toHaveLength(3);
         expect(text).toContain('subgraph pl2["pl2 · 192.0.2.12 · redis"]');
         expect(text.match(/pgactive: both ways/g)).toHaveLength(3);
-        expect(text.match(/\["Redis"\]/g)).toHaveLength(1);
+        expect(text.match(/\["Redis \+ Sentinel"\]/g)).toHaveLength(3);
         expect(text).toContain('store[("GlusterFS volume, replica 3")]');
-        for (const n of ["pl1", "pl2", "pl3"]) expect(text).toContain(`${n}_Paperless_ngx -. queue .-> pl2_Redis`);
+        for (const n of ["pl1", "pl3"]) expect(text).toContain(`pl2_Redis_Sentinel -. "replicates" .-> ${n}_Redis_Sentinel`);
+        for (const n of ["pl1", "pl2", "pl3"]) expect(text).toContain(`${n}_Paperless_ngx -. "queue (the master)" .-> pl2_Redis_Sentinel`);
     });
 
     it("show the swarm's managers and the database services on every node", () => {

@@ -15,13 +15,13 @@ function expectedNames(names: string[]): string[] {
         `gluster-${n}-brick`, `gluster-${n}-mount`,
         `db-${n}-pgactive`, `db-${n}-postgres`, `db-${n}-access`,
         `app-${n}-image`, `app-${n}-major-stop`, `app-${n}-pk-offsets`, `app-${n}-drain`, `app-${n}-paperless`, `app-${n}-index`, `app-${n}-in-service`,
-        `edge-${n}-haproxy`, `monitoring-${n}-metrics`,
+        `edge-${n}-haproxy`, `redis-${n}`, `monitoring-${n}-metrics`,
     ];
     return [
         "secrets", "secrets-db-superuser", "secrets-db-replication", "secrets-db-app",
-        "secrets-paperless-secret-key", "secrets-admin", "secrets-redis",
+        "secrets-paperless-secret-key", "secrets-admin", "secrets-redis", "secrets-redis-sentinel", "secrets-redis-check",
         "pki", "pki-ca-key", "pki-ca", "pki-docker-api-ca-key", "pki-docker-api-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
-        "gluster", "gluster-volume", "db", "db-first-check", "db-group", "app", "app-redis-data", "app-redis-image", "app-redis", "app-migrate", "edge",
+        "gluster", "gluster-volume", "db", "db-first-check", "db-group", "app", "app-migrate", "edge", "redis",
         "backup", `backup-${names[0]}-timer`, "monitoring", "membership-guard",
         ...(names.length > 1 ? ["gluster-pool"] : []),
         ...names.flatMap(perNode),
@@ -43,9 +43,9 @@ describe("resource graph", () => {
         expect(names(run)).toEqual(expectedNames(nodeNames(n)));
         const commands = run.resources.filter((r) => r.type === COMMAND).length;
         // ssh, base, hosts, firewall, tls, docker, brick, mount, pgactive, postgres, access, major-stop, pk-offsets,
-        // haproxy, drain, index, in-service, metrics per node; guard, volume, first-node check, group, migrate, backup timer once; one
+        // haproxy, redis, drain, index, in-service, metrics per node; guard, volume, first-node check, group, migrate, backup timer once; one
         // join per node after the first; the pool step on the second node.
-        expect(commands).toBe(18 * n + 6 + (n - 1) + (n > 1 ? 1 : 0));
+        expect(commands).toBe(19 * n + 6 + (n - 1) + (n > 1 ? 1 : 0));
     });
 
     it("puts the arbiter's brick last and gives it no database, app or Docker", async () => {
@@ -132,7 +132,7 @@ describe("classic with Patroni", () => {
             .filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(now.get(key(r))!.inputs))
             .map((r) => `${r.type}::${r.name}`).sort();
         const membership = [
-            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `redis-${n}`, `monitoring-${n}-metrics`]),
             "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed).toEqual(membership);
@@ -190,12 +190,23 @@ describe("secrets", () => {
         expect(run.secretValues.filter((s) => text.includes(s))).toEqual([]);
     });
 
-    it("give Redis its password through a secret file, not its command line", async () => {
+    it("gives Redis, Sentinel and HAProxy's Redis check their passwords on stdin, never in a command line", async () => {
         run = await runProgram(baseConfig(3));
-        const redis = run.byName("app-redis").inputs;
-        expect(JSON.stringify(plain(redis.command))).not.toContain("SECRET");
-        expect(plainStrings(redis.uploads)).not.toContainEqual(expect.objectContaining({ value: expect.stringContaining("requirepass") }));
-        expect(String(JSON.stringify(plain(redis.uploads)))).toContain("requirepass SECRET-password-secrets-redis");
+        const step = plain(run.byName("redis-node2").inputs) as { create: string; stdin: string };
+        expect(step.create).not.toContain("SECRET");
+        expect(scriptVar(step.stdin, "REDIS_CONF")).toContain("\nrequirepass SECRET-password-secrets-redis\n");
+        expect(scriptVar(step.stdin, "REDIS_CONF")).toContain("\nuser paperless-ha-check on >SECRET-password-secrets-redis-check -@all +ping +role\n");
+        expect(scriptVar(step.stdin, "SENTINEL_CONF")).toContain("\nrequirepass SECRET-password-secrets-redis-sentinel\n");
+        expect(scriptVar(step.stdin, "SENTINEL_CONF")).toContain("\nsentinel monitor paperless @MASTER@ 6379 2\n");
+        const edge = plain(run.byName("edge-node2-haproxy").inputs) as { create: string; stdin: string };
+        expect(edge.create).not.toContain("SECRET");
+        expect(scriptVar(edge.stdin, "CONFIG")).toContain('tcp-check send "AUTH paperless-ha-check SECRET-password-secrets-redis-check\\r\\n"');
+        // The arbiter runs Sentinel only.
+        const cfg = baseConfig(3);
+        (cfg.nodes as Record<string, unknown>[])[2].roles = ["arbiter"];
+        const arbiter = plain((await runProgram(cfg)).byName("redis-node3").inputs) as { stdin: string };
+        expect(scriptVar(arbiter.stdin, "REDIS_CONF")).toBe("");
+        expect(scriptVar(arbiter.stdin, "SENTINEL_CONF")).toContain("\nsentinel announce-ip 10.0.0.13\n");
     });
 });
 
@@ -215,7 +226,10 @@ describe("ordering", () => {
             dependsAfter(run, `app-${n}-pk-offsets`, n === "node1" ? "db-group" : `db-${n}-join`);
             dependsAfter(run, `app-${n}-paperless`, `app-${n}-pk-offsets`);
             dependsAfter(run, `app-${n}-paperless`, `gluster-${n}-mount`);
-            dependsAfter(run, `app-${n}-paperless`, "app-redis");
+            // Paperless reaches the Redis master through its node's HAProxy.
+            for (const m of nodeNames(3)) dependsAfter(run, `app-${n}-paperless`, `redis-${m}`);
+            dependsAfter(run, `app-${n}-paperless`, `edge-${n}-haproxy`);
+            dependsAfter(run, "app-migrate", `redis-${n}`);
         }
         // pgactive refuses a column type change once active: the migrations fill the first node's
         // database before it forms the group, the others copy it as they join.
@@ -299,13 +313,13 @@ describe("ordering", () => {
         expect(volumes("node1")).not.toContain("consume");
     });
 
-    it("shares one Redis and the upload scratch dir, and keeps each data dir (the search index) on local disk", async () => {
+    it("shares the Redis master and the upload scratch dir, and keeps each data dir (the search index) on local disk", async () => {
         const run = await runProgram(baseConfig(3));
-        expect(run.resources.filter((r) => r.type === "docker:index/container:Container" && r.name.includes("redis"))).toHaveLength(1);
+        expect(run.resources.filter((r) => r.type === "docker:index/container:Container" && r.name.includes("redis"))).toEqual([]);
         const app = (n: string) => plain(run.byName(`app-${n}-paperless`).inputs) as { envs: string[]; uploads: { file: string; content: string }[] };
         const redisUrls = nodeNames(3).map((n) => app(n).uploads.find((u) => u.file === "/run/secrets/paperless_redis_url")?.content);
         expect(new Set(redisUrls).size).toBe(1);
-        expect(redisUrls[0]).toMatch(/@10\.0\.0\.11:6379\/0$/);
+        expect(redisUrls[0]).toMatch(/@127\.0\.0\.1:6380\/0$/);
         for (const n of nodeNames(3)) {
             expect(app(n).envs).toContain("PAPERLESS_REDIS_FILE=/run/secrets/paperless_redis_url");
             expect(app(n).envs.some((e) => e.startsWith("PAPERLESS_REDIS="))).toBe(false);
@@ -336,7 +350,7 @@ describe("growth 3 -> 4", () => {
 
         const changed = [...old.keys()].filter((k) => JSON.stringify(old.get(k)!.inputs) !== JSON.stringify(now.get(k)!.inputs));
         const membership = [
-            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-access`, `edge-${n}-haproxy`, `redis-${n}`, `monitoring-${n}-metrics`]),
             "gluster-volume", "db-first-check", "db-group", "membership-guard",
         ].map((n) => `${COMMAND}::${n}`).sort();
         expect(changed.sort()).toEqual(membership);

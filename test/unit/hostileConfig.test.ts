@@ -26,7 +26,7 @@ const hostile: [string, unknown, string][] = [
     ["a newline in the SeaweedFS mount point", swarm({ storage: { seaweedfs: { mountPoint: "/mnt/sw\nExecStartPre=/bin/sh" } } }), "storage.seaweedfs.mountPoint"],
     ["a unit line in the SeaweedFS image", swarm({ swarm: { images: { seaweedfs: "chrislusf/seaweedfs:3.80\nExecStartPre=/bin/sh -c id" } } }), "swarm.images.seaweedfs"],
     ["a shell in the app image", valid({ app: { image: "paperless:2; rm -rf /" } }), "app.image"],
-    ["an upper-case image name", valid({ app: { redisImage: "Redis:7" } }), "app.redisImage"],
+    ["an upper-case image name", valid({ app: { image: "Paperless:2" } }), "app.image"],
     ["a space in the etcd image", swarm({ swarm: { images: { etcd: "quay.io/coreos/etcd v3" } } }), "swarm.images.etcd"],
     ["a second sysctl line", valid({ host: { sysctl: { "vm.swappiness": "10\nkernel.modules_disabled = 1" } } }), "host.sysctl.vm.swappiness"],
     ["a sysctl key with a path", valid({ host: { sysctl: { "../../etc/x": 1 } } }), "host.sysctl"],

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { envList, paperlessEnv, publicUrl, renderDotenv, renderRedisConf, trustedOrigins, withSecretFiles } from "../../components/app";
+import { envList, paperlessEnv, publicUrl, renderDotenv, trustedOrigins, withSecretFiles } from "../../components/app";
 import { nodeDsn, postgresSettings, renderPgHba, renderPkOffsetsSql } from "../../components/database";
-import { allowedHosts, needsHaproxy, PGACTIVE_WRITER_RISE, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
+import { allowedHosts, PGACTIVE_WRITER_RISE, renderDrainAgentService, renderDrainAgentSocket, renderHaproxyCfg } from "../../components/edge";
 import { inlineScript, packagesFor, renderDockerDaemon, renderFirewall, renderHostsBlock, renderStdin, renderSysctl, rootShell, shellQuote, stepShell } from "../../components/host";
 import { nodeSans } from "../../components/pki";
+import { renderRedisConf, renderSentinelConf } from "../../components/redis";
 import { backupServers, glusterPlan } from "../../components/storage";
 import { configOf } from "./harness";
 
@@ -79,7 +80,7 @@ describe("host renderers", () => {
         const c = cluster(3, { firewall: { managementCidrs: ["192.0.2.0/24", "2001:db8::/32"] } });
         const rules = renderFirewall(c, 22);
         expect(rules).toContain("policy drop;");
-        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-60999, 6379, 8000, 8405, 9100, 9187 } accept");
+        expect(rules).toContain("ip saddr { 10.0.0.11, 10.0.0.12, 10.0.0.13 } tcp dport { 5432, 24007-24008, 49152-60999, 6379, 26379, 8000, 8405, 9100, 9187 } accept");
         expect(rules).toContain("ip saddr { 192.0.2.0/24 } tcp dport { 22, 2376, 9090 } accept");
         expect(rules).toContain("ip6 saddr { 2001:db8::/32 } tcp dport { 22, 2376, 9090 } accept");
         expect(rules).toContain("tcp dport { 80, 443 } accept");
@@ -163,12 +164,12 @@ describe("database renderers", () => {
 });
 
 describe("app renderers", () => {
-    it("connects each instance to the database through its node's router and to the one shared Redis", () => {
+    it("connects each instance to the database and to the Redis master through its node's HAProxy, wherever the master started", () => {
         const c = cluster(3, { nodes: [
             { name: "node1", address: "10.0.0.11" }, { name: "node2", address: "10.0.0.12", roles: ["redis"] }, { name: "node3", address: "10.0.0.13" }] });
         const env = paperlessEnv(c, c.nodes[2], secrets);
         expect(env).toMatchObject({
-            PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: "5433", PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_REDIS: "redis://:rpw@10.0.0.12:6379/0",
+            PAPERLESS_DBHOST: "127.0.0.1", PAPERLESS_DBPORT: "5433", PAPERLESS_DBSSLMODE: "verify-full", PAPERLESS_REDIS: "redis://:rpw@127.0.0.1:6380/0",
             PAPERLESS_CONSUMER_DISABLE: "1", PAPERLESS_EMAIL_TASK_CRON: "disable",
             PAPERLESS_PROXY_SSL_HEADER: '["HTTP_X_FORWARDED_PROTO", "https"]', PAPERLESS_OCR_LANGUAGES: "eng",
         });
@@ -185,7 +186,7 @@ describe("app renderers", () => {
         expect(env.PAPERLESS_DBPASS_FILE).toBe("/run/secrets/paperless_db_password");
         expect(files).toEqual({
             "/run/secrets/paperless_db_password": "dbpw", "/run/secrets/paperless_secret_key": "sk",
-            "/run/secrets/paperless_admin_password": "apw", "/run/secrets/paperless_redis_url": "redis://:rpw@10.0.0.11:6379/0",
+            "/run/secrets/paperless_admin_password": "apw", "/run/secrets/paperless_redis_url": "redis://:rpw@127.0.0.1:6380/0",
         });
     });
 
@@ -216,16 +217,21 @@ describe("app renderers", () => {
         expect(JSON.parse(read)).toEqual(env);
     });
 
-    it("brackets IPv6 Redis addresses and binds Redis to the cluster address", () => {
-        const c = configOf({ sshPrivateKey: "k", nodes: [{ name: "a", address: "fd00::1" }] });
-        expect(paperlessEnv(c, c.nodes[0], secrets).PAPERLESS_REDIS).toBe("redis://:rpw@[fd00::1]:6379/0");
-        expect(renderRedisConf(c, "rpw")).toContain("bind fd00::1 127.0.0.1\n");
+    it("sends every instance to its node's route to the Redis master; binds Redis and Sentinel to the cluster address, IPv6 bracketed where a port follows", () => {
+        const c = configOf({ sshPrivateKey: "k", nodes: [{ name: "a", address: "fd00::1" }, { name: "b", address: "fd00::2" }, { name: "c", address: "fd00::3" }] });
+        expect(paperlessEnv(c, c.nodes[0], secrets).PAPERLESS_REDIS).toBe("redis://:rpw@127.0.0.1:6380/0");
+        const s = { password: "rpw", sentinelPassword: "spw", checkPassword: "cpw" };
+        expect(renderRedisConf(c, c.nodes[1], s)).toContain("bind fd00::2 127.0.0.1\n");
+        expect(renderSentinelConf(c, c.nodes[1], s)).toContain("bind fd00::2 127.0.0.1\n");
+        expect(renderHaproxyCfg(c, "cpw")).toContain("    server b [fd00::2]:6379 check\n");
+        expect(() => renderRedisConf(c, c.nodes[0], { ...s, password: "a b" })).toThrow(/letters, digits/);
+        expect(() => renderHaproxyCfg(c, "x\ny")).toThrow(/letters, digits/);
     });
 });
 
 describe("load balancer", () => {
     it("balances over every data node with an /api/ health check", () => {
-        const cfg = renderHaproxyCfg(cluster(3));
+        const cfg = renderHaproxyCfg(cluster(3), "cpw");
         expect(cfg).toContain("http-check send meth GET uri /api/ ver HTTP/1.1 hdr Host localhost");
         expect(cfg.match(/^ {4}server node\d 10\.0\.0\.\d+:8000 /gm)).toHaveLength(3);
         expect(cfg).toContain("server node2 10.0.0.12:8000 check");
@@ -233,7 +239,7 @@ describe("load balancer", () => {
     });
 
     it("routes every instance's database connections to one pgactive writer: the first listed node up, the others standbys in order", () => {
-        const cfg = renderHaproxyCfg(cluster(3));
+        const cfg = renderHaproxyCfg(cluster(3), "cpw");
         const router = cfg.slice(cfg.indexOf("listen postgres"));
         expect(router).toContain("bind 127.0.0.1:5433\n    mode tcp\n");
         expect(router).toContain("default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions\n");
@@ -244,11 +250,10 @@ describe("load balancer", () => {
         ]);
         // Not `allbackups`: one standby at a time takes the writes.
         expect(router).not.toContain("allbackups");
-        expect(needsHaproxy(cluster(3, { edge: { enabled: false } }))).toBe(true);
     });
 
     it("asks every node's drain agent whether its instance takes new requests", () => {
-        const cfg = renderHaproxyCfg(cluster(3));
+        const cfg = renderHaproxyCfg(cluster(3), "cpw");
         expect(cfg).toContain("default-server inter 2s fastinter 500ms fall 3 rise 2 agent-check agent-port 8405 agent-inter 1s");
         expect(renderDrainAgentSocket("10.0.0.12", 8405)).toContain("ListenStream=10.0.0.12:8405\n");
         expect(renderDrainAgentSocket("fd00::12", 8405)).toContain("ListenStream=[fd00::12]:8405\n");
@@ -261,13 +266,13 @@ describe("load balancer", () => {
         const hosts = allowedHosts(c);
         expect(hosts).toEqual(expect.arrayContaining(["10.0.0.12", "10.0.0.12:443", "paperless.example.com:80", "[fd00::99]:443", "docs.example.com", "localhost", "[::1]"]));
         expect(hosts.filter((h) => h.includes("fd00::99") && !h.startsWith("["))).toEqual([]);
-        const cfg = renderHaproxyCfg(c);
+        const cfg = renderHaproxyCfg(c, "cpw");
         expect(cfg.indexOf("http-request deny deny_status 400 unless { req.hdr(host),lower -m str ")).toBeGreaterThan(0);
         expect(cfg.indexOf("http-request deny")).toBeLessThan(cfg.indexOf("http-request redirect scheme https"));
     });
 
     it("serves plain HTTP when TLS is off", () => {
-        const cfg = renderHaproxyCfg(cluster(3, { edge: { tls: false, httpPort: 8080 } }));
+        const cfg = renderHaproxyCfg(cluster(3, { edge: { tls: false, httpPort: 8080 } }), "cpw");
         expect(cfg).toContain("bind :8080");
         expect(cfg).not.toContain("ssl crt");
     });

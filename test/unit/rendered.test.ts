@@ -59,7 +59,7 @@ describe("haproxy -c", () => {
         const pem = path.join(dir, "haproxy.pem");
         fs.writeFileSync(pem, fs.readFileSync(certs.crt, "utf8") + fs.readFileSync(certs.key, "utf8"));
         const cfg = path.join(dir, "haproxy.cfg");
-        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls } }), pem));
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls } }), "cpw", pem));
         expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
         fs.rmSync(dir, { recursive: true, force: true });
     });
@@ -67,7 +67,7 @@ describe("haproxy -c", () => {
     it("accepts the pgactive writer's router alone, with the edge off", () => {
         const dir = tempDir();
         const cfg = path.join(dir, "haproxy.cfg");
-        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { enabled: false } }), "/unused.pem"));
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { enabled: false } }), "cpw", "/unused.pem"));
         expect(fs.readFileSync(cfg, "utf8")).toContain("listen postgres");
         expect(fs.readFileSync(cfg, "utf8")).not.toContain("frontend paperless");
         expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
@@ -78,7 +78,7 @@ describe("haproxy -c", () => {
         const dir = tempDir();
         const certs = makeCerts(dir);
         const cfg = path.join(dir, "haproxy.cfg");
-        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false }, database: { engine: "patroni" } }), "/unused.pem", certs.ca));
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false }, database: { engine: "patroni" } }), "cpw", "/unused.pem", certs.ca));
         expect(fs.readFileSync(cfg, "utf8")).toContain("listen postgres");
         expect(run("haproxy", ["-c", "-f", cfg])).toMatch(/Configuration file is valid/);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -88,7 +88,7 @@ describe("haproxy -c", () => {
         const dir = tempDir();
         const port = await freePort();
         const cfg = path.join(dir, "haproxy.cfg");
-        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false, httpPort: port, hostnames: ["paperless.example.com"] } })));
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false, httpPort: port, hostnames: ["paperless.example.com"] } }), "cpw"));
         const proxy = spawn("haproxy", ["-f", cfg], { stdio: "ignore" });
         const status = (host: string) => new Promise<number>((resolve, reject) => {
             const req = http.get({ host: "127.0.0.1", port, path: "/api/", headers: { host }, timeout: 20_000 }, (res) => {
@@ -113,7 +113,7 @@ describe("haproxy -c", () => {
     it("would catch a broken config (the check is real)", () => {
         const dir = tempDir();
         const cfg = path.join(dir, "haproxy.cfg");
-        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false } })).replace("balance roundrobin", "balance no-such-algorithm"));
+        fs.writeFileSync(cfg, renderHaproxyCfg(cluster({ edge: { tls: false } }), "cpw").replace("balance roundrobin", "balance no-such-algorithm"));
         expect(() => run("haproxy", ["-c", "-f", cfg])).toThrow();
         fs.rmSync(dir, { recursive: true, force: true });
     });

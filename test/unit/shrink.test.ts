@@ -35,7 +35,7 @@ describe("shrinking 4 -> 3 (node2 removed)", () => {
             .filter((r) => now.has(key(r)) && JSON.stringify(r.inputs) !== JSON.stringify(now.get(key(r))!.inputs))
             .map((r) => r.name).sort();
         expect(changed).toEqual([
-            ...["node1", "node3", "node4"].flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `monitoring-${n}-metrics`]),
+            ...["node1", "node3", "node4"].flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `redis-${n}`, `monitoring-${n}-metrics`]),
             // The second node, which lets a new first host into the pool, is now node3.
             "gluster-pool", "gluster-volume", "db-bootstrap", "db-handover", "membership-guard",
         ].sort());

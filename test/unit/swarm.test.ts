@@ -18,7 +18,7 @@ const stackOf = (run: ProgramRun, stack: string) => parse(scriptVar(stdin(run, `
 
 const DB_SECRETS = ["pg_superuser_password", "pg_replication_password", "pg_metrics_password", "patroni_api_password", "etcd_patroni_password", "etcd_client_cert", "etcd_client_key",
     "pgbouncer_userlist"];
-const APP_SECRETS = ["paperless_db_password", "paperless_secret_key", "paperless_admin_password", "paperless_redis_url", "redis_conf"];
+const APP_SECRETS = ["paperless_db_password", "paperless_secret_key", "paperless_admin_password", "paperless_redis_url"];
 
 /** Every resource name the swarm topology registers for `nodes` (the first three are managers). */
 function expectedNames(nodes: string[]): string[] {
@@ -26,17 +26,17 @@ function expectedNames(nodes: string[]): string[] {
         n, `${n}-host-key-check`, `${n}-base`, `${n}-hosts`, `${n}-firewall`, `${n}-tls`, `${n}-docker`, `${n}-docker-api`,
         `pki-${n}-key`, `pki-${n}-csr`, `pki-${n}-cert`,
         `db-${n}-image`, `db-${n}-dirs`, `db-${n}-etcd`, `paperless-db-config-patroni-${n}`,
-        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`,
+        `seaweedfs-${n}-dirs`, `seaweedfs-${n}-mount`, `app-${n}-dirs`, `app-${n}-index`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`, `redis-${n}`,
     ];
     return [
-        "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "patroni-api", "etcd-patroni", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
+        "secrets", ...["db-superuser", "db-replication", "db-app", "paperless-secret-key", "admin", "redis", "redis-sentinel", "redis-check", "patroni-api", "etcd-patroni", "db-filer", "db-metrics", "docker-name-key"].map((s) => `secrets-${s}`),
         "pki", "pki-ca-key", "pki-ca", "pki-docker-api-ca-key", "pki-docker-api-ca", "pki-operator-key", "pki-operator-csr", "pki-operator-cert",
         ...["etcd-root", "etcd-client"].flatMap((r) => [`pki-${r}-key`, `pki-${r}-csr`, `pki-${r}-cert`]),
         "swarm", "swarm-rejoin", "swarm-init", ...nodes.slice(1).flatMap((n) => [`swarm-${n}-join`, `swarm-${n}-label`]),
         "db", "paperless-db", "paperless-db-deploy", "db-etcd-auth", "db-bootstrap", "db-dcs", "paperless-db-config-router", "paperless-db-config-pgbouncer",
         ...DB_SECRETS.map((s) => `paperless-db-secret-${s}`),
         "seaweedfs", "paperless-storage", "paperless-storage-deploy", "paperless-storage-config-filer", "paperless-storage-secret-seaweedfs_db_password",
-        "app", "app-major-stop", "app-migrate", "paperless-app", "edge", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
+        "app", "app-major-stop", "app-migrate", "paperless-app", "edge", "redis", "monitoring", "backup", "membership-guard", "db-handover", "backup-node1-timer", "paperless-app-deploy",
         ...APP_SECRETS.map((s) => `paperless-app-secret-${s}`),
         ...nodes.flatMap(perNode),
     ].sort();
@@ -101,7 +101,7 @@ describe("swarm resource graph", () => {
         expect(master).toContain("-defaultReplication=001");
 
         const app = stackOf(run, "paperless-app");
-        expect(Object.keys(app.services).sort()).toEqual(["redis", ...nodeNames(5).map((n) => `paperless-${n}`)].sort());
+        expect(Object.keys(app.services).sort()).toEqual(nodeNames(5).map((n) => `paperless-${n}`).sort());
     });
 });
 
@@ -147,7 +147,7 @@ describe("swarm secrets", () => {
         expect(plainStrings(run.byName("paperless-db-secret-pg_superuser_password").inputs.data)).toEqual([]);
         expect(data("paperless-db-secret-pg_superuser_password")).toBe("SECRET-password-secrets-db-superuser");
         expect(data("paperless-db-secret-pgbouncer_userlist")).toBe('"paperless" "SECRET-password-secrets-db-app"\n');
-        expect(data("paperless-app-secret-paperless_redis_url")).toBe("redis://:SECRET-password-secrets-redis@10.0.0.11:6379/0");
+        expect(data("paperless-app-secret-paperless_redis_url")).toBe("redis://:SECRET-password-secrets-redis@127.0.0.1:6380/0");
 
         const app = stackOf(run, "paperless-app");
         const env = app.services["paperless-node2"].environment ?? {};
@@ -198,7 +198,7 @@ describe("swarm ordering", () => {
         expect(stdin(run, "seaweedfs-node2-mount")).toContain("export MAKE_DIRS=''");
     });
 
-    it("gives consumer, scheduler and admin to the singleton only and shares one Redis", async () => {
+    it("gives consumer, scheduler and admin to the singleton only; Redis runs on the hosts, not in the stack", async () => {
         const run = await runProgram(swarmConfig(3));
         const app = stackOf(run, "paperless-app");
         const s = app.services;
@@ -211,7 +211,12 @@ describe("swarm ordering", () => {
             expect(s[`paperless-${n}`].configs ?? []).toEqual([]);
             expect(s[`paperless-${n}`].environment?.PAPERLESS_DBPORT).toBe("6432");
         }
-        expect(s.redis.deploy.placement?.constraints).toEqual(["node.labels.paperless-ha.node == node1"]);
+        expect(s).not.toHaveProperty("redis");
+        // Migrations and the stack wait for every Redis and every route to the master.
+        for (const n of ["node1", "node2", "node3"]) {
+            expect(run.dependsOn("app-migrate", `redis-${n}`)).toBe(true);
+            expect(run.dependsOn("app-migrate", `edge-${n}-haproxy`)).toBe(true);
+        }
     });
 });
 
@@ -231,7 +236,7 @@ describe("swarm growth 3 -> 4", () => {
         expect(changed).toEqual([
             // The etcd step tells each running Patroni of the node pg_hba now admits.
             // ...and every balancer of its instance.
-            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`]),
+            ...nodeNames(3).flatMap((n) => [`${n}-host-key-check`, `${n}-hosts`, `${n}-firewall`, `db-${n}-etcd`, `monitoring-${n}-metrics`, `edge-${n}-haproxy`, `redis-${n}`]),
             "paperless-app-deploy", "paperless-db-deploy", "paperless-storage-deploy", "db-handover",
         ].map((n) => `${COMMAND}::${n}`).concat(`${CONFIG}::paperless-db-config-router`).sort());
         for (const k of changed.filter((x) => x.startsWith(COMMAND) && !x.endsWith("-host-key-check"))) expect((plain(cur.get(k)!.inputs) as Record<string, unknown>).update).toBe(stepShell({ sudo: false }, k.split("::")[1]));

@@ -1,0 +1,2 @@
+export * from "./redisConf";
+export * from "./redisHa";
