@@ -414,8 +414,8 @@ describe("classic with Patroni, from bare hosts", () => {
         const membership = new Set([
             ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `db-${n}-etcd`, `db-${n}-patroni`, `edge-${n}-haproxy`, `edge-${n}-keepalived`]),
             "gluster-volume", "db-bootstrap", "db-dcs", "db-handover", "membership-guard",
-            // Prometheus learns of node4; every collector of the new peer count.
-            ...["node1", "node2", "node3"].map((n) => `monitoring-${n}-metrics`),
+            // Prometheus learns of node4; every collector of the new peer count; each Sentinel of the new quorum.
+            ...["node1", "node2", "node3"].flatMap((n) => [`monitoring-${n}-metrics`, `redis-${n}`]),
         ]);
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
 

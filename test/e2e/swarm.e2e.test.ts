@@ -424,8 +424,9 @@ describe("swarm on three bare hosts", () => {
         expect(grown.summary.replaced).toEqual(["paperless-db-config-router"]);
         expect(grown.summary.created.filter((n) => !n.includes("node4"))).toEqual([]);
         const membership = new Set([
-            // pg_hba's node list reaches each running Patroni through its etcd step; each balancer gains node4's instance.
-            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `monitoring-${n}-metrics`, `db-${n}-etcd`, `edge-${n}-haproxy`, `edge-${n}-keepalived`]),
+            // pg_hba's node list reaches each running Patroni through its etcd step; each balancer gains node4's instance
+            // and its Redis; each Sentinel learns the new quorum.
+            ...["node1", "node2", "node3"].flatMap((n) => [`${n}-hosts`, `${n}-firewall`, `gluster-${n}-mount`, `monitoring-${n}-metrics`, `db-${n}-etcd`, `edge-${n}-haproxy`, `edge-${n}-keepalived`, `redis-${n}`]),
             "gluster-volume", "paperless-db-deploy", "paperless-app-deploy", "membership-guard", "db-handover",
         ]);
         expect(grown.summary.updated.filter((n) => !membership.has(n))).toEqual([]);
