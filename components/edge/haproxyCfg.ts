@@ -1,7 +1,7 @@
 import { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 import { bracketed, ClusterConfig, edgeNames, hostPort } from "../config";
 import { HOST_CA_CERT } from "../host/paths";
-import { REDIS_CHECK_USER, redisServers, SAFE_SECRET } from "../redis/redisConf";
+import { checkSecret, REDIS_CHECK_USER, redisServers } from "../redis/redisConf";
 import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
@@ -78,7 +78,7 @@ function pgactiveRouter(c: ClusterConfig): string[] {
  * still sends to the same one.
  */
 function redisRouter(c: ClusterConfig, checkPassword: string): string[] {
-    if (!SAFE_SECRET.test(checkPassword)) throw new Error("the Redis check password must be letters, digits or . _ ~ -");
+    checkSecret("the Redis check password", checkPassword);
     return [
         "listen redis",
         `    bind 127.0.0.1:${c.app.redisRouterPort}`,

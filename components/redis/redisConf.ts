@@ -46,9 +46,9 @@ export const sentinelQuorum = (c: ClusterConfig) => Math.floor(sentinelNodes(c).
 export const minReplicasToWrite = (c: ClusterConfig) => (redisNodes(c).length >= 3 ? 1 : 0);
 
 /** Generated alphanumeric; HAProxy's check sends it inline and Redis's files take it bare, so nothing that would end or escape a word. */
-export const SAFE_SECRET = /^[\w.~-]+$/;
+const SAFE_SECRET = /^[\w.~-]+$/;
 
-const checkSecret = (what: string, value: string) => {
+export const checkSecret = (what: string, value: string) => {
     if (!SAFE_SECRET.test(value)) throw new Error(`${what} must be letters, digits or . _ ~ -`);
     return value;
 };
@@ -140,5 +140,5 @@ export function renderRedisDropIn(): string {
     ].join("\n");
 }
 
-/** The cluster's Redis master, for the HAProxy check's `ROLE` reply. */
+/** Every Redis, as HAProxy's route lists them (the check picks the master). */
 export const redisServers = (c: ClusterConfig) => redisNodes(c).map((n) => ({ name: n.name, address: hostPort(n.clusterAddress, c.app.redisPort) }));
