@@ -38,23 +38,29 @@ fi
 
 install -d -m 0755 "$CONF_DIR" "$(dirname "$HELPER")"
 put_file "$HELPER" 0755 "$ROLE_SH"
-FILE_CHANGED=0
+# What a changed file asks for (a restart, a reset) is marked before the file is written and
+# unmarked once done, so a run interrupted in between leaves it to the next run.
+reset_mark=$CONF_DIR/.sentinel-reset-pending
+restart_mark=$CONF_DIR/.redis-restart-pending
+differs() { ! printf '%s' "$2" | cmp -s - "$1"; }
+! differs "$CONF_DIR/role.conf" "$ROLE_CONF" || touch "$reset_mark"
 put_file "$CONF_DIR/role.conf" 0644 "$ROLE_CONF"
-members_changed=$FILE_CHANGED
 put_file "$CONF_DIR/sentinel.pass" 0600 "$SENTINEL_PASSWORD"
 
 sentinel_cli() { REDISCLI_AUTH=$SENTINEL_PASSWORD redis-cli --no-auth-warning --raw -h 127.0.0.1 -p "$SENTINEL_PORT" "$@"; }
 
 if [ -n "${REDIS_CONF:-}" ]; then
     : "${REDIS_DROP_IN:?}" "${REDIS_PORT:?}"
-    FILE_CHANGED=0
+    drop_in=/etc/systemd/system/$redis_unit.service.d/paperless-ha.conf
+    if differs "$CONF_DIR/redis.conf" "$REDIS_CONF" || differs "$drop_in" "$REDIS_DROP_IN"; then touch "$restart_mark"; fi
     put_file "$CONF_DIR/redis.conf" 0640 "$REDIS_CONF"
     chgrp redis "$CONF_DIR/redis.conf"
-    put_file "/etc/systemd/system/$redis_unit.service.d/paperless-ha.conf" 0644 "$REDIS_DROP_IN"
+    put_file "$drop_in" 0644 "$REDIS_DROP_IN"
     systemctl daemon-reload
     systemctl enable -q "$redis_unit"
-    if [ "$FILE_CHANGED" = 1 ] || ! systemctl is-active -q "$redis_unit"; then
+    if [ -e "$restart_mark" ] || ! systemctl is-active -q "$redis_unit"; then
         systemctl restart "$redis_unit"
+        rm -f "$restart_mark"
     fi
     # Without a password: NOAUTH is an answer too.
     redis_up() { [[ "$(redis-cli -p "$REDIS_PORT" -h 127.0.0.1 PING 2>&1)" =~ PONG|NOAUTH ]]; }
@@ -64,23 +70,32 @@ elif systemctl is-enabled -q "$redis_unit" 2>/dev/null; then
 fi
 
 # Sentinel's file: written again when our settings changed, else only its known members reset.
+# The copy of our settings is written last: a run interrupted before it writes Sentinel's file again.
 template="$CONF_DIR/sentinel.conf"
-if ! printf '%s' "$SENTINEL_CONF" | cmp -s - "$template" || [ ! -s "$STATE_FILE" ]; then
+if differs "$template" "$SENTINEL_CONF" || [ ! -s "$STATE_FILE" ]; then
     master=$("$HELPER" "$CONF_DIR/role.conf" --master)
-    put_file "$template" 0600 "$SENTINEL_CONF"
     install -d -o redis -g redis -m 2770 "$(dirname "$STATE_FILE")"
     rm -f "$STATE_FILE"
     put_file "$STATE_FILE" 0640 "${SENTINEL_CONF//@MASTER@/$master}" redis
     systemctl enable -q "$sentinel_unit"
     systemctl restart "$sentinel_unit"
+    rm -f "$reset_mark"
+    put_file "$template" 0600 "$SENTINEL_CONF"
     echo "Sentinel watches the master at $master" >&2
 else
     systemctl enable -q "$sentinel_unit"
     systemctl start "$sentinel_unit"
-    if [ "$members_changed" = 1 ]; then
-        sentinel_cli SENTINEL RESET "$MASTER_NAME" >/dev/null
-        echo "the cluster's members changed: Sentinel learns them again" >&2
-    fi
+fi
+if [ -e "$reset_mark" ]; then
+    # RESET forgets the replicas and other Sentinels, learnt again through the master: while the
+    # master is down (a failover under way) Sentinel would be left with no replica to promote.
+    master_up() {
+        [ "$(sentinel_cli SENTINEL master "$MASTER_NAME" 2>/dev/null | awk 'prev == "flags" { print; exit } { prev = $0 }')" = master ]
+    }
+    wait_for "Sentinel to see its master up before it forgets the members it knew (a failover under way ends first)" 90 1 master_up
+    sentinel_cli SENTINEL RESET "$MASTER_NAME" >/dev/null
+    rm -f "$reset_mark"
+    echo "the cluster's members changed: Sentinel learns them again" >&2
 fi
 names_master() { [ -n "$(sentinel_cli SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null)" ]; }
 wait_for "Sentinel on port $SENTINEL_PORT to name the master" 30 1 names_master

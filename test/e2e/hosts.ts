@@ -171,9 +171,15 @@ export function redisCli(address: string, password: string, args: string, port =
     return onHost(address, `read -r REDISCLI_AUTH; export REDISCLI_AUTH; redis-cli --no-auth-warning --raw -h 127.0.0.1 -p ${port} ${args}`, `${password}\n`);
 }
 
-/** The cluster address of the Redis that `address`'s route reaches (its first bind address). */
-export const redisMasterVia = (address: string, password: string): string =>
-    redisCli(address, password, "CONFIG GET bind").split("\n")[1]?.split(" ")[0] ?? "";
+/** The cluster address of the Redis that `address`'s route reaches (its first bind address); "none"
+ * while it reaches none (between a master's loss and its successor's promotion). */
+export function redisMasterVia(address: string, password: string): string {
+    try {
+        return redisCli(address, password, "CONFIG GET bind").split("\n")[1]?.split(" ")[0] ?? "";
+    } catch {
+        return "none";
+    }
+}
 
 /** When (seconds since the epoch) a Sentinel on one of `addresses` saw the Redis master move after `since`. */
 export function redisSwitchedAt(addresses: string[], since: number): number | undefined {

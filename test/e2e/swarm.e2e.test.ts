@@ -520,8 +520,9 @@ describe("swarm on three bare hosts", () => {
         expect(onHost(node2.address, `sha256sum ${file} | cut -d' ' -f1`)).toBe(uploaded.sha256);
         const redisPassword = stateSecret(STACK, "secrets-redis", "result");
         const survivors = hosts.slice(1).map((h) => h.address);
+        // Bounded by a split vote's retry (twice Sentinel's failover-timeout) and then some.
         let masters: string[] = [];
-        for (let i = 0; i < 30; i++, await sleep(1000)) {
+        for (let i = 0; i < 60; i++, await sleep(1000)) {
             masters = survivors.map((a) => redisMasterVia(a, redisPassword));
             if (new Set(masters).size === 1 && survivors.includes(masters[0])) break;
         }
