@@ -25,6 +25,8 @@ export function renderBackupEnv(c: ClusterConfig): string {
         DB_USER: c.database.user,
         DB_SSLMODE: sslMode,
         MEDIA_DIR: `${sharedMount(c)}/media`,
+        // The restore has GlusterFS heal what its writes left pending on a replica.
+        VOLUME: c.storage.backend === "glusterfs" ? c.storage.gluster.volume : "",
         CA_CERT: HOST_CA_CERT,
         ENCRYPT: c.backup.encrypt ? "1" : "0",
         REMOTE: c.backup.remote ?? "",

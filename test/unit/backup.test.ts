@@ -7,7 +7,7 @@ const cfg = (over: Record<string, unknown> = {}) => configOf({ ...baseConfig(3),
 
 describe("backup renderers", () => {
     it("reach the database the way the singleton's instance does", () => {
-        expect(sourced(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
+        expect(sourced(renderBackupEnv(cfg()))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433", DB_SSLMODE: "verify-full", MEDIA_DIR: "/mnt/paperless/media", VOLUME: "paperless", KEEP: "7", ENCRYPT: "0", REMOTE: "" });
         const patroni = cfg({ database: { engine: "patroni" }, nodes: [{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2", roles: ["singleton"] }, { name: "c", address: "10.0.0.3" }] });
         expect(sourced(renderBackupEnv(patroni))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "5433" });
         expect(sourced(renderBackupEnv(cfg({ nodes: baseConfig(3).nodes, backup: { encrypt: true, remote: "bk@vault.example:/srv/bk", keep: 3 } }))))
@@ -64,7 +64,7 @@ describe("backup resources", () => {
         expect(swarm.dependsOn("backup-node1-timer", "paperless-app-deploy")).toBe(true);
         expect(swarm.dependsOn("backup-node1-timer", "seaweedfs-node1-mount")).toBe(true);
         expect(String(plain(swarm.byName("backup-node1-timer").inputs.stdin))).toContain("export PGPASS='127.0.0.1:6432:paperless:paperless:");
-        expect(sourced(renderBackupEnv(configOf(swarmConfig(3))))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "6432", DB_SSLMODE: "disable", MEDIA_DIR: "/mnt/seaweedfs/media" });
+        expect(sourced(renderBackupEnv(configOf(swarmConfig(3))))).toMatchObject({ DB_HOST: "127.0.0.1", DB_PORT: "6432", DB_SSLMODE: "disable", MEDIA_DIR: "/mnt/seaweedfs/media", VOLUME: "" });
         expect(String(plain(swarm.byName("node1-base").inputs.stdin))).toMatch(/PACKAGES='[^']*postgresql-client-15/);
         expect(String(plain(swarm.byName("node2-base").inputs.stdin))).not.toContain("postgresql-client");
     });
