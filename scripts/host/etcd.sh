@@ -48,7 +48,7 @@ fi
 # Initial-cluster settings only matter before a member has data; a running member ignores them,
 # so a change there (another node joining) is no reason to restart it.
 settings() { grep -v '^ETCD_INITIAL_' || true; }
-if ! printf '%s' "$env_file" | cmp -s - /etc/default/etcd; then
+if file_differs /etc/default/etcd "$env_file"; then
     if [ "$(printf '%s' "$env_file" | settings)" != "$(settings < /etc/default/etcd 2>/dev/null)" ]; then changed=1; fi
     printf '%s' "$env_file" > /etc/default/etcd
 fi

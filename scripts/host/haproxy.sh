@@ -9,7 +9,7 @@ set -euo pipefail
 : "${CONFIG:?}" "${PEM_PATH:?}" "${PEM:?}" "${AGENT_UNIT:?}"
 put_file "$PEM_PATH" 0600 "$PEM"
 cfg=/etc/haproxy/haproxy.cfg
-if ! printf '%s' "$CONFIG" | cmp -s - "$cfg"; then
+if file_differs "$cfg" "$CONFIG"; then
     tmp=$(mktemp /etc/haproxy/haproxy.cfg.XXXXXX)
     trap 'rm -f "$tmp"' EXIT
     printf '%s' "$CONFIG" > "$tmp"

@@ -15,12 +15,15 @@ copy_node_tls() {
     done
 }
 
+# file_differs PATH CONTENT: PATH is missing or does not hold exactly CONTENT.
+file_differs() { ! printf '%s' "$2" | cmp -s - "$1"; }
+
 # put_file PATH MODE CONTENT [OWNER]: replace PATH whole (its directories made) only when CONTENT
 # differs, so nothing ever reads a half-written file. Sets FILE_CHANGED=1 when it wrote.
 FILE_CHANGED=0
 put_file() {
     local owner=()
-    printf '%s' "$3" | cmp -s - "$1" && return 0
+    file_differs "$1" "$3" || return 0
     [ -z "${4:-}" ] || owner=(-o "$4" -g "$4")
     install -D -m "$2" "${owner[@]}" /dev/null "$1.new"
     printf '%s' "$3" > "$1.new"

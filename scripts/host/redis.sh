@@ -42,8 +42,7 @@ put_file "$HELPER" 0755 "$ROLE_SH"
 # unmarked once done, so a run interrupted in between leaves it to the next run.
 reset_mark=$CONF_DIR/.sentinel-reset-pending
 restart_mark=$CONF_DIR/.redis-restart-pending
-differs() { ! printf '%s' "$2" | cmp -s - "$1"; }
-! differs "$CONF_DIR/role.conf" "$ROLE_CONF" || touch "$reset_mark"
+if file_differs "$CONF_DIR/role.conf" "$ROLE_CONF"; then touch "$reset_mark"; fi
 put_file "$CONF_DIR/role.conf" 0644 "$ROLE_CONF"
 put_file "$CONF_DIR/sentinel.pass" 0600 "$SENTINEL_PASSWORD"
 
@@ -52,7 +51,7 @@ sentinel_cli() { REDISCLI_AUTH=$SENTINEL_PASSWORD redis-cli --no-auth-warning --
 if [ -n "${REDIS_CONF:-}" ]; then
     : "${REDIS_DROP_IN:?}" "${REDIS_PORT:?}"
     drop_in=/etc/systemd/system/$redis_unit.service.d/paperless-ha.conf
-    if differs "$CONF_DIR/redis.conf" "$REDIS_CONF" || differs "$drop_in" "$REDIS_DROP_IN"; then touch "$restart_mark"; fi
+    if file_differs "$CONF_DIR/redis.conf" "$REDIS_CONF" || file_differs "$drop_in" "$REDIS_DROP_IN"; then touch "$restart_mark"; fi
     put_file "$CONF_DIR/redis.conf" 0640 "$REDIS_CONF"
     chgrp redis "$CONF_DIR/redis.conf"
     put_file "$drop_in" 0644 "$REDIS_DROP_IN"
@@ -72,7 +71,7 @@ fi
 # Sentinel's file: written again when our settings changed, else only its known members reset.
 # The copy of our settings is written last: a run interrupted before it writes Sentinel's file again.
 template="$CONF_DIR/sentinel.conf"
-if differs "$template" "$SENTINEL_CONF" || [ ! -s "$STATE_FILE" ]; then
+if file_differs "$template" "$SENTINEL_CONF" || [ ! -s "$STATE_FILE" ]; then
     master=$("$HELPER" "$CONF_DIR/role.conf" --master)
     install -d -o redis -g redis -m 2770 "$(dirname "$STATE_FILE")"
     rm -f "$STATE_FILE"
