@@ -15,6 +15,7 @@ import { ClusterConfig, sharedMount, validateConfig } from "../components/config
 import { nodeDbService } from "../components/database/patroniStack";
 import { HAPROXY_STATS_URL } from "../components/edge";
 import { holdsVirtualAddress, hostScript, renderStdin, rootShell } from "../components/host";
+import { REDIS_CONF_DIR, REDIS_MASTER_NAME, redisNodes, sentinelNodes } from "../components/redis/redisConf";
 import { readStackFile } from "./support/stackFile";
 import { ROOT, stackPath } from "./plan";
 
@@ -94,6 +95,7 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         if (writers.size === 1 && !writers.has("none")) lines.push(`database: writer ${[...writers][0]}`);
         else problems.push(`database: the nodes' routers send writes to ${pgactive.map(([n, f]) => `${n} -> ${f.pgactive_writer}`).join(", ")}`);
     }
+    redis(c, facts, lines, problems);
     const single = facts[c.singleton.name];
     if (c.backup.enabled && !(single instanceof Error) && single) {
         const age = single.backup_age_hours;
@@ -102,6 +104,43 @@ export function assess(c: ClusterConfig, facts: Record<string, NodeFacts | Error
         if (age !== "none" && Number(age) > c.backup.maxAgeHours) problems.push(`backup: newest is ${age} h old`);
     }
     return { lines, problems };
+}
+
+/**
+ * Redis: every answering Sentinel must name the same master, that Redis alone must say it is the
+ * master, and every node's route must send Paperless to it and nowhere else.
+ */
+function redis(c: ClusterConfig, facts: Record<string, NodeFacts | Error>, lines: string[], problems: string[]) {
+    const answering = (names: string[]) => names.flatMap((n) => { const f = facts[n]; return f instanceof Error || !f ? [] : [[n, f] as const]; });
+    const sentinels = answering(sentinelNodes(c).map((n) => n.name));
+    const redises = answering(redisNodes(c).map((n) => n.name));
+    const byAddress = (a: string) => redisNodes(c).find((n) => `${n.clusterAddress} ${c.app.redisPort}` === a)?.name ?? a;
+    const named = sentinels.filter(([, f]) => f.sentinel_master !== "unreachable" && f.sentinel_master !== "none");
+    for (const [n, f] of sentinels) {
+        if (f.sentinel_master === "unreachable") problems.push(`${n}: Sentinel does not answer`);
+        else if (f.sentinel_master === "none") problems.push(`${n}: Sentinel names no master`);
+    }
+    const masters = new Set(named.map(([, f]) => byAddress(f.sentinel_master)));
+    const claiming = redises.filter(([, f]) => f.redis_role === "master").map(([n]) => n);
+    for (const [n, f] of redises) if (f.redis_role === "down") problems.push(`${n}: Redis does not answer`);
+    if (masters.size > 1) {
+        problems.push(`redis: the Sentinels name different masters: ${named.map(([n, f]) => `${n} -> ${byAddress(f.sentinel_master)}`).join(", ")}`);
+    } else if (masters.size === 1) {
+        const master = [...masters][0];
+        const replicas = redises.filter(([n, f]) => n !== master && f.redis_role === "slave").map(([n]) => n);
+        lines.push(`redis: master ${master}, replicas ${replicas.join(", ") || "none"}; ${named.length} of ${sentinelNodes(c).length} Sentinels agree`);
+        if (!claiming.includes(master)) problems.push(`redis: the Sentinels name ${master}, whose Redis does not say it is the master`);
+        for (const [n, f] of redises) {
+            if (f.redis_route === undefined || f.redis_route === master) continue;
+            const to = f.redis_route.split(" ");
+            problems.push(f.redis_route === "none" ? `${n}: its Redis route reaches no master`
+                : to.length > 1 ? `${n}: its Redis route passes ${to.join(" and ")} as the master at once`
+                    : `${n}: its Redis route sends Paperless to ${to[0]}, not the master ${master}`);
+        }
+    } else if (sentinels.length) {
+        problems.push("redis: no Sentinel names a master");
+    }
+    if (claiming.length > 1) problems.push(`redis: ${claiming.length} Redis say they are the master (${claiming.join(", ")})`);
 }
 
 /** A known-hosts file holding only this node's pinned key (removed when the process exits). */
@@ -122,6 +161,8 @@ export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): 
         STATS_URL: HAPROXY_STATS_URL,
         DB_SERVICE: nodeDbService(c, n.name),
         VIRTUAL_ADDRESS: holdsVirtualAddress(c) && !n.arbiter ? c.edge.virtualAddress! : "",
+        REDIS_CONF_DIR, SENTINEL_PORT: String(c.app.sentinelPort), REDIS_MASTER_NAME,
+        REDIS_PORT: redisNodes(c).some((r) => r.name === n.name) ? String(c.app.redisPort) : "",
     };
 }
 

@@ -3,6 +3,7 @@ import { stringify } from "yaml";
 import { renderShellVars } from "../host/quote";
 import { ClusterConfig, hostPort, NodeSpec, sharedMount } from "../config";
 import { nodeDbService } from "../database/patroniStack";
+import { REDIS_CONF_DIR, REDIS_MASTER_NAME, redisNodes } from "../redis/redisConf";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
@@ -35,6 +36,11 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         VOLUME: c.storage.backend === "glusterfs" ? c.storage.gluster.volume : "",
         MOUNT_POINT: sharedMount(c),
         TEXTFILE_DIR,
+        // Every node runs a Sentinel; a data node a Redis too. The passwords are read from REDIS_CONF_DIR.
+        REDIS_CONF_DIR,
+        REDIS_MASTER_NAME,
+        REDIS_PORT: redisNodes(c).some((r) => r.name === node.name) ? String(c.app.redisPort) : "",
+        SENTINEL_PORT: String(c.app.sentinelPort),
     };
     return renderShellVars(vars);
 }
@@ -116,6 +122,13 @@ export function alertRules(c: ClusterConfig): Rule[] {
         { alert: "PaperlessHaAppDown", expr: "paperless_ha_app_up == 0", for: "2m", severity: "critical", summary: "{{ $labels.node }}: Paperless does not answer" },
         { alert: "PaperlessHaStorageNotMounted", expr: "paperless_ha_storage_mounted == 0", for: "1m", severity: "critical", summary: "{{ $labels.node }}: the shared file system is not mounted" },
     ];
+    rules.push(
+        { alert: "PaperlessHaRedisNoMaster", expr: "sum(paperless_ha_redis_master) == 0", for: "1m", severity: "critical", summary: "no Redis is the master: Paperless cannot queue work" },
+        { alert: "PaperlessHaRedisTwoMasters", expr: "sum(paperless_ha_redis_master) > 1", for: "30s", severity: "critical", summary: "{{ $value }} Redis are the master at once" },
+        { alert: "PaperlessHaRedisDown", expr: "paperless_ha_redis_up == 0", for: "1m", severity: "warning", summary: "{{ $labels.node }}: Redis does not answer" },
+        { alert: "PaperlessHaSentinelDown", expr: "paperless_ha_sentinel_up == 0", for: "1m", severity: "warning", summary: "{{ $labels.node }}: Sentinel does not answer, one vote fewer for a Redis failover" },
+        { alert: "PaperlessHaSentinelSeesNoMaster", expr: "paperless_ha_sentinel_up == 1 and paperless_ha_sentinel_master_ok == 0", for: "1m", severity: "warning", summary: "{{ $labels.node }}: its Sentinel sees no Redis master up" },
+    );
     if (c.database.engine === "patroni") {
         rules.push(
             { alert: "PaperlessHaNoPrimary", expr: "sum(paperless_ha_db_writable) == 0", for: "1m", severity: "critical", summary: "no database node accepts writes" },

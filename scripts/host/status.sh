@@ -2,7 +2,8 @@
 # One node's view for `npm run status`: key=value lines, one fact each; never changes anything.
 # Reads: TOPOLOGY, NODE_NAME, ADDRESS, APP_PORT, ENGINE, DB_NAME, VOLUME, MOUNT_POINT, BACKUP_DIR
 # (singleton only, else empty), STATS_URL (HAProxy's statistics, CSV), DB_SERVICE (swarm: this
-# node's Patroni service), VIRTUAL_ADDRESS (the cluster's one address, data nodes only; else empty).
+# node's Patroni service), VIRTUAL_ADDRESS (the cluster's one address, data nodes only; else empty),
+# REDIS_CONF_DIR, SENTINEL_PORT, REDIS_MASTER_NAME, REDIS_PORT (data nodes only; else empty).
 set -uo pipefail
 : "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ADDRESS:?}" "${APP_PORT:?}" "${ENGINE:?}" "${DB_NAME:?}" "${VOLUME:?}" "${MOUNT_POINT:?}"
 say() { printf '%s=%s\n' "$1" "$2"; }
@@ -53,6 +54,28 @@ if [ -n "${VIRTUAL_ADDRESS:-}" ]; then
     say keepalived "$(systemctl is-active keepalived 2>/dev/null)"
     on=$(ip -o addr show to "$VIRTUAL_ADDRESS" 2>/dev/null)
     if [ -n "$on" ]; then say virtual_address held; else say virtual_address standby; fi
+fi
+# Redis: the master this node's Sentinel names, this node's Redis's role, and where this node's
+# route sends Paperless (the servers of HAProxy's `redis` proxy that pass its role check).
+: "${REDIS_CONF_DIR:?}" "${SENTINEL_PORT:?}" "${REDIS_MASTER_NAME:?}"
+rcli() { timeout 5 redis-cli --no-auth-warning --raw -h 127.0.0.1 "$@"; }
+# An address and a port, or nothing when it knows no master; anything else is an error.
+named='^[0-9a-fA-F.:]+'$'\n''[0-9]+$|^$'
+if ! master=$(REDISCLI_AUTH=$(cat "$REDIS_CONF_DIR/sentinel.pass" 2>/dev/null) rcli -p "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$REDIS_MASTER_NAME" 2>&1) ||
+    ! [[ "$master" =~ $named ]]; then
+    say sentinel_master unreachable
+elif [ -z "$master" ]; then
+    say sentinel_master none
+else
+    say sentinel_master "${master//$'\n'/ }"
+fi
+if [ -n "${REDIS_PORT:-}" ]; then
+    role=$(REDISCLI_AUTH=$(sed -n 's/^requirepass //p' "$REDIS_CONF_DIR/redis.conf" 2>/dev/null) rcli -p "$REDIS_PORT" ROLE 2>/dev/null | head -n 1)
+    case $role in master | slave) say redis_role "$role" ;; *) say redis_role down ;; esac
+    # CSV columns: 1 proxy, 2 server, 18 status.
+    say redis_route "$(curl -sS -m 5 "${STATS_URL:-}" 2>/dev/null | awk -F, '
+        $1 == "redis" && $2 != "FRONTEND" && $2 != "BACKEND" && $18 ~ /^UP/ { up = up (up ? " " : "") $2 }
+        END { print (up ? up : "none") }')"
 fi
 # Any answer short of a server error means Paperless serves (its login redirect included).
 code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://$ADDRESS:$APP_PORT/" 2>/dev/null)

@@ -232,6 +232,9 @@ describe("classic with Patroni, from bare hosts", () => {
             "min(paperless_ha_storage_bricks_online)": "3",
             "max(paperless_ha_storage_split_brain)": "0",
             "count(pg_up == 1)": "3",
+            "sum(paperless_ha_redis_master)": "1",
+            "count(paperless_ha_redis_up == 1)": "3",
+            "count(paperless_ha_sentinel_master_ok == 1)": "3",
         };
         const t = Date.now();
         // Bounded: the collector runs every 30 s and Prometheus scrapes every 15 s.
@@ -239,7 +242,7 @@ describe("classic with Patroni, from bare hosts", () => {
         report("metrics all in (s)", (Date.now() - t) / 1000);
         const rules = await promApi(prometheus, "rules") as { groups: { name: string; rules: { name: string; health: string }[] }[] };
         const group = rules.groups.find((g) => g.name === "paperless-ha");
-        expect(group?.rules.map((r) => r.name)).toEqual(expect.arrayContaining(["PaperlessHaNodeDown", "PaperlessHaReplicationBroken", "PaperlessHaSplitBrain", "PaperlessHaBackupOverdue", "PaperlessHaTwoPrimaries"]));
+        expect(group?.rules.map((r) => r.name)).toEqual(expect.arrayContaining(["PaperlessHaNodeDown", "PaperlessHaReplicationBroken", "PaperlessHaSplitBrain", "PaperlessHaBackupOverdue", "PaperlessHaTwoPrimaries", "PaperlessHaRedisNoMaster"]));
         expect(group?.rules.every((r) => r.health !== "err")).toBe(true);
         const firing = async () => ((await promApi(prometheus, "alerts")) as { alerts: { labels: Record<string, string>; state: string }[] }).alerts;
         expect((await firing()).filter((a) => a.state === "firing")).toEqual([]);
@@ -338,6 +341,7 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(out).toMatch(/database: (.*, )?node\d Leader \(running\)/);
         expect(out).toContain(`edge: virtual address ${VIRTUAL_ADDRESS} on ${holders(hosts)[0]}`);
         expect(out).toMatch(/backup: newest 2\d{7}T\d{6}Z, 0\.\d h old/);
+        expect(out).toMatch(/\nredis: master node\d, replicas node\d, node\d; 3 of 3 Sentinels agree\n/);
     });
 
     it("refuses a bad config on the running cluster before changing anything, naming the bad key", async () => {

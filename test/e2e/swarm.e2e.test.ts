@@ -306,6 +306,7 @@ describe("swarm on three bare hosts", () => {
         expect(out).toMatch(/\nhealthy\n?$/);
         expect(out).toMatch(/database: (.*, )?node\d Leader \(running\)/);
         expect(out).toMatch(/backup: newest 2\d{7}T\d{6}Z, 0\.\d h old/);
+        expect(out).toMatch(/\nredis: master node\d, replicas node\d, node\d; 3 of 3 Sentinels agree\n/);
     });
 
     it("fails over when the leader's host dies: writes resume through the same PgBouncer, every acknowledged write kept", async () => {

@@ -10,6 +10,7 @@ const members = JSON.stringify([
 ]);
 const healthy = (name: string): NodeFacts => ({
     load: "0.10", disk_used: "40%", mount: "ok", app: "200", bricks_online: "3", bricks_total: "3", heal_pending: "0", split_brain: "0", db_members: members,
+    sentinel_master: "10.0.0.11 6379", redis_role: name === "node1" ? "master" : "slave", redis_route: "node1",
     ...(name === "node1" ? { backup_age_hours: "3.5", backup_last: "20261122T023000Z", backup_timer: "active" } : {}),
 });
 const facts = (change: (f: Record<string, NodeFacts | Error>) => void = () => undefined) => {
@@ -25,6 +26,31 @@ describe("status", () => {
         expect(lines).toContain("storage: volume paperless: 3/3 bricks online, 0 entries to heal, 0 in split-brain");
         expect(lines).toContain("database: node1 Leader (running), node2 Sync Standby (streaming), node3 Replica (streaming)");
         expect(lines).toContain("backup: newest 20261122T023000Z, 3.5 h old (overdue after 26 h), timer active");
+        expect(lines).toContain("redis: master node1, replicas node2, node3; 3 of 3 Sentinels agree");
+    });
+
+    it("asks Redis of every node: the master the Sentinels name, each Redis's role, and where each route sends Paperless", () => {
+        const env = statusEnv(c, c.nodes[1]);
+        expect([env.REDIS_CONF_DIR, env.SENTINEL_PORT, env.REDIS_MASTER_NAME, env.REDIS_PORT]).toEqual(["/etc/paperless-ha/redis", "26379", "paperless", "6379"]);
+        const redis = (change: Record<string, Partial<NodeFacts>>) => assess(c, facts((f) => {
+            for (const [n, v] of Object.entries(change)) f[n] = { ...(f[n] as NodeFacts), ...v } as NodeFacts;
+        }));
+        // A failover seen through: node2 promoted, every Sentinel and route following it.
+        const moved = redis(Object.fromEntries(["node1", "node2", "node3"].map((n) => [n, { sentinel_master: "10.0.0.12 6379", redis_route: "node2", redis_role: n === "node2" ? "master" : "slave" }])));
+        expect(moved.problems).toEqual([]);
+        expect(moved.lines).toContain("redis: master node2, replicas node1, node3; 3 of 3 Sentinels agree");
+        expect(redis({ node3: { sentinel_master: "unreachable", redis_role: "down", redis_route: "none" } }).problems).toEqual([
+            "node3: Sentinel does not answer", "node3: Redis does not answer", "node3: its Redis route reaches no master",
+        ]);
+        expect(redis({ node2: { sentinel_master: "10.0.0.12 6379" } }).problems).toEqual(["redis: the Sentinels name different masters: node1 -> node1, node2 -> node2, node3 -> node1"]);
+        expect(redis({ node2: { redis_role: "master" } }).problems).toEqual(["redis: 2 Redis say they are the master (node1, node2)"]);
+        expect(redis({ node1: { redis_role: "slave" } }).problems).toEqual(["redis: the Sentinels name node1, whose Redis does not say it is the master"]);
+        expect(redis({ node2: { redis_route: "node3" }, node3: { redis_route: "node1 node3" } }).problems).toEqual([
+            "node2: its Redis route sends Paperless to node3, not the master node1", "node3: its Redis route passes node1 and node3 as the master at once",
+        ]);
+        expect(redis(Object.fromEntries(["node1", "node2", "node3"].map((n) => [n, { sentinel_master: "none" }]))).problems).toEqual([
+            "node1: Sentinel names no master", "node2: Sentinel names no master", "node3: Sentinel names no master", "redis: no Sentinel names a master",
+        ]);
     });
 
     it("names each problem: a lost node, a missing mount, heals, split-brain, two leaders, lag, an overdue backup", () => {

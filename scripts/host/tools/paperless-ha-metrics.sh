@@ -4,11 +4,13 @@
 # Changes nothing; a fact it cannot learn is reported as 0 (down), never left out, so alerts fire.
 # Reads: TOPOLOGY, NODE_NAME, ENGINE, DATA_NODE (0 on the arbiter), PEERS, PG_PORT, DB_NAME,
 # APP_URL, VOLUME (GlusterFS), MOUNT_POINT, TEXTFILE_DIR, DB_SERVICE (swarm: this node's Patroni
-# service), all from /etc/paperless-ha/metrics.env.
+# service), REDIS_CONF_DIR, REDIS_MASTER_NAME, SENTINEL_PORT, REDIS_PORT (empty where no Redis
+# runs), all from /etc/paperless-ha/metrics.env.
 set -uo pipefail
 # shellcheck source=/dev/null
 . /etc/paperless-ha/metrics.env
 : "${TOPOLOGY:?}" "${NODE_NAME:?}" "${ENGINE:?}" "${DATA_NODE:?}" "${PEERS:?}" "${PG_PORT:?}" "${DB_NAME:?}" "${APP_URL:?}" "${MOUNT_POINT:?}" "${TEXTFILE_DIR:?}"
+: "${REDIS_CONF_DIR:?}" "${REDIS_MASTER_NAME:?}" "${SENTINEL_PORT:?}"
 
 gauge() { # NAME HELP VALUE
     printf '# HELP %s %s\n# TYPE %s gauge\n%s %s\n' "$1" "$2" "$1" "$1" "$3"
@@ -91,6 +93,27 @@ volume_facts() {
     gauge paperless_ha_storage_split_brain "GlusterFS entries in split-brain" "$(printf '%s\n' "$heal" | awk -F: '/Number of entries in split-brain:/ { s += $2 } END { print s + 0 }')"
 }
 
+# This node's Redis (its role) and Sentinel (whether it sees a master up), asked with the passwords
+# in their settings, passed in the environment, never on a command line.
+redis_facts() {
+    local role flags up=0 master=0 ok=0
+    rcli() { timeout 5 redis-cli --no-auth-warning --raw -h 127.0.0.1 "$@" 2>/dev/null; }
+    if [ -n "${REDIS_PORT:-}" ]; then
+        role=$(REDISCLI_AUTH=$(sed -n 's/^requirepass //p' "$REDIS_CONF_DIR/redis.conf" 2>/dev/null) rcli -p "$REDIS_PORT" ROLE | head -n 1)
+        case $role in master) up=1 master=1 ;; slave) up=1 ;; esac
+        gauge paperless_ha_redis_up "Redis on this node answers" "$up"
+        gauge paperless_ha_redis_master "Redis on this node is the master" "$master"
+    fi
+    # SENTINEL MASTER answers field names and values on alternate lines; flags is `master` when it sees it up.
+    flags=$(REDISCLI_AUTH=$(cat "$REDIS_CONF_DIR/sentinel.pass" 2>/dev/null) rcli -p "$SENTINEL_PORT" SENTINEL master "$REDIS_MASTER_NAME" |
+        awk 'prev == "flags" { print; exit } { prev = $0 }')
+    up=0
+    [ -z "$flags" ] || up=1
+    [ "$flags" != master ] || ok=1
+    gauge paperless_ha_sentinel_up "Sentinel on this node answers about the master" "$up"
+    gauge paperless_ha_sentinel_master_ok "Sentinel on this node sees the Redis master up" "$ok"
+}
+
 collect() {
     if [ "$DATA_NODE" = 1 ]; then
         database
@@ -106,6 +129,7 @@ collect() {
         gauge paperless_ha_storage_volume_readable "glusterd on this node describes the volume" "$readable"
         [ "$readable" = 0 ] || volume_facts
     fi
+    redis_facts
     if [ "$TOPOLOGY" = swarm ]; then
         gauge paperless_ha_swarm_active "this node is an active Swarm member" "$([ "$(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ] && echo 1 || echo 0)"
     fi
