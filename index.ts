@@ -13,7 +13,7 @@ import { ClusterSecrets } from "./components/secrets";
 import { GlusterVolume, SeaweedCluster } from "./components/storage";
 import { SwarmCluster, swarmRejoin } from "./components/swarm";
 
-const { cluster, sshPrivateKey } = loadConfig();
+const { cluster, sshPrivateKey, edgeCertificateKey } = loadConfig();
 const swarm = cluster.topology === "swarm";
 
 const patroni = swarm || cluster.database.engine === "patroni";
@@ -59,7 +59,7 @@ function redisAndEdge(c: ClusterConfig) {
         secrets: pulumi.all([secrets.redisPassword, secrets.sentinelPassword, secrets.redisCheckPassword])
             .apply(([password, sentinelPassword, checkPassword]) => ({ password, sentinelPassword, checkPassword })),
     });
-    const edge = new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes, redisCheckPassword: secrets.redisCheckPassword });
+    const edge = new HaproxyEdge("edge", { cluster: c, hosts, nodeTls: pki.nodes, redisCheckPassword: secrets.redisCheckPassword, edgeCertificateKey });
     return { redis, edge };
 }
 

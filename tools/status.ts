@@ -181,10 +181,12 @@ function probe(c: ClusterConfig, n: ClusterConfig["nodes"][number], keyPath?: st
         let err = "";
         child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
         child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        let timedOut = false;
+        const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, 30_000);
         child.on("error", reject);
         child.on("close", (code) => {
             clearTimeout(timer);
+            if (timedOut) return reject(new Error(`no answer over SSH within 30 s${err.trim() ? ` (${err.trim()})` : ""}`));
             if (code !== 0) return reject(new Error(err.trim() || `ssh exited ${code}`));
             resolve(Object.fromEntries(out.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])));
         });
@@ -198,7 +200,10 @@ async function main() {
     const knownHosts = k >= 0 ? path.resolve(argv[k + 1]) : undefined;
     const stack = argv.filter((a, i) => !a.startsWith("-") && (k < 0 || i !== k + 1))[0] ?? "dev";
     // The key itself is never read here: a path is handed to ssh, else ssh uses the agent.
-    const { sshPrivateKey: _secret, ...raw } = readStackFile(stackPath(stack), () => undefined);
+    const { sshPrivateKey: _secret, edgeCertificateKey: _edgeKey, ...raw } = readStackFile(stackPath(stack), () => undefined);
+    // Status reads no secret, so it leaves out the certificate whose key it would check.
+    const edge = raw.edge as Record<string, unknown> | undefined;
+    if (edge?.certificate !== undefined) raw.edge = { ...edge, certificate: undefined };
     const ssh = raw.ssh as { privateKeyPath?: string } | undefined;
     const c = validateConfig(ssh?.privateKeyPath ? raw : { ...raw, sshPrivateKey: "(agent)" });
     const key = c.ssh.privateKeyPath;

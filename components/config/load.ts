@@ -3,12 +3,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE } from "./schema";
+import { rewrittenKey } from "./edgeCertificate";
 import { ClusterConfig, ConfigError, formatPath, validateConfig } from "./validate";
 
 export interface LoadedConfig {
     cluster: ClusterConfig;
     /** The SSH private key, secret end to end. */
     sshPrivateKey: pulumi.Output<string>;
+    /** The key of `edge.certificate`, secret end to end; none without one. */
+    edgeCertificateKey?: pulumi.Output<string>;
 }
 
 /** Stack config as plain data: `paperless-ha:<key>` values, structured ones parsed from their JSON. */
@@ -36,9 +39,11 @@ export const resolveKeyPath = (keyPath: string) => (keyPath.startsWith("~/") ? p
 /** Read and validate the whole stack config before any resource is created. */
 export function loadConfig(): LoadedConfig {
     const cluster = validateConfig(readStackConfig());
+    const config = new pulumi.Config(NAMESPACE);
+    const edgeCertificateKey = cluster.edge.certificate === undefined ? undefined : config.requireSecret("edgeCertificateKey").apply(rewrittenKey);
     const keyPath = cluster.ssh.privateKeyPath;
     if (keyPath === undefined) {
-        return { cluster, sshPrivateKey: new pulumi.Config(NAMESPACE).requireSecret("sshPrivateKey") };
+        return { cluster, sshPrivateKey: config.requireSecret("sshPrivateKey"), edgeCertificateKey };
     }
     const resolved = resolveKeyPath(keyPath);
     let key: string;
@@ -47,5 +52,5 @@ export function loadConfig(): LoadedConfig {
     } catch (e) {
         throw new ConfigError([`${formatPath(["ssh", "privateKeyPath"])}: cannot read '${resolved}': ${(e as Error).message}`]);
     }
-    return { cluster, sshPrivateKey: pulumi.secret(key) };
+    return { cluster, sshPrivateKey: pulumi.secret(key), edgeCertificateKey };
 }

@@ -319,6 +319,14 @@ const edgeSchema = z
         httpsPort: port.default(443),
         /** Serve HTTPS. Default true. */
         tls: z.boolean().default(true),
+        /**
+         * A certificate of your own (PEM, the server's first, then its issuers), e.g. from a public
+         * CA: HAProxy serves it to clients that ask for one of its DNS names (TLS SNI), and lets
+         * its names through as `Host`; addresses and other names keep the node's certificate from
+         * the cluster CA. Its key is the secret `edgeCertificateKey`. It must cover every name in
+         * `hostnames`. Default: none.
+         */
+        certificate: z.string().optional(),
         /** Extra DNS names in every node certificate (the public name of the cluster), and names HAProxy lets through as `Host`. */
         hostnames: z.array(z.string().refine(isAddress, "must be a DNS host name or IP")).default([]),
         /**
@@ -413,6 +421,8 @@ export const configSchema = z.strictObject({
     ssh: sshSchema,
     /** Secret: the SSH private key itself (`pulumi config set --secret sshPrivateKey < key`); or `ssh.privateKeyPath`, exactly one of the two. */
     sshPrivateKey: z.string().optional(),
+    /** Secret: the private key of `edge.certificate` (`pulumi config set --secret edgeCertificateKey < key.pem`). */
+    edgeCertificateKey: z.string().optional(),
     database: databaseSchema,
     storage: storageSchema,
     backup: backupSchema,

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { HAPROXY_STATS_PORT, PROMETHEUS_PORT } from "./fixedPorts";
+import { checkEdgeCertificate, parseChain } from "./edgeCertificate";
 import { CONTROL_CHARS } from "./rules";
 import { configSchema, NAMESPACE, ParsedConfig, PGACTIVE_RELEASES, pgactiveSourceSha256, Role } from "./schema";
 
@@ -40,7 +41,7 @@ export interface StorageConfig extends Omit<ParsedConfig["storage"], "backend"> 
     backend: "glusterfs" | "seaweedfs";
 }
 
-export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateKey" | "database" | "storage"> {
+export interface ClusterConfig extends Omit<ParsedConfig, "nodes" | "sshPrivateKey" | "edgeCertificateKey" | "database" | "storage"> {
     database: DatabaseConfig;
     storage: StorageConfig;
     nodes: NodeSpec[];
@@ -197,6 +198,7 @@ function crossChecks(c: ParsedConfig, ok: (...paths: string[]) => boolean, at: R
         }
     }
     if (ok("nodes", "edge.enabled", "edge.virtualAddress") && c.edge.virtualAddress) checkVirtualAddress(c, c.edge.virtualAddress, at);
+    if (ok("edge.certificate", "edgeCertificateKey", "edge.tls", "edge.hostnames")) checkEdgeCertificate(c.edge.certificate, c.edgeCertificateKey, c.edge, at);
     if (ok("nodes", "topology", "database.engine", "database.pgactive.maxNodes", "storage.backend")) checkRoles(c, engine, at);
     if (ok("topology", "database.engine", "storage.backend", "edge.enabled", "edge.tls", "monitoring.enabled", "monitoring.prometheus")) {
         checkPorts(c, engine, (path) => ok(path.map(String).join(".")), at);
@@ -311,10 +313,13 @@ export function portUsers(c: ParsedConfig, engine: string): Map<number, PortUser
     return used;
 }
 
-/** Control characters (a newline above all) in any string but the SSH key, which is several lines. */
+/** Values of several lines: the SSH key, and the edge's PEM certificate and key (parsed and written out anew). */
+const MULTILINE = new Set(["sshPrivateKey", "edgeCertificateKey", "edge.certificate"]);
+
+/** Control characters (a newline above all) in any string but those of several lines. */
 function checkControlChars(value: unknown, path: PropertyKey[], at: Report) {
     if (typeof value === "string") {
-        if (CONTROL_CHARS.test(value) && !(path.length === 1 && path[0] === "sshPrivateKey")) {
+        if (CONTROL_CHARS.test(value) && !MULTILINE.has(path.map(String).join("."))) {
             at(path, "must not contain control characters (a newline, tab or escape)");
         }
     } else if (Array.isArray(value)) {
@@ -366,9 +371,12 @@ function resolve(c: Omit<ParsedConfig, "database" | "storage"> & { database: Dat
     }));
     const dataNodes = nodes.filter((n) => !n.arbiter);
     const pick = (r: Role) => dataNodes.find((n) => n.roles.includes(r)) ?? dataNodes[0];
-    const { sshPrivateKey: _key, nodes: _nodes, ...rest } = c;
+    const { sshPrivateKey: _key, edgeCertificateKey: _edgeKey, nodes: _nodes, ...rest } = c;
+    // Only the certificates of the chain, as PEM written anew: nothing else in the value reaches a host.
+    const edge = c.edge.certificate === undefined ? c.edge : { ...c.edge, certificate: parseChain(c.edge.certificate).map((x) => x.toString()).join("") };
     return {
         ...rest,
+        edge,
         nodes,
         managers: nodes.slice(0, managerCount(c.swarm.managers, nodes.length)),
         dataNodes,

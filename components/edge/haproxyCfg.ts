@@ -1,10 +1,20 @@
 import { HAPROXY_STATS_PORT } from "../config/fixedPorts";
-import { bracketed, ClusterConfig, edgeNames, hostPort } from "../config";
+import { bracketed, ClusterConfig, edgeNames, exactNames, hostPort } from "../config";
 import { HOST_CA_CERT } from "../host/paths";
 import { checkSecret, REDIS_CHECK_USER, redisServers } from "../redis/redisConf";
 import { DRAIN_AGENT_INTERVAL_S } from "./drainAgent";
 
 export const HAPROXY_PEM = "/etc/haproxy/paperless-ha.pem";
+/** `edge.certificate` with its key, and the list that serves it to the clients asking for its names. */
+export const HAPROXY_PUBLIC_PEM = "/etc/haproxy/paperless-ha-public.pem";
+export const HAPROXY_CRT_LIST = "/etc/haproxy/paperless-ha.crt-list";
+
+/**
+ * HAProxy's certificate list with `edge.certificate`: the node's own first, which makes it the one
+ * served to a client that names no host or another one (addresses: no SNI); its names narrowed to
+ * `localhost`, so the public one's names, which node certificates hold too, pick the public one. Pure.
+ */
+export const renderCrtList = (pemPath = HAPROXY_PEM, publicPemPath = HAPROXY_PUBLIC_PEM) => `${pemPath} localhost\n${publicPemPath}\n`;
 export { HAPROXY_STATS_PORT } from "../config/fixedPorts";
 export const HAPROXY_STATS_URL = `http://127.0.0.1:${HAPROXY_STATS_PORT}/stats;csv`;
 
@@ -103,7 +113,8 @@ function redisRouter(c: ClusterConfig, checkPassword: string): string[] {
 }
 
 /**
- * Every `Host` a client may reach the app by: each node's addresses, every edge host name and its virtual address, the
+ * Every `Host` a client may reach the app by: each node's addresses, every edge host name and its virtual address,
+ * the exact names of `edge.certificate`, the
  * public URL's host and loopback, bare and with each port the frontend listens on. Checked here
  * and not by Django (`PAPERLESS_ALLOWED_HOSTS`), whose list would restart every instance whenever
  * a node comes or goes; HAProxy reloads without dropping a request. Pure.
@@ -112,6 +123,7 @@ export function allowedHosts(c: ClusterConfig): string[] {
     const names = [
         ...c.nodes.flatMap((n) => [n.address, n.clusterAddress]),
         ...edgeNames(c.edge),
+        ...(c.edge.certificate ? exactNames(c.edge.certificate) : []),
         ...(c.app.url ? [new URL(c.app.url).hostname] : []),
         "localhost", "127.0.0.1", "::1",
     ].map((h) => bracketed(h).toLowerCase());
@@ -126,9 +138,10 @@ export function allowedHosts(c: ClusterConfig): string[] {
  * node's drain agent says `ready`; the route to the Redis master; on classic also the database
  * router. It holds the Redis check user's password. Pure.
  */
-export function renderHaproxyCfg(c: ClusterConfig, redisCheckPassword: string, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT): string {
+export function renderHaproxyCfg(c: ClusterConfig, redisCheckPassword: string, pemPath = HAPROXY_PEM, caFile = HOST_CA_CERT, crtList = HAPROXY_CRT_LIST): string {
     const e = c.edge;
-    const binds = [`    bind :${e.httpPort}`, ...(e.tls ? [`    bind :${e.httpsPort} ssl crt ${pemPath} alpn h2,http/1.1`] : [])];
+    const certs = e.certificate ? `crt-list ${crtList}` : `crt ${pemPath}`;
+    const binds = [`    bind :${e.httpPort}`, ...(e.tls ? [`    bind :${e.httpsPort} ssl ${certs} alpn h2,http/1.1`] : [])];
     const tlsOnly = e.tls
         ? ["    http-request redirect scheme https code 301 unless { ssl_fc }", "    http-request set-header X-Forwarded-Proto https if { ssl_fc }"]
         : [];

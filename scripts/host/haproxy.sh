@@ -3,11 +3,17 @@
 # the balancer in front of every app instance: check the new config before it replaces the old one,
 # then reload without dropping connections. With the edge on, also this node's drain agent (a
 # socket-activated unit every HAProxy asks whether this node's app takes new requests).
-# Reads: CONFIG, PEM_PATH, PEM, AGENT_UNIT, AGENT_SOCKET and AGENT_SERVICE (the units' text;
-# empty: no agent on this node).
+# Reads: CONFIG, PEM_PATH, PEM, PUBLIC_PEM_PATH, PUBLIC_PEM and CRT_LIST_PATH, CRT_LIST (the
+# certificate of your own and the list serving it; empty: none), AGENT_UNIT, AGENT_SOCKET and
+# AGENT_SERVICE (the units' text; empty: no agent on this node).
 set -euo pipefail
-: "${CONFIG:?}" "${PEM_PATH:?}" "${PEM:?}" "${AGENT_UNIT:?}"
+: "${CONFIG:?}" "${PEM_PATH:?}" "${PEM:?}" "${PUBLIC_PEM_PATH:?}" "${CRT_LIST_PATH:?}" "${AGENT_UNIT:?}"
 put_file "$PEM_PATH" 0600 "$PEM"
+# Before the config that names them is checked.
+if [ -n "${PUBLIC_PEM:-}" ]; then
+    put_file "$PUBLIC_PEM_PATH" 0600 "$PUBLIC_PEM"
+    put_file "$CRT_LIST_PATH" 0644 "${CRT_LIST:?}"
+fi
 cfg=/etc/haproxy/haproxy.cfg
 if file_differs "$cfg" "$CONFIG"; then
     tmp=$(mktemp /etc/haproxy/haproxy.cfg.XXXXXX)
@@ -38,3 +44,5 @@ fi
 systemctl enable haproxy >/dev/null 2>&1
 systemctl reload-or-restart haproxy
 systemctl is-active -q haproxy
+# Once the config that named them is gone.
+[ -n "${PUBLIC_PEM:-}" ] || rm -f "$PUBLIC_PEM_PATH" "$CRT_LIST_PATH"

@@ -5,7 +5,9 @@
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as path from "node:path";
+import * as tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { HOST_CA_CERT } from "../../components/host/paths";
@@ -36,6 +38,39 @@ function report(name: string, seconds: number) {
 }
 
 const adminAuth = () => `admin:${stateSecret(STACK, "secrets-admin", "result")}`;
+
+/** A certificate of the user's own for PUBLIC_NAME, from a CA of the test's (as a public CA would issue it). */
+const PUBLIC_NAME = "paperless.sandbox.test";
+function publicCertificate(): { chain: string; key: string; ca: string } {
+    const dir = path.join(SANDBOX, "e2e", "public-ca");
+    fs.mkdirSync(dir, { recursive: true });
+    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=sandbox public CA", "-days", "2");
+    openssl("req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", `/CN=${PUBLIC_NAME}`);
+    fs.writeFileSync(path.join(dir, "leaf.ext"), `subjectAltName=DNS:${PUBLIC_NAME}\n`);
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.crt", "-days", "1", "-extfile", "leaf.ext");
+    const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+    return { chain: read("leaf.crt") + read("ca.crt"), key: read("leaf.key"), ca: read("ca.crt") };
+}
+let publicCert: ReturnType<typeof publicCertificate> | undefined;
+
+/** What the virtual address serves a client asking for `name` (TLS SNI and Host): the issuer of its certificate, and the API's answer. */
+function askByName(name: string, trusted: string): Promise<{ issuer: string; status: number }> {
+    return new Promise((resolve, reject) => {
+        const req = https.request({
+            host: VIRTUAL_ADDRESS, port: 443, path: "/api/documents/?page_size=1", servername: name, ca: trusted, agent: false, timeout: 15_000,
+            headers: { Host: name, Authorization: `Basic ${Buffer.from(adminAuth()).toString("base64")}` },
+        }, (res) => {
+            const issuer = String((res.socket as tls.TLSSocket).getPeerCertificate().issuer.CN);
+            res.resume();
+            res.on("end", () => resolve({ issuer, status: res.statusCode ?? 0 }));
+        });
+        req.on("timeout", () => req.destroy(new Error(`timeout asking ${VIRTUAL_ADDRESS} for ${name}`)));
+        req.on("error", reject);
+        req.end();
+    });
+}
 /** Paperless's API through `address`'s HAProxy, as the admin. */
 const via = (address: string): Call => viaBalancer(address, ca, adminAuth());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -537,6 +572,10 @@ describe("classic with Patroni, from bare hosts", () => {
             c["paperless-ha:nodes"] = [...(c["paperless-ha:nodes"] as { name: string }[]), { name: "node4", address: hosts[3].address }]
                 .filter((n) => n.name !== "node2");
             (c["paperless-ha:app"] as Record<string, string>).image = NEXT_IMAGE;
+            // The same run puts a certificate of the user's own on the edge.
+            publicCert = publicCertificate();
+            (c["paperless-ha:edge"] as Record<string, unknown>).certificate = publicCert.chain;
+            c["paperless-ha:edgeCertificateKey"] = publicCert.key;
         });
         // The leaving node leads, so the run must hand its leadership over. Patroni switches over only
         // to the synchronous standby: leadership moves along until node2 has it (bounded).
@@ -582,6 +621,12 @@ describe("classic with Patroni, from bare hosts", () => {
         expect(containerNames(node2).filter((n) => n.includes("paperless-ha"))).toEqual([]);
         expect(onHost(node2, "findmnt -n /mnt/paperless || echo unmounted")).toBe("unmounted");
         expect(onHost(node2, "ls /srv/gluster/paperless/brick.retained-*/media/documents/originals | wc -l")).not.toBe("0");
+
+        // The certificate of the user's own answers for its name, verified against its CA and let
+        // through the Host check; the address itself keeps the cluster CA's certificate.
+        expect(await askByName(PUBLIC_NAME, publicCert!.ca)).toEqual({ issuer: "sandbox public CA", status: 200 });
+        expect((await request(`https://${VIRTUAL_ADDRESS}/api/documents/?page_size=1`, ca, { auth: adminAuth() })).status).toBe(200);
+        for (const h of remaining) expect(onHost(h.address, "stat -c '%a %U' /etc/haproxy/paperless-ha-public.pem")).toBe("600 root");
     });
 
     it("replaces node4, lost for good, by a new host under its name at a new address: etcd, Patroni, the volume and HAProxy heal, nothing is lost", async () => {
@@ -610,6 +655,9 @@ describe("classic with Patroni, from bare hosts", () => {
 
         await expectRejoined(node1, "node4", node4, lost);
         expect(onHost(node1, `grep -c '${node4}:' /etc/haproxy/haproxy.cfg`)).not.toBe("0");
+        // This run's config has no certificate of the user's own: the name gets the cluster CA's again, and its files are gone.
+        expect((await askByName(PUBLIC_NAME, ca)).issuer).not.toBe("sandbox public CA");
+        for (const h of [hosts[0], hosts[2]]) expect(onHost(h.address, "ls /etc/haproxy/paperless-ha-public.pem /etc/haproxy/paperless-ha.crt-list 2>/dev/null | wc -l")).toBe("0");
 
         // A full heal fills the new brick with every document, the one written while node4 was lost too.
         for (const d of docs) expect(await healedOnBrick(node4, d, 45)).toBe(d.sha256);
@@ -768,7 +816,9 @@ describe("classic with Patroni, from bare hosts", () => {
     });
 
     it("leaks no generated secret on any host: command lines, docker inspect and logs of every container, the journal, files anyone can read", () => {
-        const scan = scanForLeaks(STACK, sandboxHosts().map((h) => h.address));
+        // The certificate's key given in the config is a secret too.
+        const keyLines = publicCert!.key.split("\n").filter((l) => l.length >= 40 && !l.startsWith("-----"));
+        const scan = scanForLeaks(STACK, sandboxHosts().map((h) => h.address), keyLines);
         report("leak scan: secrets looked for", scan.secrets);
         report("leak scan: places a secret was found", Object.values(scan.found).flat().length);
         expect(scan.found).toEqual(Object.fromEntries(Object.keys(scan.found).map((a) => [a, []])));

@@ -48,15 +48,15 @@ export function leakScan(addresses: string[], patterns: string[]): Record<string
 
 /**
  * First shows the scan finds a canary planted on the first host (in a file anyone can read and on
- * a command line), then scans every host for the stack's secrets: where each was found.
+ * a command line), then scans every host for the stack's secrets and those `given` in its config: where each was found.
  */
-export function scanForLeaks(stack: string, addresses: string[]): { secrets: number; found: Record<string, string[]> } {
+export function scanForLeaks(stack: string, addresses: string[], given: string[] = []): { secrets: number; found: Record<string, string[]> } {
     const canary = `canary${randomBytes(12).toString("hex")}`;
     const file = "/etc/paperless-ha-leak-canary";
     onHost(addresses[0], `printf '%s' ${canary} > ${file} && chmod 644 ${file} && (bash -c 'sleep 30; :' ${canary} >/dev/null 2>&1 &)`);
     const seen = leakScan([addresses[0]], [canary])[addresses[0]];
     onHost(addresses[0], `rm -f ${file}`);
     if (seen.join("|") !== `process command line|readable by anyone: ${file}`) throw new Error(`the leak scan missed its canary: ${seen.join(", ")}`);
-    const secrets = stackSecrets(stack);
+    const secrets = [...stackSecrets(stack), ...given];
     return { secrets: secrets.length, found: leakScan(addresses, secrets) };
 }

@@ -133,7 +133,8 @@ export async function up(opts: EngineOptions): Promise<RunSummary> {
             throw new Error(`the engine does not implement provider function ${args.token}`);
         },
     }, "paperless-ha", "engine", false);
-    pulumi.runtime.setAllConfig(stackConfig(opts.config), "sshPrivateKey" in opts.config ? ["paperless-ha:sshPrivateKey"] : []);
+    const secretKeys = ["sshPrivateKey", "edgeCertificateKey"].filter((k) => k in opts.config).map((k) => `paperless-ha:${k}`);
+    pulumi.runtime.setAllConfig(stackConfig(opts.config), secretKeys);
 
     // A failed resource rejects its dependents' registrations; collect those instead of crashing.
     const swallow = (reason: unknown) => {
