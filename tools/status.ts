@@ -15,7 +15,7 @@ import { ClusterConfig, sharedMount, validateConfig } from "../components/config
 import { nodeDbService } from "../components/database/patroniStack";
 import { HAPROXY_STATS_URL } from "../components/edge";
 import { holdsVirtualAddress, hostScript, renderStdin, rootShell } from "../components/host";
-import { REDIS_CONF_DIR, REDIS_MASTER_NAME, redisNodes, sentinelNodes } from "../components/redis/redisConf";
+import { REDIS_CONF_DIR, REDIS_MASTER_NAME, redisNodes, redisPortOn, sentinelNodes } from "../components/redis/redisConf";
 import { readStackFile } from "./support/stackFile";
 import { ROOT, stackPath } from "./plan";
 
@@ -162,7 +162,7 @@ export function statusEnv(c: ClusterConfig, n: ClusterConfig["nodes"][number]): 
         DB_SERVICE: nodeDbService(c, n.name),
         VIRTUAL_ADDRESS: holdsVirtualAddress(c) && !n.arbiter ? c.edge.virtualAddress! : "",
         REDIS_CONF_DIR, SENTINEL_PORT: String(c.app.sentinelPort), REDIS_MASTER_NAME,
-        REDIS_PORT: redisNodes(c).some((r) => r.name === n.name) ? String(c.app.redisPort) : "",
+        REDIS_PORT: redisPortOn(c, n),
     };
 }
 

@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { renderShellVars } from "../host/quote";
 import { ClusterConfig, hostPort, NodeSpec, sharedMount } from "../config";
 import { nodeDbService } from "../database/patroniStack";
-import { REDIS_CONF_DIR, REDIS_MASTER_NAME, redisNodes } from "../redis/redisConf";
+import { REDIS_CONF_DIR, REDIS_MASTER_NAME, redisPortOn } from "../redis/redisConf";
 
 /** Where node_exporter's textfile collector reads (Debian's prometheus-node-exporter). */
 export const TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
@@ -39,7 +39,7 @@ export function renderMetricsEnv(c: ClusterConfig, node: NodeSpec): string {
         // Every node runs a Sentinel; a data node a Redis too. The passwords are read from REDIS_CONF_DIR.
         REDIS_CONF_DIR,
         REDIS_MASTER_NAME,
-        REDIS_PORT: redisNodes(c).some((r) => r.name === node.name) ? String(c.app.redisPort) : "",
+        REDIS_PORT: redisPortOn(c, node),
         SENTINEL_PORT: String(c.app.sentinelPort),
     };
     return renderShellVars(vars);

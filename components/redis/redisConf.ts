@@ -35,6 +35,8 @@ export interface RedisSecrets {
 /** Every data node runs a Redis; Sentinel runs on every node, so the arbiter votes too. */
 export const redisNodes = (c: ClusterConfig) => c.dataNodes;
 export const sentinelNodes = (c: ClusterConfig) => c.nodes;
+/** The port of `node`'s Redis, for the scripts that ask it; empty where none runs (the arbiter). */
+export const redisPortOn = (c: ClusterConfig, node: NodeSpec) => (redisNodes(c).some((r) => r.name === node.name) ? String(c.app.redisPort) : "");
 /** Sentinels that must agree a master is down: a majority, so a minority side of a split never fails over. */
 export const sentinelQuorum = (c: ClusterConfig) => Math.floor(sentinelNodes(c).length / 2) + 1;
 

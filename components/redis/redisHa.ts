@@ -3,7 +3,7 @@ import { ClusterConfig } from "../config";
 import { Host, hostScript, runScript } from "../host";
 import {
     REDIS_CONF_DIR, REDIS_MASTER_NAME, RedisSecrets, renderRedisConf, renderRedisDropIn, renderRoleConf, renderSentinelConf,
-    ROLE_HELPER, SENTINEL_STATE_FILE, sentinelNodes,
+    redisPortOn, ROLE_HELPER, SENTINEL_STATE_FILE, sentinelNodes,
 } from "./redisConf";
 
 export interface RedisHaArgs {
@@ -41,7 +41,7 @@ export class RedisHa extends pulumi.ComponentResource {
                     MASTER_NAME: REDIS_MASTER_NAME,
                     REDIS_CONF: data ? secret((s) => renderRedisConf(c, n, s)) : "",
                     REDIS_DROP_IN: data ? renderRedisDropIn() : "",
-                    REDIS_PORT: data ? String(c.app.redisPort) : "",
+                    REDIS_PORT: redisPortOn(c, n),
                 },
                 deleteScript: "redis-delete",
                 deleteEnv,
